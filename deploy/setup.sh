@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Stafett's one set-up script: installs the Debian packages it needs (idempotent, quiet),
+# builds, and then runs the demo or the whole test suite.
+#
+#   deploy/setup.sh demo    install, build (release) and run the three-endpoint demo
+#   deploy/setup.sh test    install, build (dev: ASan+UBSan, warnings as errors) and run every test
+#   deploy/setup.sh deps    install the packages only
+#   deploy/setup.sh build   install and build the release binaries
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+
+packages=(
+  build-essential cmake ninja-build pkg-config git python3 clang-format
+  libzmq3-dev cppzmq-dev libsodium-dev librocksdb-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev nlohmann-json3-dev libvalijson-dev libtomlplusplus-dev
+  libcli11-dev libcpp-httplib-dev
+)
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+install_packages() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    say "all ${#packages[@]} Debian packages present"
+    return
+  fi
+  local sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  say "installing ${#missing[@]} Debian packages: ${missing[*]}"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+build() {
+  local preset=$1
+  say "configuring and building ($preset)"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+}
+
+case "${1:-}" in
+  deps)
+    install_packages
+    ;;
+  build)
+    install_packages
+    build release
+    ;;
+  demo)
+    install_packages
+    build release
+    exec "$here/deploy/demo.sh" "$here/build/release"
+    ;;
+  test)
+    install_packages
+    build dev
+    say "running the test suite (ASan+UBSan)"
+    ctest --preset dev -j "$jobs"
+    ;;
+  *)
+    echo "usage: deploy/setup.sh demo|test|deps|build" >&2
+    exit 2
+    ;;
+esac
