@@ -1,0 +1,27 @@
+// Text encodings of binary data: hex, base64 (standard alphabet, padded) and Z85 (ZeroMQ RFC 32).
+// Encodings, not crypto. Thread-safety: pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace stafett::core {
+
+// Lowercase hex, two characters per byte.
+[[nodiscard]] std::string ToHex(std::string_view bytes);
+// Parses hex (either case, even length, nothing else); nullopt otherwise.
+[[nodiscard]] std::optional<std::string> FromHex(std::string_view hex);
+
+// Standard base64 alphabet with '=' padding (RFC 4648 section 4).
+[[nodiscard]] std::string ToBase64(std::string_view bytes);
+// Strict: padding required, no whitespace, unused trailing bits zero; nullopt otherwise.
+[[nodiscard]] std::optional<std::string> FromBase64(std::string_view text);
+
+// Z85 as in ZeroMQ RFC 32 (used for CURVE keys: 32 bytes <-> 40 characters).
+// The input length must be a multiple of 4; returns "" otherwise.
+[[nodiscard]] std::string ToZ85(std::string_view bytes);
+// Parses Z85; the length must be a multiple of 5. nullopt for bad length, characters or overflow.
+[[nodiscard]] std::optional<std::string> FromZ85(std::string_view text);
+
+}  // namespace stafett::core
