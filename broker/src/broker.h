@@ -1,0 +1,164 @@
+// Broker: the store-and-forward core. One thread (the broker loop) owns the ROUTER socket and
+// is the only writer to the store: it drains whatever peers sent, handles each command into
+// one pending cycle, commits the cycle as one fsynced WriteBatch (group commit), then sends the
+// replies and deliveries that the commit made true. Nothing is acknowledged before its commit.
+// Threads: the broker loop (this class), the ZAP handler (ZapAuthenticator), the HTTP server
+// (reads Metrics only). Thread-safety: Run() on one thread; Metrics are thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+#include <zmq.hpp>
+
+#include "audit_log.h"
+#include "broker_config.h"
+#include "metrics.h"
+#include "stafett/core/clock.h"
+#include "stafett/core/envelope.h"
+#include "stafett/core/protocol.h"
+#include "stafett/core/rules.h"
+#include "stafett/keys/key_set.h"
+#include "stafett/keys/trust_directory.h"
+#include "store.h"
+#include "zap_authenticator.h"
+
+namespace stafett::broker {
+
+// An authenticated peer as the loop sees one message from it.
+struct Peer {
+  std::string routing_id;  // ROUTER's id for the connection
+  std::string id;          // the principal, from ZAP's User-Id
+  keys::Role role;
+};
+
+// What a connected endpoint's agent has in flight.
+struct InFlight {
+  core::Micros sent_at = 0;
+  int attempt = 0;
+};
+
+struct Session {
+  std::string routing_id;
+  bool connected = false;
+  core::Micros last_seen = 0;
+  size_t window = 64;
+  std::map<uint64_t, InFlight> in_flight;  // queue seq → delivery
+  uint64_t cursor = 0;                     // highest queue seq sent in this session
+};
+
+// The writes of one group commit and what to do once they are durable (or have failed).
+struct Cycle {
+  rocksdb::WriteBatch batch;
+  size_t events = 0;
+  struct Reply {
+    std::string routing_id;
+    std::vector<std::string> on_success, on_failure;
+  };
+  std::vector<Reply> replies;
+  std::vector<std::function<void()>> on_commit;
+  std::unordered_map<std::string, nlohmann::json> messages;  // overlay of Family::kMessages
+  std::unordered_map<std::string, nlohmann::json> consents;  // overlay of Family::kConsents
+  std::set<std::string> removed_queue_keys;                  // overlay of deletes in kQueues
+  std::set<std::string> wake;                                // endpoints with new queue entries
+  std::optional<core::CompactRange> audit_mark;
+  uint64_t queue_seq_mark = 0;
+  bool empty() const { return events == 0; }
+};
+
+class Broker {
+ public:
+  static core::Result<std::unique_ptr<Broker>> Create(const BrokerConfig& config,
+                                                      const core::Clock& clock);
+  ~Broker();
+
+  // Binds and serves until STOP becomes true; finishes the cycle in flight, then returns.
+  core::Status Run(const std::atomic<bool>& stop);
+
+  Metrics& metrics() { return metrics_; }
+  Store& store() { return *store_; }
+
+ private:
+  Broker(const BrokerConfig& config, const core::Clock& clock);
+
+  // broker.cc: the loop.
+  core::Status Bind();
+  void ReceiveAvailable(size_t max_messages);
+  void HandleFrames(const Peer& peer, std::vector<std::string> frames);
+  core::Status CommitCycle();
+  void RunTimers(core::Micros now);
+  void Send(const std::string& routing_id, std::vector<std::string> frames);
+  void SendError(const Peer& peer, core::Code code, const std::string& message);
+  void PublishGauges(core::Micros now);
+  void BeginCycleIfNeeded();
+
+  // publish.cc: accepting a message.
+  void HandlePublish(const Peer& peer, core::protocol::Message message);
+  core::RouteFacts BuildRouteFacts(const core::Header& header, core::Micros now);
+  void Accept(const Peer& peer, const core::Envelope& envelope, const core::Header& header,
+              core::Micros now);
+  void Refuse(const Peer& peer, const std::string& message_id, const core::Status& status,
+              const core::Header* header, core::Micros now);
+
+  // delivery.cc: sessions, delivery, acknowledgements, expiry and withholding.
+  void HandleHello(const Peer& peer, const core::protocol::Message& message);
+  void HandleDelivered(const Peer& peer, const core::protocol::Message& message);
+  void HandleRejected(const Peer& peer, const core::protocol::Message& message);
+  void HandleAck(const Peer& peer, const core::protocol::Message& message);
+  void Dispatch(const std::string& endpoint, core::Micros now);
+  void Redeliver(core::Micros now);
+  void ExpireDue(core::Micros now);
+  void WithholdUnderConsent(const std::string& consent_id, core::Code code, core::Micros now);
+  // Ends delivery of MESSAGE_ID to RECIPIENT: "delivered", "expired" or "withheld".
+  void FinishRecipient(const std::string& message_id, nlohmann::json& state,
+                       const std::string& recipient, const std::string& outcome,
+                       core::Code code, core::Micros now, nlohmann::json receipt_extra);
+  uint64_t EnqueueEntry(const std::string& endpoint, const nlohmann::json& entry);
+  void RemoveQueueEntry(const std::string& endpoint, uint64_t queue_seq);
+
+  // state.cc: reads through the cycle's overlay.
+  core::Result<std::optional<nlohmann::json>> LoadMessage(const std::string& message_id);
+  void StoreMessage(const std::string& message_id, nlohmann::json state);
+  core::Result<std::optional<core::ConsentFacts>> LoadConsent(const std::string& consent_id);
+  void StoreConsent(const core::ConsentFacts& consent, const nlohmann::json& extra);
+  uint64_t AppendAudit(core::Micros now, const AuditRecord& record);
+  core::Status RecoverCounters();
+
+  // query.cc: operators, auditors and agents asking questions.
+  void HandleQuery(const Peer& peer, const core::protocol::Message& message);
+  nlohmann::json QueryStatus(core::Micros now);
+  nlohmann::json QueryTrack(const std::string& message_id);
+  nlohmann::json QueryTrail(const Peer& peer, const nlohmann::json& query, core::Micros now);
+  nlohmann::json QueryConsents(const Peer& peer, const nlohmann::json& query, core::Micros now);
+
+  BrokerConfig config_;
+  const core::Clock& clock_;
+  Metrics metrics_;
+  keys::TrustDirectory directory_;
+  std::vector<keys::KeySet> key_sets_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<AuditLog> audit_;
+  zmq::context_t context_;
+  std::unique_ptr<ZapAuthenticator> zap_;
+  std::unique_ptr<zmq::socket_t> router_;
+
+  Cycle cycle_;
+  uint64_t queue_seq_ = 0;  // last queue seq used (recovered from the queues at start)
+  std::unordered_map<std::string, Session> sessions_;      // endpoint id → session
+  std::unordered_map<std::string, uint64_t> queue_depth_;  // endpoint id → entries
+  core::Micros last_head_at_ = 0;
+  uint64_t last_head_size_ = UINT64_MAX;
+  core::Micros last_timers_at_ = 0;
+  bool storage_full_ = false;
+};
+
+}  // namespace stafett::broker

@@ -1,0 +1,35 @@
+// BrokerConfig: broker.toml, loaded and checked once at start (docs/DESIGN.md lists the keys).
+// Thread-safety: a plain value.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "stafett/core/status.h"
+
+namespace stafett::broker {
+
+struct BrokerConfig {
+  std::filesystem::path config_file;
+  std::string zmq_bind = "tcp://127.0.0.1:7700";
+  std::string http_bind = "127.0.0.1:7701";  // empty disables the HTTP port
+  std::filesystem::path data_dir;
+  std::filesystem::path keys_dir;
+  std::filesystem::path trust_directory;
+  int64_t max_message_bytes = 9 * 1024 * 1024;
+  int64_t credit_window = 64;
+  int64_t redeliver_after_seconds = 30;
+  int64_t default_ttl_seconds = 7 * 24 * 3600;
+  int64_t heartbeat_seconds = 5;
+  int64_t tree_head_seconds = 2;
+  int64_t min_free_bytes = 64 * 1024 * 1024;  // below this the broker refuses new work
+  int64_t max_batch = 512;                    // messages drained into one group commit
+  bool fsync = true;
+  std::string log_format = "human";
+  std::string log_level = "info";
+};
+
+core::Result<BrokerConfig> LoadBrokerConfig(const std::filesystem::path& file);
+
+}  // namespace stafett::broker

@@ -1,0 +1,74 @@
+// Metrics: the broker's counters, gauges and histograms, rendered in Prometheus text format
+// (names stafett_*, units in names, _total for counters). Labels carry endpoint ids, types and
+// codes only — never a pseudonym, message id or anything personal.
+// Thread-safety: every method is safe to call from any thread (one mutex; updates are rare
+// relative to the work they describe).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace stafett::broker {
+
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size() + 1) {}
+  void Observe(double value);
+  void Render(const std::string& name, const std::string& labels, std::string* out) const;
+
+ private:
+  std::vector<double> bounds_;
+  std::vector<uint64_t> counts_;
+  double sum_ = 0;
+  uint64_t count_ = 0;
+};
+
+struct EndpointGauges {
+  bool connected = false;
+  uint64_t queue_depth = 0;
+  double oldest_undelivered_seconds = 0;
+  double last_seen_seconds = 0;  // Unix time; 0 = never
+};
+
+class Metrics {
+ public:
+  Metrics();
+
+  // Counters with labels: {type} or {code} or {endpoint}.
+  void CountAccepted(const std::string& type);
+  void CountRefused(const std::string& code);
+  void CountDelivered(const std::string& endpoint, const std::string& type);
+  void CountExpired(const std::string& endpoint);
+  void CountWithheld(const std::string& endpoint, const std::string& code);
+  void CountProtocolError(const std::string& reason);
+  void CountAuthFailure();
+  void SetAuthFailures(uint64_t total);
+  void CountRedelivery();
+
+  void ObserveCommit(double seconds, size_t events);
+  void ObserveDeliveryLatency(double seconds);
+
+  void SetEndpoints(std::map<std::string, EndpointGauges> gauges);
+  void SetAuditSize(uint64_t size);
+  void SetStorageFull(bool full);
+  void SetReady(bool ready);
+  bool ready() const;
+
+  std::string Render() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, uint64_t> accepted_, refused_, protocol_errors_;
+  std::map<std::pair<std::string, std::string>, uint64_t> delivered_, withheld_;
+  std::map<std::string, uint64_t> expired_;
+  uint64_t auth_failures_ = 0, redeliveries_ = 0, audit_size_ = 0;
+  bool storage_full_ = false, ready_ = false;
+  Histogram commit_seconds_, commit_events_, delivery_seconds_;
+  std::map<std::string, EndpointGauges> endpoints_;
+};
+
+}  // namespace stafett::broker

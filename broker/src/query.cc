@@ -1,0 +1,275 @@
+// Broker: the query service over the authenticated protocol — status and tracking for
+// operators, trails, heads, records and proofs for auditors, own consents for endpoints.
+// Every trail query is itself written to the audit log (audit_query).
+#include <spdlog/spdlog.h>
+
+#include "broker.h"
+#include "stafett/core/encoding.h"
+
+namespace stafett::broker {
+
+using core::Code;
+using core::Status;
+namespace protocol = core::protocol;
+
+namespace {
+
+constexpr uint64_t kMaxRecordsPerQuery = 10000;
+
+nlohmann::json Failure(const nlohmann::json& id, Code code, const std::string& message) {
+  return {{"id", id},
+          {"ok", false},
+          {"code", std::string(core::CodeName(code))},
+          {"message", message}};
+}
+
+nlohmann::json HashList(const std::vector<core::Hash>& hashes) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const core::Hash& hash : hashes) list.push_back(core::HashToHex(hash));
+  return list;
+}
+
+bool Allowed(keys::Role role, const std::string& op) {
+  if (op == "status" || op == "track") {
+    return role == keys::Role::kOperator || role == keys::Role::kAuditor;
+  }
+  if (op == "consents") return role == keys::Role::kEndpoint;
+  // trail, head, records, inclusion, consistency: auditors only.
+  return role == keys::Role::kAuditor;
+}
+
+}  // namespace
+
+void Broker::HandleQuery(const Peer& peer, const protocol::Message& message) {
+  const nlohmann::json& query = message.object;
+  nlohmann::json id = query.contains("id") ? query["id"] : nlohmann::json(nullptr);
+  std::string op = query.value("op", "");
+  core::Micros now = clock_.Now();
+  auto reply = [&](const nlohmann::json& result) {
+    Send(peer.routing_id, protocol::Encode(protocol::Command::kResult, {result.dump()}));
+  };
+  if (!Allowed(peer.role, op)) {
+    spdlog::warn("event=query_forbidden principal={} op={}", peer.id, op.substr(0, 32));
+    return reply(Failure(id, Code::kForbidden, "this role may not run that query"));
+  }
+  nlohmann::json result;
+  try {
+    if (op == "status") {
+      result = QueryStatus(now);
+    } else if (op == "track") {
+      result = QueryTrack(query.value("message_id", ""));
+    } else if (op == "consents") {
+      result = QueryConsents(peer, query, now);
+    } else if (op == "trail") {
+      result = QueryTrail(peer, query, now);
+      if (result.value("ok", true)) {
+        // Answer once the audit_query record is durable.
+        result["id"] = id;
+        result["ok"] = true;
+        cycle_.replies.push_back(
+            {peer.routing_id, protocol::Encode(protocol::Command::kResult, {result.dump()}),
+             protocol::Encode(protocol::Command::kResult,
+                              {Failure(id, Code::kUnavailable, "not recorded; retry").dump()})});
+        return;
+      }
+    } else if (op == "head") {
+      core::Result<std::optional<SignedTreeHead>> head =
+          query.contains("tree_size") && query["tree_size"].is_number_unsigned()
+              ? audit_->HeadAt(query["tree_size"].get<uint64_t>())
+              : audit_->LatestHead();
+      if (!head.ok()) return reply(Failure(id, head.status().code(), head.status().message()));
+      if (!head->has_value()) return reply(Failure(id, Code::kNotFound, "no signed head yet"));
+      result = {{"head", (*head)->ToJson()}};
+    } else if (op == "records") {
+      uint64_t from = query.value("from_seq", uint64_t{0});
+      uint64_t count = std::min(query.value("count", uint64_t{1000}), kMaxRecordsPerQuery);
+      nlohmann::json records = nlohmann::json::array();
+      std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kAudit);
+      for (it->Seek(EncodeBigEndian64(from)); it->Valid() && records.size() < count; it->Next()) {
+        records.push_back({{"seq", DecodeBigEndian64(it->key().ToStringView())},
+                           {"leaf", core::ToBase64(it->value().ToStringView())}});
+      }
+      result = {{"records", records}};
+    } else if (op == "inclusion") {
+      uint64_t seq = query.value("seq", uint64_t{0});
+      uint64_t size = query.value("tree_size", uint64_t{0});
+      core::Result<std::vector<core::Hash>> proof = core::InclusionProof(seq, size, *audit_);
+      if (!proof.ok()) return reply(Failure(id, proof.status().code(), proof.status().message()));
+      result = {{"seq", seq}, {"tree_size", size}, {"proof", HashList(*proof)}};
+    } else if (op == "consistency") {
+      uint64_t size1 = query.value("from_size", uint64_t{0});
+      uint64_t size2 = query.value("to_size", uint64_t{0});
+      core::Result<std::vector<core::Hash>> proof = core::ConsistencyProof(size1, size2, *audit_);
+      if (!proof.ok()) return reply(Failure(id, proof.status().code(), proof.status().message()));
+      result = {{"from_size", size1}, {"to_size", size2}, {"proof", HashList(*proof)}};
+    } else {
+      return reply(Failure(id, Code::kProtocolError, "unknown query"));
+    }
+  } catch (const nlohmann::json::exception&) {
+    return reply(Failure(id, Code::kProtocolError, "malformed query fields"));
+  }
+  if (!result.value("ok", true)) {
+    result["id"] = id;
+    return reply(result);
+  }
+  result["id"] = id;
+  result["ok"] = true;
+  reply(result);
+}
+
+nlohmann::json Broker::QueryStatus(core::Micros now) {
+  nlohmann::json endpoints = nlohmann::json::array();
+  for (const keys::Principal* endpoint : directory_.Endpoints()) {
+    nlohmann::json row = {{"id", endpoint->id},
+                          {"kind", endpoint->kind},
+                          {"connected", false},
+                          {"last_seen", nullptr},
+                          {"queue_depth", queue_depth_[endpoint->id]},
+                          {"oldest_undelivered_seconds", 0}};
+    auto session = sessions_.find(endpoint->id);
+    if (session != sessions_.end()) {
+      row["connected"] = session->second.connected;
+      row["in_flight"] = session->second.in_flight.size();
+      if (session->second.last_seen > 0) {
+        row["last_seen"] = core::FormatRfc3339(session->second.last_seen);
+      }
+    }
+    if (queue_depth_[endpoint->id] > 0) {
+      std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kQueues);
+      std::string prefix = QueuePrefix(endpoint->id);
+      it->Seek(prefix);
+      if (it->Valid() && it->key().starts_with(prefix)) {
+        nlohmann::json entry = nlohmann::json::parse(it->value().ToString(), nullptr, false);
+        if (entry.is_object()) {
+          row["oldest_undelivered_seconds"] =
+              static_cast<double>(now - entry.value("queued_at", now)) / 1e6;
+        }
+      }
+    }
+    endpoints.push_back(std::move(row));
+  }
+  return {{"endpoints", endpoints}, {"audit_size", audit_->size()}, {"storage_full", storage_full_}};
+}
+
+nlohmann::json Broker::QueryTrack(const std::string& message_id) {
+  core::Result<std::optional<nlohmann::json>> state = LoadMessage(message_id);
+  nlohmann::json events = nlohmann::json::array();
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kTrail);
+  std::string prefix = TrailPrefix('m', message_id);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    uint64_t seq = DecodeBigEndian64(it->key().ToStringView().substr(prefix.size()));
+    core::Result<std::string> record = audit_->RecordAt(seq);
+    if (!record.ok()) continue;
+    nlohmann::json json = nlohmann::json::parse(*record, nullptr, false);
+    if (!json.is_object()) continue;
+    nlohmann::json event = {{"time", json["time"]}, {"event", json["event"]}, {"seq", seq}};
+    if (json.contains("code")) event["code"] = json["code"];
+    if (json["event"] != "accepted" && json["event"] != "refused") event["endpoint"] = json["to"];
+    events.push_back(std::move(event));
+  }
+  if (!state.ok() || !state->has_value()) {
+    if (events.empty()) {
+      return Failure(nullptr, Code::kNotFound, "no such message");
+    }
+    return {{"message_id", message_id}, {"status", "refused"}, {"events", events}};
+  }
+  const nlohmann::json& message = **state;
+  nlohmann::json recipients = nlohmann::json::object();
+  for (auto& [id, entry] : message["recipients"].items()) {
+    recipients[id] = entry.value("state", "");
+    if (entry.value("state", "") == "queued") {
+      auto session = sessions_.find(id);
+      if (session != sessions_.end() &&
+          session->second.in_flight.count(entry.value("queue_seq", uint64_t{0})) != 0) {
+        events.push_back({{"time", core::FormatRfc3339(
+                                       session->second.in_flight[entry.value("queue_seq", uint64_t{0})]
+                                           .sent_at)},
+                          {"event", "delivery_attempt"},
+                          {"endpoint", id}});
+      }
+    }
+  }
+  return {{"message_id", message_id},
+          {"status", message.value("status", "accepted")},
+          {"type", message.value("type", "")},
+          {"from", message.value("from", "")},
+          {"to", message["to"]},
+          {"recipients", recipients},
+          {"accepted_at", core::FormatRfc3339(message.value("accepted_at", int64_t{0}))},
+          {"expires_at", core::FormatRfc3339(message.value("expires_at", int64_t{0}))},
+          {"events", events}};
+}
+
+nlohmann::json Broker::QueryTrail(const Peer& peer, const nlohmann::json& query, core::Micros now) {
+  char kind;
+  std::string key;
+  if (query.contains("subject") && query["subject"].is_string()) {
+    kind = 's';
+    key = query["subject"].get<std::string>();
+  } else if (query.contains("endpoint") && query["endpoint"].is_string()) {
+    kind = 'e';
+    key = query["endpoint"].get<std::string>();
+  } else {
+    return Failure(nullptr, Code::kProtocolError, "trail needs subject or endpoint");
+  }
+  std::optional<core::Micros> from, to;
+  if (query.contains("from")) from = core::ParseRfc3339(query.value("from", ""));
+  if (query.contains("to")) to = core::ParseRfc3339(query.value("to", ""));
+  if ((query.contains("from") && !from) || (query.contains("to") && !to)) {
+    return Failure(nullptr, Code::kProtocolError, "from/to must be RFC 3339 times");
+  }
+  nlohmann::json records = nlohmann::json::array();
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kTrail);
+  std::string prefix = TrailPrefix(kind, key);
+  bool truncated = false;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    uint64_t seq = DecodeBigEndian64(it->key().ToStringView().substr(prefix.size()));
+    core::Result<std::string> record = audit_->RecordAt(seq);
+    if (!record.ok()) continue;
+    nlohmann::json json = nlohmann::json::parse(*record, nullptr, false);
+    std::optional<core::Micros> time = core::ParseRfc3339(json.value("time", ""));
+    if (!time || (from && *time < *from) || (to && *time > *to)) continue;
+    if (records.size() >= kMaxRecordsPerQuery) {
+      truncated = true;
+      break;
+    }
+    records.push_back(std::move(json));
+  }
+  nlohmann::json recorded_query = {{kind == 's' ? "subject" : "endpoint", key}};
+  if (from) recorded_query["from"] = core::FormatRfc3339(*from);
+  if (to) recorded_query["to"] = core::FormatRfc3339(*to);
+  AuditRecord audit_record{"audit_query", "", "", "", {}, kind == 's' ? key : "", "", "",
+                           peer.id, recorded_query};
+  uint64_t seq = AppendAudit(now, audit_record);
+  return {{"records", records}, {"truncated", truncated}, {"query_seq", seq}};
+}
+
+nlohmann::json Broker::QueryConsents(const Peer& peer, const nlohmann::json& query,
+                                     core::Micros now) {
+  std::string subject = query.value("subject", "");
+  nlohmann::json consents = nlohmann::json::array();
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kConsents);
+  // The consent index is small (one row per consent); a scan filtered by subject and party.
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    nlohmann::json consent = nlohmann::json::parse(it->value().ToString(), nullptr, false);
+    if (!consent.is_object() || consent.value("subject", "") != subject) continue;
+    std::vector<std::string> parties = consent.value("parties", std::vector<std::string>());
+    if (std::find(parties.begin(), parties.end(), peer.id) == parties.end()) continue;
+    core::Micros valid_from = consent.value("valid_from", int64_t{0});
+    core::Micros valid_until = consent.value("valid_until", int64_t{0});
+    std::string state = consent.value("revoked", false)          ? "revoked"
+                        : now < valid_from                        ? "pending"
+                        : now >= valid_until                      ? "expired"
+                                                                  : "active";
+    consents.push_back({{"consent_id", consent.value("consent_id", "")},
+                        {"state", state},
+                        {"parties", parties},
+                        {"purposes", consent["purposes"]},
+                        {"valid_from", core::FormatRfc3339(valid_from)},
+                        {"valid_until", core::FormatRfc3339(valid_until)},
+                        {"recorded_by", consent.value("recorded_by", "")}});
+  }
+  return {{"consents", consents}};
+}
+
+}  // namespace stafett::broker

@@ -1,0 +1,181 @@
+// Store: opening RocksDB with the broker's column families, batches and checkpoints.
+#include "store.h"
+
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <sys/statvfs.h>
+
+#include <array>
+
+namespace stafett::broker {
+namespace {
+
+constexpr std::array<std::string_view, static_cast<size_t>(Family::kCount)> kFamilyNames = {
+    "default", "meta",   "envelopes", "messages", "queues", "expiry",
+    "audit",   "merkle", "heads",     "consents", "trail",  "dead_letters"};
+
+}  // namespace
+
+std::string EncodeBigEndian64(uint64_t value) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+  return out;
+}
+
+uint64_t DecodeBigEndian64(std::string_view bytes) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < 8 && i < bytes.size(); ++i) {
+    value = (value << 8) | static_cast<uint8_t>(bytes[i]);
+  }
+  return value;
+}
+
+std::string QueuePrefix(std::string_view endpoint) {
+  std::string key(endpoint);
+  key.push_back('\0');
+  return key;
+}
+
+std::string QueueKey(std::string_view endpoint, uint64_t queue_seq) {
+  return QueuePrefix(endpoint) + EncodeBigEndian64(queue_seq);
+}
+
+std::string ExpiryKey(int64_t expires_at, std::string_view message_id) {
+  return EncodeBigEndian64(static_cast<uint64_t>(expires_at)) + std::string(message_id);
+}
+
+std::string MerkleKey(uint32_t level, uint64_t index) {
+  return std::string(1, static_cast<char>(level)) + EncodeBigEndian64(index);
+}
+
+std::string TrailPrefix(char kind, std::string_view key) {
+  std::string out(1, kind);
+  out.push_back('\0');
+  out.append(key);
+  out.push_back('\0');
+  return out;
+}
+
+std::string TrailKey(char kind, std::string_view key, uint64_t seq) {
+  return TrailPrefix(kind, key) + EncodeBigEndian64(seq);
+}
+
+std::string DeadLetterKey(std::string_view message_id, std::string_view recipient) {
+  std::string key(message_id);
+  key.push_back('\0');
+  key.append(recipient);
+  return key;
+}
+
+core::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
+  if (status.ok()) return core::Status::Ok();
+  std::string message = std::string(what) + ": " + status.ToString();
+  if (status.IsCorruption()) return core::Status(core::Code::kCorruption, message);
+  if (status.IsNoSpace() || status.subcode() == rocksdb::Status::kNoSpace) {
+    return core::Status(core::Code::kStorageFull, message);
+  }
+  return core::Status(core::Code::kIoError, message);
+}
+
+core::Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& dir,
+                                                 Options options) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    return core::Status(core::Code::kIoError,
+                        dir.string() + ": cannot create data folder: " + error.message());
+  }
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.paranoid_checks = true;
+  // A broker restarted after a crash must find every acknowledged batch: replay the WAL and
+  // stop on a torn record rather than silently skipping data in the middle.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 4;
+
+  rocksdb::ColumnFamilyOptions family_options;
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.filter_policy.reset();
+  family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (std::string_view name : kFamilyNames) {
+    descriptors.emplace_back(std::string(name), family_options);
+  }
+  auto store = std::unique_ptr<Store>(new Store());
+  store->dir_ = dir;
+  store->options_ = options;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status =
+      rocksdb::DB::Open(db_options, dir.string(), descriptors, &store->handles_, &raw);
+  if (!status.ok()) {
+    if (status.IsIOError() && status.ToString().find("lock") != std::string::npos) {
+      return core::Status(core::Code::kUnavailable,
+                          dir.string() + ": data folder is in use by another broker");
+    }
+    return FromRocks(status, dir.string() + ": cannot open the database");
+  }
+  store->db_.reset(raw);
+  return store;
+}
+
+Store::~Store() {
+  if (db_) {
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    }
+    db_->Close().PermitUncheckedError();
+  }
+}
+
+core::Result<std::optional<std::string>> Store::Get(Family family, std::string_view key) const {
+  std::string value;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), Handle(family),
+                                    rocksdb::Slice(key.data(), key.size()), &value);
+  if (status.IsNotFound()) return std::optional<std::string>();
+  if (!status.ok()) return FromRocks(status, "read");
+  return std::optional<std::string>(std::move(value));
+}
+
+core::Status Store::Commit(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.sync;
+  return FromRocks(db_->Write(write_options, batch), "commit");
+}
+
+std::unique_ptr<rocksdb::Iterator> Store::NewIterator(Family family) const {
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), Handle(family)));
+}
+
+std::optional<std::string> Store::LastKeyWithPrefix(Family family, std::string_view prefix) const {
+  std::unique_ptr<rocksdb::Iterator> it = NewIterator(family);
+  std::string upper(prefix);
+  // Seek just past every key with PREFIX: the prefix followed by 0xff bytes is enough for our
+  // fixed-width suffixes (be64 numbers).
+  upper.append(16, '\xff');
+  it->SeekForPrev(upper);
+  if (it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size()))) {
+    return it->key().ToString();
+  }
+  return std::nullopt;
+}
+
+core::Status Store::Checkpoint(const std::filesystem::path& dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  STAFETT_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(dir.string()), "checkpoint " + dir.string());
+}
+
+uint64_t Store::FreeBytes() const {
+  struct statvfs info {};
+  if (statvfs(dir_.c_str(), &info) != 0) return UINT64_MAX;
+  return static_cast<uint64_t>(info.f_bavail) * info.f_frsize;
+}
+
+}  // namespace stafett::broker

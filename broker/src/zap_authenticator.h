@@ -1,0 +1,50 @@
+// ZapAuthenticator: the ZeroMQ Authentication Protocol (RFC 27) handler. Admits a CURVE client
+// only if its transport key is in the trust directory and valid now, and names it by its
+// principal id through ZAP's User-Id, which the broker reads from every message it receives.
+// Thread-safety: runs on its own thread, which owns the inproc REP socket; Start/Stop from the
+// owning thread only. Counters are atomics.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <zmq.hpp>
+
+#include "stafett/core/clock.h"
+#include "stafett/core/status.h"
+
+namespace stafett::broker {
+
+class ZapAuthenticator {
+ public:
+  // Looks a raw 32-byte CURVE public key up; returns the principal id, or empty to deny.
+  using KeyLookup = std::function<std::string(std::string_view raw_key, core::Micros now)>;
+
+  ZapAuthenticator(zmq::context_t& context, KeyLookup lookup, const core::Clock& clock);
+  ~ZapAuthenticator();
+
+  // Binds inproc://zeromq.zap.01 and starts the thread. Must run before any CURVE socket binds.
+  core::Status Start();
+  void Stop();
+
+  uint64_t denied() const { return denied_.load(); }
+  uint64_t admitted() const { return admitted_.load(); }
+
+ private:
+  void Serve();
+  std::vector<zmq::message_t> Answer(const std::vector<zmq::message_t>& request);
+
+  zmq::context_t& context_;
+  KeyLookup lookup_;
+  const core::Clock& clock_;
+  std::unique_ptr<zmq::socket_t> socket_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> denied_{0};
+  std::atomic<uint64_t> admitted_{0};
+};
+
+}  // namespace stafett::broker
