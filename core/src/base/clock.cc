@@ -68,7 +68,7 @@ std::string FormatRfc3339(Micros time) {
   int64_t year;
   unsigned month, day;
   CivilFromDays(days, &year, &month, &day);
-  char buffer[40];
+  char buffer[96];
   std::snprintf(buffer, sizeof(buffer), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
                 static_cast<long long>(year), month, day,
                 static_cast<long long>(second_of_day / 3600),
