@@ -32,4 +32,8 @@ struct BrokerConfig {
 
 core::Result<BrokerConfig> LoadBrokerConfig(const std::filesystem::path& file);
 
+// A consistent copy of the broker's database in TO (which must not exist): directly when no
+// broker runs on DATA_DIR, else by asking the running broker over its own authenticated socket.
+core::Status BackupDataDir(const BrokerConfig& config, const std::filesystem::path& to);
+
 }  // namespace stafett::broker

@@ -34,6 +34,7 @@ bool Allowed(keys::Role role, const std::string& op) {
     return role == keys::Role::kOperator || role == keys::Role::kAuditor;
   }
   if (op == "consents") return role == keys::Role::kEndpoint;
+  if (op == "backup") return role == keys::Role::kBroker;
   // trail, head, records, inclusion, consistency: auditors only.
   return role == keys::Role::kAuditor;
 }
@@ -72,6 +73,12 @@ void Broker::HandleQuery(const Peer& peer, const protocol::Message& message) {
                               {Failure(id, Code::kUnavailable, "not recorded; retry").dump()})});
         return;
       }
+    } else if (op == "backup") {
+      // Only the broker's own key (held by whoever runs `stafett-broker backup` on this host).
+      Status copied = store_->Checkpoint(query.value("to", ""));
+      if (!copied.ok()) return reply(Failure(id, copied.code(), copied.message()));
+      spdlog::info("event=backup_written audit_size={}", audit_->size());
+      result = {{"audit_size", audit_->size()}};
     } else if (op == "head") {
       core::Result<std::optional<SignedTreeHead>> head =
           query.contains("tree_size") && query["tree_size"].is_number_unsigned()
@@ -248,11 +255,14 @@ nlohmann::json Broker::QueryConsents(const Peer& peer, const nlohmann::json& que
                                      core::Micros now) {
   std::string subject = query.value("subject", "");
   nlohmann::json consents = nlohmann::json::array();
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kConsents);
-  // The consent index is small (one row per consent); a scan filtered by subject and party.
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    nlohmann::json consent = nlohmann::json::parse(it->value().ToString(), nullptr, false);
-    if (!consent.is_object() || consent.value("subject", "") != subject) continue;
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kTrail);
+  std::string prefix = TrailPrefix('k', subject);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    core::Result<std::optional<std::string>> stored =
+        store_->Get(Family::kConsents, it->key().ToStringView().substr(prefix.size()));
+    if (!stored.ok() || !stored->has_value()) continue;
+    nlohmann::json consent = nlohmann::json::parse(**stored, nullptr, false);
+    if (!consent.is_object()) continue;
     std::vector<std::string> parties = consent.value("parties", std::vector<std::string>());
     if (std::find(parties.begin(), parties.end(), peer.id) == parties.end()) continue;
     core::Micros valid_from = consent.value("valid_from", int64_t{0});

@@ -83,6 +83,9 @@ void Broker::StoreConsent(const core::ConsentFacts& consent, const nlohmann::jso
   }
   for (auto& [key, value] : extra.items()) json[key] = value;
   cycle_.batch.Put(store_->Handle(Family::kConsents), consent.consent_id, json.dump());
+  // subject → consents, for the consents query.
+  cycle_.batch.Put(store_->Handle(Family::kTrail),
+                   TrailPrefix('k', consent.subject) + consent.consent_id, "");
   cycle_.consents[consent.consent_id] = std::move(json);
   ++cycle_.events;
 }
