@@ -12,7 +12,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 
 packages=(
-  build-essential cmake ninja-build pkg-config git python3 clang-format
+  build-essential cmake ninja-build pkg-config git python3 curl clang-format
   libzmq3-dev cppzmq-dev libsodium-dev librocksdb-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libvalijson-dev libtomlplusplus-dev
   libcli11-dev libcpp-httplib-dev
