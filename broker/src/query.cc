@@ -98,11 +98,26 @@ void Broker::HandleQuery(const Peer& peer, const protocol::Message& message) {
       }
       result = {{"records", records}};
     } else if (op == "inclusion") {
-      uint64_t seq = query.value("seq", uint64_t{0});
+      // One proof ({seq, tree_size}) or a batch ({seqs: [...], tree_size}, at most 1000).
       uint64_t size = query.value("tree_size", uint64_t{0});
-      core::Result<std::vector<core::Hash>> proof = core::InclusionProof(seq, size, *audit_);
-      if (!proof.ok()) return reply(Failure(id, proof.status().code(), proof.status().message()));
-      result = {{"seq", seq}, {"tree_size", size}, {"proof", HashList(*proof)}};
+      std::vector<uint64_t> seqs;
+      if (query.contains("seqs")) {
+        seqs = query["seqs"].get<std::vector<uint64_t>>();
+      } else {
+        seqs.push_back(query.value("seq", uint64_t{0}));
+      }
+      if (seqs.size() > 1000) return reply(Failure(id, Code::kProtocolError, "too many seqs"));
+      nlohmann::json proofs = nlohmann::json::array();
+      for (uint64_t seq : seqs) {
+        core::Result<std::vector<core::Hash>> proof = core::InclusionProof(seq, size, *audit_);
+        if (!proof.ok()) return reply(Failure(id, proof.status().code(), proof.status().message()));
+        proofs.push_back({{"seq", seq}, {"proof", HashList(*proof)}});
+      }
+      result = {{"tree_size", size}, {"proofs", proofs}};
+      if (!query.contains("seqs")) {
+        result["seq"] = seqs.front();
+        result["proof"] = proofs.front()["proof"];
+      }
     } else if (op == "consistency") {
       uint64_t size1 = query.value("from_size", uint64_t{0});
       uint64_t size2 = query.value("to_size", uint64_t{0});
