@@ -16,8 +16,8 @@ struct Party {
   std::string id;
   BoxKeyPair box = BoxKeyPair::Generate();
   SigningKeyPair signing = SigningKeyPair::Generate();
-  std::string key_id() const { return KeyIdOf("", box.public_key, signing.public_key); }
-  RecipientKey recipient() const { return {id, key_id(), box.public_key}; }
+  std::string KeyId() const { return KeyIdOf("", box.public_key, signing.public_key); }
+  RecipientKey Recipient() const { return {id, KeyId(), box.public_key}; }
 };
 
 class EnvelopeTest : public ::testing::Test {
@@ -32,13 +32,14 @@ class EnvelopeTest : public ::testing::Test {
     header.consent_id = "consent-1";
     header.sent_at = *ParseRfc3339("2026-03-01T10:00:00.123456Z");  // sub-ms: truncated
     header.expires_at = header.sent_at + 7LL * 24 * 3600 * 1000000;
-    header.sender_key_id = sender_.key_id();
+    header.sender_key_id = sender_.KeyId();
     return header;
   }
 
   Envelope SealTo(const std::vector<const Party*>& to, std::string_view plaintext = "body") {
     std::vector<RecipientKey> keys;
-    for (const Party* party : to) keys.push_back(party->recipient());
+    keys.reserve(to.size());
+    for (const Party* party : to) keys.push_back(party->Recipient());
     Result<Envelope> envelope = SealEnvelope(MakeHeader(to), plaintext, sender_.signing, keys);
     EXPECT_TRUE(envelope.ok()) << envelope.status().ToString();
     return envelope.ok() ? *envelope : Envelope{};
@@ -57,7 +58,7 @@ TEST_F(EnvelopeTest, RoundTripsToOneRecipient) {
   EXPECT_EQ(header->sent_at, *ParseRfc3339("2026-03-01T10:00:00.123Z"));
   EXPECT_EQ(header->payload_size, envelope.payload.size());
   EXPECT_EQ(header->keys.size(), 1u);
-  EXPECT_EQ(header->keys[0].key_id, social_.key_id());
+  EXPECT_EQ(header->keys[0].key_id, social_.KeyId());
   EXPECT_TRUE(VerifyEnvelope(envelope, *header, sender_.signing.public_key).ok());
   Result<std::string> plaintext = OpenEnvelope(envelope, *header, social_.id, social_.box);
   ASSERT_TRUE(plaintext.ok()) << plaintext.status().ToString();
@@ -145,7 +146,7 @@ TEST_F(EnvelopeTest, BindsThePayloadToMessageIdAndSender) {
   const Envelope first = SealTo({&social_});
   Header other = MakeHeader({&social_});
   other.message_id = "another-id";
-  Result<Envelope> second = SealEnvelope(other, "other", sender_.signing, {social_.recipient()});
+  Result<Envelope> second = SealEnvelope(other, "other", sender_.signing, {social_.Recipient()});
   ASSERT_TRUE(second.ok());
   // Graft the first payload and wrapped key into the second header: AEAD's ad differs.
   Header grafted = *ParseHeader(second->header_bytes);
@@ -167,21 +168,21 @@ TEST_F(EnvelopeTest, ReceiptSigningInputIsSpecified) {
 
 TEST_F(EnvelopeTest, SealRefusesMissingExtraOrDuplicateRecipientKeys) {
   const Header header = MakeHeader({&social_, &health_});
-  EXPECT_EQ(SealEnvelope(header, "x", sender_.signing, {social_.recipient()}).status().code(),
+  EXPECT_EQ(SealEnvelope(header, "x", sender_.signing, {social_.Recipient()}).status().code(),
             Code::kUnknownRecipient);
   EXPECT_EQ(SealEnvelope(header, "x", sender_.signing,
-                         {social_.recipient(), health_.recipient(), bup_.recipient()})
+                         {social_.Recipient(), health_.Recipient(), bup_.Recipient()})
                 .status()
                 .code(),
             Code::kSchemaInvalid);
   EXPECT_EQ(SealEnvelope(header, "x", sender_.signing,
-                         {social_.recipient(), health_.recipient(), social_.recipient()})
+                         {social_.Recipient(), health_.Recipient(), social_.Recipient()})
                 .status()
                 .code(),
             Code::kSchemaInvalid);
   // Any order of recipient keys is fine; the wrapped keys follow `to`.
   Result<Envelope> reordered =
-      SealEnvelope(header, "x", sender_.signing, {health_.recipient(), social_.recipient()});
+      SealEnvelope(header, "x", sender_.signing, {health_.Recipient(), social_.Recipient()});
   ASSERT_TRUE(reordered.ok());
   EXPECT_EQ(ParseHeader(reordered->header_bytes)->keys[0].recipient, social_.id);
 }
@@ -189,19 +190,19 @@ TEST_F(EnvelopeTest, SealRefusesMissingExtraOrDuplicateRecipientKeys) {
 TEST_F(EnvelopeTest, SealValidatesTheHeader) {
   Header header = MakeHeader({&social_});
   header.from = "Not An Endpoint";
-  EXPECT_EQ(SealEnvelope(header, "x", sender_.signing, {social_.recipient()}).status().code(),
+  EXPECT_EQ(SealEnvelope(header, "x", sender_.signing, {social_.Recipient()}).status().code(),
             Code::kSchemaInvalid);
   header = MakeHeader({&social_});
   header.sender_key_id.clear();
-  EXPECT_FALSE(SealEnvelope(header, "x", sender_.signing, {social_.recipient()}).ok());
+  EXPECT_FALSE(SealEnvelope(header, "x", sender_.signing, {social_.Recipient()}).ok());
   header = MakeHeader({&social_});
   header.type = "consent_granted";  // needs a consent scope
-  EXPECT_FALSE(SealEnvelope(header, "x", sender_.signing, {social_.recipient()}).ok());
+  EXPECT_FALSE(SealEnvelope(header, "x", sender_.signing, {social_.Recipient()}).ok());
   header.consent = ConsentScope{{"flen.school", "flen.social"},
                                 {"support"},
                                 *ParseRfc3339("2026-03-01T00:00:00Z"),
                                 *ParseRfc3339("2027-03-01T00:00:00Z")};
-  Result<Envelope> with_scope = SealEnvelope(header, "x", sender_.signing, {social_.recipient()});
+  Result<Envelope> with_scope = SealEnvelope(header, "x", sender_.signing, {social_.Recipient()});
   ASSERT_TRUE(with_scope.ok()) << with_scope.status().ToString();
   Result<Header> parsed = ParseHeader(with_scope->header_bytes);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();

@@ -55,8 +55,8 @@ TEST(PseudonymKeyTest, ReadsTheKeyFileForm) {
 }
 
 TEST(PseudonymKeyTest, RejectsMalformedKeysWithoutEchoingThem) {
-  for (std::string text : {std::string(kKeyHex.substr(2)), std::string(kKeyHex) + "00",
-                           std::string(63, 'a') + "g", std::string()}) {
+  for (const std::string& text : {std::string(kKeyHex.substr(2)), std::string(kKeyHex) + "00",
+                                  std::string(63, 'a') + "g", std::string()}) {
     Result<PseudonymKey> key = PseudonymKey::FromHex(text);
     ASSERT_FALSE(key.ok());
     EXPECT_EQ(key.status().code(), Code::kKeyInvalid);

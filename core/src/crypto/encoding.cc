@@ -16,15 +16,15 @@ constexpr std::string_view kZ85Alphabet =
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 
 // Maps a character to its Z85 digit, or -1.
-constexpr std::array<int8_t, 256> MakeZ85Decoder() {
-  std::array<int8_t, 256> table{};
+constexpr std::array<int, 256> MakeZ85Decoder() {
+  std::array<int, 256> table{};
   for (auto& entry : table) entry = -1;
   for (size_t i = 0; i < kZ85Alphabet.size(); ++i) {
-    table[static_cast<unsigned char>(kZ85Alphabet[i])] = static_cast<int8_t>(i);
+    table[static_cast<unsigned char>(kZ85Alphabet[i])] = static_cast<int>(i);
   }
   return table;
 }
-constexpr std::array<int8_t, 256> kZ85Decoder = MakeZ85Decoder();
+constexpr std::array<int, 256> kZ85Decoder = MakeZ85Decoder();
 
 const unsigned char* Bytes(std::string_view text) {
   return reinterpret_cast<const unsigned char*>(text.data());

@@ -82,7 +82,7 @@ class MemberReader {
     return *bytes;
   }
 
-  const Status& status() const { return status_; }
+  const Status& FirstFault() const { return status_; }
 
  private:
   // Keeps only the first fault: later ones are usually its consequences.
@@ -103,7 +103,7 @@ Status ReadConsent(const Json& json, ConsentScope* scope) {
   scope->purposes = reader.Strings("purposes");
   scope->valid_from = reader.Time("valid_from");
   scope->valid_until = reader.Time("valid_until");
-  return reader.status();
+  return reader.FirstFault();
 }
 
 Status ReadPayload(const Json& json, Header* header) {
@@ -112,7 +112,7 @@ Status ReadPayload(const Json& json, Header* header) {
   reader.OnlyMembers({"size", "digest"});
   header->payload_size = reader.Unsigned("size");
   header->payload_digest = reader.Base64("digest");
-  return reader.status();
+  return reader.FirstFault();
 }
 
 Status ReadKeys(const Json& json, Header* header) {
@@ -125,7 +125,7 @@ Status ReadKeys(const Json& json, Header* header) {
     key.recipient = reader.String("to");
     key.key_id = reader.String("key_id");
     key.sealed = reader.Base64("wrapped");
-    STAFETT_RETURN_IF_ERROR(reader.status());
+    STAFETT_RETURN_IF_ERROR(reader.FirstFault());
     header->keys.push_back(std::move(key));
   }
   return Status::Ok();
@@ -148,7 +148,7 @@ Status ReadHeader(const Json& json, Header* header) {
   header->sender_key_id = reader.String("sender_key");
   const Json* payload = reader.Member("payload", Json::value_t::object);
   const Json* keys = reader.Member("keys", Json::value_t::array);
-  STAFETT_RETURN_IF_ERROR(reader.status());
+  STAFETT_RETURN_IF_ERROR(reader.FirstFault());
   if (json.contains("consent")) {
     header->consent.emplace();
     STAFETT_RETURN_IF_ERROR(ReadConsent(json["consent"], &*header->consent));

@@ -37,13 +37,11 @@ std::optional<Parts> SplitForm(std::string_view text) {
   std::string digits;
   if (text.size() == 13 && text[8] == '-') {
     digits = std::string(text.substr(0, 8)) + std::string(text.substr(9));
-  } else if (text.size() == 12) {
+  } else if (text.size() == 12 || text.size() == 10) {
     digits = std::string(text);
   } else if (text.size() == 11 && (text[6] == '-' || text[6] == '+')) {
     digits = std::string(text.substr(0, 6)) + std::string(text.substr(7));
     parts.centenarian = text[6] == '+';
-  } else if (text.size() == 10) {
-    digits = std::string(text);
   } else {
     return std::nullopt;
   }
