@@ -1,0 +1,102 @@
+// Agent: construction order (trust, journal, folders) and start/stop order of the threads.
+#include "agent.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "file_util.h"
+
+namespace stafett::agent {
+
+using core::Code;
+using core::Status;
+
+namespace {
+
+core::Result<core::PseudonymKey> LoadPseudonymKey(const std::filesystem::path& file) {
+  struct stat info {};
+  if (::stat(file.c_str(), &info) != 0) {
+    return Status(Code::kKeyInvalid, file.string() + ": cannot read the pseudonym key");
+  }
+  if ((info.st_mode & 077) != 0) {
+    return Status(Code::kKeyInvalid, file.string() + ": readable or writable by group or others");
+  }
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  core::Result<core::PseudonymKey> key = core::PseudonymKey::FromHex(text.str());
+  if (!key.ok()) return Status(Code::kKeyInvalid, file.string() + ": " + key.status().message());
+  return key;
+}
+
+}  // namespace
+
+Agent::Agent(const AgentConfig& config, const core::Clock& clock, Trust trust,
+             core::PseudonymKey pseudonym_key)
+    : config_(config),
+      clock_(clock),
+      trust_(std::move(trust)),
+      pseudonym_key_(std::move(pseudonym_key)),
+      outbox_(config.outbox) {}
+
+Agent::~Agent() { Stop(); }
+
+core::Result<std::unique_ptr<Agent>> Agent::Create(const AgentConfig& config,
+                                                   const core::Clock& clock) {
+  core::Result<Trust> trust = Trust::Load(config.trust_directory, config.keys_dir, config.id);
+  if (!trust.ok()) return trust.status();
+  core::Result<core::PseudonymKey> pseudonym_key = LoadPseudonymKey(config.pseudonym_key);
+  if (!pseudonym_key.ok()) return pseudonym_key.status();
+  std::unique_ptr<Agent> agent(
+      new Agent(config, clock, std::move(trust).value(), std::move(pseudonym_key).value()));
+  STAFETT_RETURN_IF_ERROR(agent->outbox_.Prepare());
+  STAFETT_RETURN_IF_ERROR(EnsureWritableFolder(config.inbox));
+  STAFETT_RETURN_IF_ERROR(EnsureWritableFolder(config.data_dir));
+  core::Result<std::unique_ptr<Journal>> journal = Journal::Open(config.data_dir / "journal");
+  if (!journal.ok()) return journal.status();
+  agent->journal_ = std::move(journal).value();
+  agent->sender_ =
+      std::make_unique<Sender>(agent->config_, agent->trust_, agent->pseudonym_key_,
+                               *agent->journal_, agent->metrics_, agent->outbox_, clock);
+  agent->inbox_ = std::make_unique<Inbox>(agent->config_, agent->trust_, agent->pseudonym_key_,
+                                          *agent->journal_, agent->metrics_, clock);
+  agent->connection_ =
+      std::make_unique<Connection>(agent->config_, agent->trust_, *agent, agent->metrics_);
+  agent->sender_->set_connection(agent->connection_.get());
+  Journal* journal_ptr = agent->journal_.get();
+  agent->metrics_.SetBacklogSource([journal_ptr] { return journal_ptr->pending_count(); });
+  agent->watcher_ = std::make_unique<OutboxWatcher>(agent->outbox_, *agent->sender_,
+                                                    static_cast<size_t>(config.max_document_bytes),
+                                                    config.rescan_seconds);
+  agent->http_ = std::make_unique<HttpApi>(agent->config_, *agent->sender_, *agent->connection_,
+                                           agent->pseudonym_key_, agent->metrics_);
+  return agent;
+}
+
+Status Agent::Start() {
+  // The HTTP port first: a busy port is a start-up error, before anything is sent.
+  if (!config_.http_bind.empty()) STAFETT_RETURN_IF_ERROR(http_->Start());
+  STAFETT_RETURN_IF_ERROR(connection_->Start());
+  STAFETT_RETURN_IF_ERROR(watcher_->Start());
+  spdlog::info("event=agent_started id={} broker={} pending={}", config_.id, config_.broker_zmq,
+               journal_->pending_count());
+  return Status::Ok();
+}
+
+void Agent::Stop() {
+  if (http_) http_->Stop();
+  if (watcher_) watcher_->Stop();
+  if (connection_) connection_->Stop();
+}
+
+bool Agent::OnReceipt(const nlohmann::json& receipt) {
+  ++metrics_.receipts;
+  if (!inbox_->WriteReceipt(receipt)) return false;
+  sender_->OnReceipt(receipt);
+  return true;
+}
+
+}  // namespace stafett::agent

@@ -1,0 +1,40 @@
+// AgentConfig: the values of agent.toml (docs/DESIGN.md), loaded with errors that name the file
+// and the key. Thread-safety: a loaded AgentConfig is an immutable value.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "stafett/core/status.h"
+
+namespace stafett::agent {
+
+struct AgentConfig {
+  std::filesystem::path config_file;
+  std::string id;          // this endpoint's id, e.g. "flen.school"
+  std::string broker_zmq;  // "tcp://127.0.0.1:7700"
+  std::string http_bind;   // "127.0.0.1:7710"; empty: no local API
+  std::string http_token;  // optional bearer token for the local API
+  std::filesystem::path keys_dir;
+  std::filesystem::path trust_directory;
+  std::filesystem::path pseudonym_key;
+  std::filesystem::path outbox;
+  std::filesystem::path inbox;
+  std::filesystem::path data_dir;  // the journal
+  int64_t max_document_bytes = 8 * 1024 * 1024;
+  int64_t default_ttl_seconds = 7 * 24 * 3600;
+  int64_t credit = 64;                   // deliveries the broker may have in flight to us
+  int64_t http_wait_millis = 5000;       // how long POST waits for the broker's answer
+  int64_t resend_after_seconds = 15;     // pending publishes are sent again after this
+  int64_t reconnect_min_millis = 200;    // first reconnect delay
+  int64_t reconnect_max_millis = 10000;  // cap of the exponential backoff
+  int64_t rescan_seconds = 30;           // safety rescan of the outbox
+  std::string log_format = "human";
+  std::string log_level = "info";
+};
+
+// Reads FILE. Errors: kConfigInvalid naming file and key.
+core::Result<AgentConfig> LoadAgentConfig(const std::filesystem::path& file);
+
+}  // namespace stafett::agent

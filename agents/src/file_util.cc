@@ -1,0 +1,160 @@
+// File utilities: POSIX calls with fsync where durability matters.
+#include "file_util.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "stafett/core/crypto.h"
+#include "stafett/core/encoding.h"
+
+namespace stafett::agent {
+
+using core::Code;
+using core::Status;
+
+namespace {
+
+Status Errno(const std::string& what) {
+  return Status(Code::kIoError, what + ": " + std::strerror(errno));
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int Release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+Status WriteAll(int fd, std::string_view content) {
+  while (!content.empty()) {
+    ssize_t written = ::write(fd, content.data(), content.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return Errno("write");
+    }
+    content.remove_prefix(static_cast<size_t>(written));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+core::Result<std::string> ReadRegularFile(const std::filesystem::path& path, size_t max_bytes) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (fd.get() < 0) {
+    if (errno == ELOOP) return Status(Code::kSchemaInvalid, "a symbolic link is not accepted");
+    if (errno == ENOENT) return Status(Code::kNotFound, "the file is gone");
+    return Errno("open " + path.filename().string());
+  }
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) return Errno("fstat");
+  if (!S_ISREG(info.st_mode)) return Status(Code::kSchemaInvalid, "not a regular file");
+  if (static_cast<uint64_t>(info.st_size) > max_bytes) {
+    return Status(Code::kTooLarge, "the document exceeds " + std::to_string(max_bytes) + " bytes");
+  }
+  std::string content;
+  content.reserve(static_cast<size_t>(info.st_size));
+  char buffer[65536];
+  for (;;) {
+    ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return Errno("read");
+    }
+    if (got == 0) break;
+    content.append(buffer, static_cast<size_t>(got));
+    if (content.size() > max_bytes) {
+      return Status(Code::kTooLarge,
+                    "the document exceeds " + std::to_string(max_bytes) + " bytes");
+    }
+  }
+  return content;
+}
+
+Status SyncFolder(const std::filesystem::path& folder) {
+  Fd fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return Errno("open folder " + folder.string());
+  if (::fsync(fd.get()) != 0) return Errno("fsync folder " + folder.string());
+  return Status::Ok();
+}
+
+Status WriteFileAtomically(const std::filesystem::path& folder, const std::string& name,
+                           std::string_view content) {
+  std::filesystem::path temp_folder = folder / ".tmp";
+  std::error_code error;
+  std::filesystem::create_directories(temp_folder, error);
+  if (error) return Status(Code::kIoError, temp_folder.string() + ": " + error.message());
+  static std::atomic<uint64_t> counter{0};
+  std::filesystem::path temp =
+      temp_folder / (".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-" +
+                     core::ToHex(core::RandomBytes(4)));
+  Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
+  if (fd.get() < 0) return Errno("create temp file in " + temp_folder.string());
+  Status written = WriteAll(fd.get(), content);
+  if (written.ok() && ::fsync(fd.get()) != 0) written = Errno("fsync");
+  ::close(fd.Release());
+  if (!written.ok()) {
+    ::unlink(temp.c_str());
+    return written;
+  }
+  std::filesystem::path target = folder / name;
+  if (::rename(temp.c_str(), target.c_str()) != 0) {
+    Status failed = Errno("rename into " + folder.string());
+    ::unlink(temp.c_str());
+    return failed;
+  }
+  return SyncFolder(folder);
+}
+
+core::Result<std::filesystem::path> MoveWithoutOverwrite(const std::filesystem::path& from,
+                                                         const std::filesystem::path& to_folder) {
+  std::string name = from.filename().string();
+  std::string stem = from.stem().string(), extension = from.extension().string();
+  for (int attempt = 0; attempt < 10000; ++attempt) {
+    std::filesystem::path target =
+        to_folder / (attempt == 0 ? name : stem + "." + std::to_string(attempt) + extension);
+    long renamed = ::syscall(SYS_renameat2, AT_FDCWD, from.c_str(), AT_FDCWD, target.c_str(),
+                             RENAME_NOREPLACE);
+    if (renamed == 0) {
+      STAFETT_RETURN_IF_ERROR(SyncFolder(to_folder));
+      STAFETT_RETURN_IF_ERROR(SyncFolder(from.parent_path()));
+      return target;
+    }
+    if (errno == EEXIST) continue;
+    if (errno == ENOENT) return Status(Code::kNotFound, "the file is gone");
+    return Errno("move " + name + " to " + to_folder.string());
+  }
+  return Status(Code::kIoError, "no free name for " + name + " in " + to_folder.string());
+}
+
+Status EnsureWritableFolder(const std::filesystem::path& folder) {
+  std::error_code error;
+  std::filesystem::create_directories(folder, error);
+  if (error) return Status(Code::kIoError, folder.string() + ": " + error.message());
+  if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+    return Errno(folder.string() + " is not writable");
+  }
+  return Status::Ok();
+}
+
+}  // namespace stafett::agent

@@ -1,0 +1,199 @@
+// HttpApi: routes of the local API over the shared send pipeline.
+#include "http_api.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <future>
+
+#include "stafett/core/clock.h"
+#include "stafett/core/crypto.h"
+#include "stafett/core/ids.h"
+#include "stafett/core/personnummer.h"
+
+namespace stafett::agent {
+
+using core::Code;
+using core::Status;
+
+namespace {
+
+constexpr char kJson[] = "application/json";
+
+void SendJson(httplib::Response& response, int status, const nlohmann::json& body) {
+  response.status = status;
+  response.set_content(body.dump() + "\n", kJson);
+}
+
+nlohmann::json ErrorObject(const Status& status, const std::string& message_id = "",
+                           const std::vector<std::string>& pointers = {}) {
+  nlohmann::json error = {{"code", std::string(core::CodeName(status.code()))},
+                          {"message", status.message()}};
+  if (!message_id.empty()) error["message_id"] = message_id;
+  if (!pointers.empty()) error["pointers"] = pointers;
+  return error;
+}
+
+nlohmann::json StatusObject(const SubmitResult& result) {
+  nlohmann::json body = {{"message_id", result.message_id}, {"status", result.status}};
+  if (!result.refusal.ok()) {
+    body["code"] = std::string(core::CodeName(result.refusal.code()));
+    if (!result.refusal.message().empty()) body["message"] = result.refusal.message();
+  }
+  return body;
+}
+
+}  // namespace
+
+HttpApi::HttpApi(const AgentConfig& config, Sender& sender, Connection& connection,
+                 const core::PseudonymKey& pseudonym_key, Metrics& metrics)
+    : config_(config),
+      sender_(sender),
+      connection_(connection),
+      pseudonym_key_(pseudonym_key),
+      metrics_(metrics),
+      server_(std::make_unique<httplib::Server>()) {}
+
+HttpApi::~HttpApi() { Stop(); }
+
+int HttpApi::HttpStatusFor(Code code) {
+  switch (code) {
+    case Code::kSchemaInvalid:
+      return 400;
+    case Code::kTooLarge:
+      return 413;
+    case Code::kUnavailable:
+    case Code::kStorageFull:
+    case Code::kIoError:
+      return 503;
+    default:
+      return 422;
+  }
+}
+
+Status HttpApi::Start() {
+  std::string bind = config_.http_bind;
+  size_t colon = bind.rfind(':');
+  int port = colon == std::string::npos ? -1 : std::atoi(bind.c_str() + colon + 1);
+  if (port <= 0 || port > 65535) {
+    return Status(Code::kConfigInvalid, "agent.http_bind must be host:port, not " + bind);
+  }
+  std::string host = bind.substr(0, colon);
+  Route();
+  // Bodies above the limit are cut off by httplib before they are buffered.
+  server_->set_payload_max_length(static_cast<size_t>(config_.max_document_bytes));
+  server_->set_read_timeout(30, 0);
+  if (!server_->bind_to_port(host, port)) {
+    return Status(Code::kUnavailable, "cannot listen on " + bind + " (busy or not allowed)");
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  spdlog::info("event=http_listening bind={}", bind);
+  return Status::Ok();
+}
+
+void HttpApi::Stop() {
+  if (thread_.joinable()) {
+    server_->stop();
+    thread_.join();
+  }
+}
+
+void HttpApi::Route() {
+  server_->set_pre_routing_handler(
+      [this](const httplib::Request& request, httplib::Response& response) {
+        if (config_.http_token.empty() || request.path == "/healthz") {
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        std::string expected = "Bearer " + config_.http_token;
+        std::string given = request.get_header_value("Authorization");
+        if (!core::ConstantTimeEquals(given, expected)) {
+          SendJson(response, 401,
+                   {{"code", "FORBIDDEN"}, {"message", "a valid bearer token is required"}});
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
+  server_->set_error_handler([this](const httplib::Request&, httplib::Response& response) {
+    if (!response.body.empty()) return;
+    if (response.status == 413) {
+      SendJson(response, 413,
+               ErrorObject(Status(Code::kTooLarge, "the document exceeds " +
+                                                       std::to_string(config_.max_document_bytes) +
+                                                       " bytes")));
+    } else if (response.status == 404) {
+      SendJson(response, 404, ErrorObject(Status(Code::kNotFound, "no such resource")));
+    }
+  });
+
+  server_->Post(
+      "/v1/messages", [this](const httplib::Request& request, httplib::Response& response) {
+        SubmitResult result = sender_.Submit(request.body, "");
+        if (!result.refusal.ok() && result.status == "refused") {
+          return SendJson(response, HttpStatusFor(result.refusal.code()),
+                          ErrorObject(result.refusal, result.message_id, result.pointers));
+        }
+        // Wait a little for the broker's answer so the caller learns a refusal at once; if the
+        // broker is slow or down the message stays pending and is retried.
+        if (result.status == "pending" && config_.http_wait_millis > 0 && connection_.ready()) {
+          result = sender_.WaitForOutcome(result.message_id, config_.http_wait_millis);
+        }
+        if (result.status == "refused") {
+          return SendJson(response, HttpStatusFor(result.refusal.code()),
+                          ErrorObject(result.refusal, result.message_id));
+        }
+        SendJson(response, 202, StatusObject(result));
+      });
+
+  server_->Get(R"(/v1/messages/([^/]+))", [this](const httplib::Request& request,
+                                                 httplib::Response& response) {
+    std::string id = request.matches[1];
+    if (!core::IsValidMessageId(id)) {
+      return SendJson(response, 400, ErrorObject(Status(Code::kSchemaInvalid, "bad message id")));
+    }
+    std::optional<SubmitResult> result = sender_.Status(id);
+    if (!result) {
+      return SendJson(response, 404, ErrorObject(Status(Code::kNotFound, "unknown message id")));
+    }
+    SendJson(response, 200, StatusObject(*result));
+  });
+
+  server_->Get(
+      "/v1/consents", [this](const httplib::Request& request, httplib::Response& response) {
+        if (!request.has_param("subject-pnr")) {
+          return SendJson(response, 400,
+                          ErrorObject(Status(Code::kSchemaInvalid, "subject-pnr is required")));
+        }
+        core::Result<core::Personnummer> number = core::ParsePersonnummer(
+            request.get_param_value("subject-pnr"), core::SystemClock::Instance().Now());
+        if (!number.ok()) return SendJson(response, 400, ErrorObject(number.status()));
+        auto answer = std::make_shared<std::promise<nlohmann::json>>();
+        std::future<nlohmann::json> future = answer->get_future();
+        connection_.Query(
+            {{"op", "consents"}, {"subject", core::Pseudonymise(pseudonym_key_, *number)}},
+            [answer](const nlohmann::json& result) { answer->set_value(result); });
+        if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+          return SendJson(response, 503,
+                          ErrorObject(Status(Code::kUnavailable, "the broker did not answer")));
+        }
+        nlohmann::json result = future.get();
+        if (!result.value("ok", false)) {
+          Status failed(core::CodeFromName(result.value("code", "")).value_or(Code::kUnavailable),
+                        result.value("message", ""));
+          return SendJson(response, failed.code() == Code::kUnavailable ? 503 : 502,
+                          ErrorObject(failed));
+        }
+        SendJson(response, 200, {{"consents", result.value("consents", nlohmann::json::array())}});
+      });
+
+  server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& response) {
+    SendJson(
+        response, 200,
+        {{"status", "ok"}, {"id", config_.id}, {"broker_connected", metrics_.connected.load()}});
+  });
+
+  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+    response.set_content(metrics_.Render(), "text/plain; version=0.0.4");
+  });
+}
+
+}  // namespace stafett::agent

@@ -1,0 +1,48 @@
+// HttpApi: the local API on loopback (cpp-httplib) — POST /v1/messages, GET /v1/messages/{id},
+// GET /v1/consents?subject-pnr=…, GET /healthz, GET /metrics — with an optional bearer token.
+// Status codes and bodies: docs/AGENT.md. Thread-safety: httplib serves on its own thread
+// pool; handlers only call the thread-safe Sender, Connection::Query and Metrics.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "agent_config.h"
+#include "connection.h"
+#include "metrics.h"
+#include "sender.h"
+#include "stafett/core/pseudonym.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace stafett::agent {
+
+class HttpApi {
+ public:
+  HttpApi(const AgentConfig& config, Sender& sender, Connection& connection,
+          const core::PseudonymKey& pseudonym_key, Metrics& metrics);
+  ~HttpApi();
+
+  // Binds http_bind ("host:port"); kUnavailable naming the address if it is busy.
+  core::Status Start();
+  void Stop();
+
+  // The HTTP status for a refusal code (400, 413, 422, 503).
+  static int HttpStatusFor(core::Code code);
+
+ private:
+  void Route();
+
+  const AgentConfig& config_;
+  Sender& sender_;
+  Connection& connection_;
+  const core::PseudonymKey& pseudonym_key_;
+  Metrics& metrics_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+}  // namespace stafett::agent

@@ -1,0 +1,246 @@
+// Inbox: verify, decrypt, validate, check consent, write durably, then acknowledge.
+#include "inbox.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "document.h"
+#include "file_util.h"
+#include "stafett/core/encoding.h"
+#include "stafett/core/ids.h"
+#include "stafett/core/rules.h"
+
+namespace stafett::agent {
+
+using core::Code;
+using core::Status;
+namespace protocol = core::protocol;
+
+namespace {
+
+bool Contains(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+}  // namespace
+
+Inbox::Inbox(const AgentConfig& config, const Trust& trust, const core::PseudonymKey& pseudonym_key,
+             Journal& journal, Metrics& metrics, const core::Clock& clock)
+    : config_(config),
+      trust_(trust),
+      pseudonym_key_(pseudonym_key),
+      journal_(journal),
+      metrics_(metrics),
+      clock_(clock) {}
+
+Status Inbox::Prepare() const { return EnsureWritableFolder(config_.inbox); }
+
+ConnectionHandler::Reply Inbox::Reject(const nlohmann::json& meta, const std::string& message_id,
+                                       const Status& why) {
+  std::string code(core::CodeName(why.code()));
+  metrics_.CountRejected(code);
+  spdlog::warn("event=delivery_rejected message_id={} code={}", message_id, code);
+  return {protocol::Command::kRejected,
+          {{"message_id", message_id},
+           {"delivery", meta.value("delivery", uint64_t{0})},
+           {"code", code},
+           {"message", why.message()}}};
+}
+
+ConnectionHandler::Reply Inbox::Delivered(const nlohmann::json& meta, const core::Header& header) {
+  const OwnKeySet& own = trust_.CurrentOwn(clock_.Now());
+  std::string signature = core::Sign(
+      own.signing, core::ReceiptSigningInput(header.message_id, header.payload_digest, config_.id));
+  return {protocol::Command::kDelivered,
+          {{"message_id", header.message_id},
+           {"delivery", meta.value("delivery", uint64_t{0})},
+           {"receipt_key", own.key_id},
+           {"receipt_signature", core::ToBase64(signature)}}};
+}
+
+std::optional<ConnectionHandler::Reply> Inbox::Deliver(const nlohmann::json& meta,
+                                                       const core::Envelope& envelope) {
+  core::Result<core::Header> parsed = core::ParseHeader(envelope.header_bytes);
+  if (!parsed.ok()) return Reject(meta, "", parsed.status());
+  const core::Header& header = *parsed;
+  const std::string& id = header.message_id;
+  if (!Contains(header.to, config_.id)) {
+    return Reject(meta, id, Status(Code::kNotAllowed, "the message is not addressed to us"));
+  }
+  const DirectoryKey* sender_key = trust_.KeyById(header.from, header.sender_key_id);
+  if (sender_key == nullptr || !trust_.IsEndpoint(header.from)) {
+    return Reject(meta, id, Status(Code::kBadSignature, "the sender key is not in the directory"));
+  }
+  Status verified = core::VerifyEnvelope(envelope, header, sender_key->signing);
+  if (!verified.ok()) return Reject(meta, id, verified);
+  core::Result<bool> seen = journal_.WasReceived(id);
+  if (!seen.ok()) return std::nullopt;
+  std::error_code exists_error;
+  bool on_disk = std::filesystem::exists(config_.inbox / (id + ".json"), exists_error);
+  if (*seen || on_disk) {
+    // A crash between the inbox write and the journal leaves the file: never write it again.
+    if (!*seen) journal_.MarkReceived(id, {{"received_at", clock_.Now()}}).ok();
+    ++metrics_.inbox_duplicates;
+    spdlog::info("event=redelivery_acknowledged message_id={}", id);
+    return Delivered(meta, header);
+  }
+  const core::WrappedKey* wrapped = core::FindWrappedKey(header, config_.id);
+  const OwnKeySet* own = wrapped == nullptr ? nullptr : trust_.OwnById(wrapped->key_id);
+  if (own == nullptr) {
+    return Reject(meta, id, Status(Code::kDecryptFailed, "no key set for the wrapped key"));
+  }
+  core::Result<std::string> opened =
+      core::OpenEnvelope(envelope, header, config_.id, own->encryption);
+  if (!opened.ok()) return Reject(meta, id, opened.status());
+  nlohmann::json payload = nlohmann::json::parse(*opened, nullptr, false);
+  if (!payload.is_object() || payload.value("v", 0) != 1 || !payload.contains("body") ||
+      !payload.contains("personnummer") || !payload["personnummer"].is_string()) {
+    return Reject(meta, id, Status(Code::kSchemaInvalid, "the payload is not a v1 payload"));
+  }
+  core::Micros now = clock_.Now();
+  core::Result<core::Personnummer> number =
+      core::ParsePersonnummer(payload["personnummer"].get<std::string>(), now);
+  if (!number.ok()) return Reject(meta, id, number.status());
+  if (core::Pseudonymise(pseudonym_key_, *number) != header.subject) {
+    return Reject(meta, id,
+                  Status(Code::kSchemaInvalid, "the payload's child differs from the header's"));
+  }
+  const nlohmann::json& body = payload["body"];
+  std::vector<std::string> pointers;
+  Status valid = ValidateBody(header.type, body, "/body", &pointers);
+  if (!valid.ok()) return Reject(meta, id, valid);
+  Status agrees = CheckAgainstHeader(header, body);
+  if (!agrees.ok()) return Reject(meta, id, agrees);
+  Status consent = CheckConsent(header);
+  if (!consent.ok()) return Reject(meta, id, consent);
+
+  nlohmann::json document = {
+      {"message_id", id},
+      {"type", header.type},
+      {"from", header.from},
+      {"to", header.to},
+      {"subject",
+       {{"personnummer", core::FormatPersonnummer(*number)}, {"pseudonym", header.subject}}},
+      {"consent_id",
+       header.consent_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(header.consent_id)},
+      {"body", body},
+      {"sent_at", core::FormatRfc3339(header.sent_at)},
+      {"expires_at", core::FormatRfc3339(header.expires_at)},
+      {"received_at", core::FormatRfc3339(now)}};
+  if (!header.ref.empty()) document["ref"] = header.ref;
+  Status written = WriteFileAtomically(config_.inbox, id + ".json", document.dump(2) + "\n");
+  if (!written.ok()) {
+    spdlog::error("event=inbox_write_failed message_id={} error=\"{}\"", id, written.message());
+    return std::nullopt;  // not acknowledged: the broker delivers it again
+  }
+  Status marked = journal_.MarkReceived(id, {{"received_at", now}, {"type", header.type}});
+  if (!marked.ok()) {
+    spdlog::error("event=journal_failed message_id={} error=\"{}\"", id, marked.message());
+  }
+  LearnConsent(header);
+  ++metrics_.inbox_writes;
+  spdlog::info("event=delivered message_id={} type={} from={}", id, header.type, header.from);
+  return Delivered(meta, header);
+}
+
+Status Inbox::CheckAgainstHeader(const core::Header& header, const nlohmann::json& body) {
+  std::string ref = RefFromBody(body);
+  if (ref != header.ref) {
+    return Status(Code::kSchemaInvalid, "the body's reference differs from the header's");
+  }
+  if (core::IsConsentEvent(header.type) && body.value("consent_id", "") != header.consent_id) {
+    return Status(Code::kSchemaInvalid, "the body's consent_id differs from the header's");
+  }
+  if (header.type == "consent_granted") {
+    std::optional<core::ConsentScope> scope = ScopeFromBody(body);
+    if (!scope || !header.consent || !(*scope == *header.consent)) {
+      return Status(Code::kSchemaInvalid, "the body's consent scope differs from the header's");
+    }
+  }
+  return Status::Ok();
+}
+
+Status Inbox::CheckConsent(const core::Header& header) {
+  const core::MessageRule* rule = core::FindRule(header.type);
+  if (rule == nullptr) return Status(Code::kNotAllowed, "unknown message type");
+  if (rule->purpose.empty()) return Status::Ok();
+  if (header.consent_id.empty()) return Status(Code::kConsentRequired, "no consent_id");
+  core::Result<std::optional<nlohmann::json>> stored = journal_.GetConsent(header.consent_id);
+  if (!stored.ok() || !stored->has_value()) {
+    return Status(Code::kConsentRequired, "the consent is not known to this agent");
+  }
+  const nlohmann::json& consent = **stored;
+  core::ConsentFacts facts;
+  facts.consent_id = header.consent_id;
+  facts.subject = consent.value("subject", "");
+  facts.parties = consent.value("parties", std::vector<std::string>());
+  facts.purposes = consent.value("purposes", std::vector<std::string>());
+  facts.valid_from = consent.value("valid_from", int64_t{0});
+  facts.valid_until = consent.value("valid_until", int64_t{0});
+  facts.revoked = consent.value("revoked", false);
+  if (facts.subject != header.subject) {
+    return Status(Code::kConsentScope, "the consent is for another child");
+  }
+  if (!Contains(facts.parties, header.from) || !Contains(facts.parties, config_.id)) {
+    return Status(Code::kConsentScope, "sender or recipient is not a party of the consent");
+  }
+  if (!Contains(facts.purposes, std::string(rule->purpose))) {
+    return Status(Code::kConsentScope, "the consent does not cover this purpose");
+  }
+  return core::CheckConsentActive(facts, clock_.Now());
+}
+
+void Inbox::LearnConsent(const core::Header& header) {
+  if (header.type == "consent_granted" && header.consent) {
+    nlohmann::json consent = {{"subject", header.subject},
+                              {"parties", header.consent->parties},
+                              {"purposes", header.consent->purposes},
+                              {"valid_from", header.consent->valid_from},
+                              {"valid_until", header.consent->valid_until},
+                              {"recorded_by", header.from},
+                              {"revoked", false}};
+    journal_.PutConsent(header.consent_id, consent).ok();
+  } else if (header.type == "consent_revoked") {
+    core::Result<std::optional<nlohmann::json>> consent = journal_.GetConsent(header.consent_id);
+    if (consent.ok() && consent->has_value()) {
+      (**consent)["revoked"] = true;
+      journal_.PutConsent(header.consent_id, **consent).ok();
+    }
+  }
+}
+
+bool Inbox::WriteReceipt(const nlohmann::json& receipt) {
+  std::string message_id = receipt.value("message_id", "");
+  std::string recipient = receipt.value("recipient", "");
+  if (!core::IsValidMessageId(message_id) || !core::IsValidEndpointId(recipient)) {
+    spdlog::warn("event=receipt_malformed");
+    return true;  // nothing to keep; acknowledge so it does not come back forever
+  }
+  std::string name = "receipt-" + message_id + "-" + recipient + ".json";
+  std::error_code error;
+  if (std::filesystem::exists(config_.inbox / name, error)) return true;
+  nlohmann::json document = {{"type", "delivery_receipt"},
+                             {"message_id", message_id},
+                             {"recipient", recipient},
+                             {"status", receipt.value("status", "")},
+                             {"time", receipt.value("time", "")}};
+  if (receipt.contains("code")) document["code"] = receipt["code"];
+  if (receipt.contains("seq")) document["seq"] = receipt["seq"];
+  if (receipt.contains("receipt_key")) document["receipt_key"] = receipt["receipt_key"];
+  if (receipt.contains("receipt_signature")) {
+    document["receipt_signature"] = receipt["receipt_signature"];
+  }
+  Status written = WriteFileAtomically(config_.inbox, name, document.dump(2) + "\n");
+  if (!written.ok()) {
+    spdlog::error("event=receipt_write_failed message_id={} error=\"{}\"", message_id,
+                  written.message());
+    return false;
+  }
+  ++metrics_.inbox_writes;
+  spdlog::info("event=receipt message_id={} recipient={} status={}", message_id, recipient,
+               receipt.value("status", ""));
+  return true;
+}
+
+}  // namespace stafett::agent

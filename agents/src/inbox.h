@@ -1,0 +1,51 @@
+// Inbox: the receiving side — verify a delivered envelope against the directory, decrypt it
+// with the key set its wrapped key names, validate the body and that it agrees with the signed
+// header, check consent against this agent's consent table, write inbox/<message_id>.json
+// atomically, and only then produce the signed DELIVERED. Receipts become delivery_receipt
+// documents. Thread-safety: called on the connection thread only.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "agent_config.h"
+#include "connection.h"
+#include "journal.h"
+#include "metrics.h"
+#include "stafett/core/clock.h"
+#include "stafett/core/pseudonym.h"
+#include "trust.h"
+
+namespace stafett::agent {
+
+class Inbox {
+ public:
+  Inbox(const AgentConfig& config, const Trust& trust, const core::PseudonymKey& pseudonym_key,
+        Journal& journal, Metrics& metrics, const core::Clock& clock);
+
+  core::Status Prepare() const;
+  // DELIVERED or REJECTED for one DELIVER; nullopt when the inbox could not be written now.
+  std::optional<ConnectionHandler::Reply> Deliver(const nlohmann::json& meta,
+                                                  const core::Envelope& envelope);
+  // Writes inbox/receipt-<message_id>-<recipient>.json; true once durable (or already there).
+  bool WriteReceipt(const nlohmann::json& receipt);
+
+ private:
+  ConnectionHandler::Reply Reject(const nlohmann::json& meta, const std::string& message_id,
+                                  const core::Status& why);
+  ConnectionHandler::Reply Delivered(const nlohmann::json& meta, const core::Header& header);
+  // The body against the header, and consent for the types that need it.
+  core::Status CheckAgainstHeader(const core::Header& header, const nlohmann::json& body);
+  core::Status CheckConsent(const core::Header& header);
+  void LearnConsent(const core::Header& header);
+
+  const AgentConfig& config_;
+  const Trust& trust_;
+  const core::PseudonymKey& pseudonym_key_;
+  Journal& journal_;
+  Metrics& metrics_;
+  const core::Clock& clock_;
+};
+
+}  // namespace stafett::agent

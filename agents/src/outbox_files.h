@@ -1,0 +1,34 @@
+// OutboxFiles: the outbox's folder moves — a handed-over file to outbox/sent/, a refused one to
+// outbox/rejected/ beside <name>.error.json — never overwriting an earlier file of that name.
+// Thread-safety: stateless apart from the paths; callers serialise moves of one file.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "stafett/core/status.h"
+
+namespace stafett::agent {
+
+class OutboxFiles {
+ public:
+  explicit OutboxFiles(std::filesystem::path outbox) : outbox_(std::move(outbox)) {}
+
+  // Creates outbox/, outbox/sent/ and outbox/rejected/ if needed; checks they are writable.
+  core::Status Prepare() const;
+  // Moves outbox/NAME to sent/. A file already gone counts as moved.
+  void MoveToSent(const std::string& name, const std::string& message_id) const;
+  // Moves outbox/NAME to rejected/ and writes <final name>.error.json with the code, message
+  // and (for schema errors) the JSON pointers of the failing fields.
+  void MoveToRejected(const std::string& name, const core::Status& refusal,
+                      const std::vector<std::string>& pointers,
+                      const std::string& message_id) const;
+
+  const std::filesystem::path& folder() const { return outbox_; }
+
+ private:
+  std::filesystem::path outbox_;
+};
+
+}  // namespace stafett::agent

@@ -1,0 +1,142 @@
+// OutboxWatcher: inotify plus periodic scans over the outbox folder.
+#include "outbox_watcher.h"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include "file_util.h"
+
+namespace stafett::agent {
+
+using core::Code;
+using core::Status;
+
+bool IsOutboxDocumentName(const std::string& name) {
+  return !name.empty() && name[0] != '.' && name.ends_with(".json") && !name.ends_with(".tmp") &&
+         name.find('/') == std::string::npos;
+}
+
+OutboxWatcher::OutboxWatcher(const OutboxFiles& outbox, Sender& sender, size_t max_document_bytes,
+                             int64_t rescan_seconds)
+    : outbox_(outbox),
+      sender_(sender),
+      max_document_bytes_(max_document_bytes),
+      rescan_seconds_(rescan_seconds) {}
+
+OutboxWatcher::~OutboxWatcher() {
+  Stop();
+  if (inotify_fd_ >= 0) ::close(inotify_fd_);
+}
+
+Status OutboxWatcher::Start() {
+  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ < 0)
+    return Status(Code::kIoError, std::string("inotify: ") + std::strerror(errno));
+  if (::inotify_add_watch(inotify_fd_, outbox_.folder().c_str(),
+                          IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) < 0) {
+    return Status(Code::kIoError,
+                  outbox_.folder().string() + ": cannot watch: " + std::strerror(errno));
+  }
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void OutboxWatcher::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void OutboxWatcher::Run() {
+  Scan();  // whatever was dropped while the agent was down
+  auto last_scan = std::chrono::steady_clock::now();
+  alignas(struct inotify_event) char buffer[64 * 1024];
+  while (!stop_.load()) {
+    pollfd item{inotify_fd_, POLLIN, 0};
+    int ready = ::poll(&item, 1, 200);
+    bool rescan = false;
+    std::vector<std::string> names;
+    if (ready > 0) {
+      for (;;) {
+        ssize_t got = ::read(inotify_fd_, buffer, sizeof buffer);
+        if (got <= 0) break;
+        for (char* at = buffer; at < buffer + got;) {
+          auto* event = reinterpret_cast<struct inotify_event*>(at);
+          if ((event->mask & IN_Q_OVERFLOW) != 0) rescan = true;
+          if (event->len > 0 && (event->mask & IN_ISDIR) == 0) names.emplace_back(event->name);
+          at += sizeof(struct inotify_event) + event->len;
+        }
+      }
+    }
+    for (const std::string& name : names) {
+      if (stop_.load()) return;
+      HandleName(name);
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (rescan || now - last_scan >= std::chrono::seconds(rescan_seconds_)) {
+      Scan();
+      last_scan = now;
+    }
+  }
+}
+
+void OutboxWatcher::Scan() {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(outbox_.folder(), error)) {
+    names.push_back(entry.path().filename().string());
+  }
+  if (error) {
+    spdlog::error("event=outbox_scan_failed error=\"{}\"", error.message());
+    return;
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    if (stop_.load()) return;
+    HandleName(name);
+  }
+}
+
+void OutboxWatcher::HandleName(const std::string& name) {
+  if (!IsOutboxDocumentName(name)) return;
+  std::filesystem::path path = outbox_.folder() / name;
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) != 0) return;  // gone already
+  if (S_ISDIR(info.st_mode)) return;
+  if (S_ISLNK(info.st_mode)) {
+    // Never followed: the link itself is moved aside.
+    outbox_.MoveToRejected(name, Status(Code::kSchemaInvalid, "a symbolic link is not accepted"),
+                           {}, "");
+    return;
+  }
+  if (!S_ISREG(info.st_mode)) {
+    outbox_.MoveToRejected(name, Status(Code::kSchemaInvalid, "not a regular file"), {}, "");
+    return;
+  }
+  core::Result<std::string> content = ReadRegularFile(path, max_document_bytes_);
+  if (!content.ok()) {
+    if (content.status().code() == Code::kNotFound) return;
+    if (content.status().code() == Code::kIoError) {
+      spdlog::warn("event=outbox_read_failed error=\"{}\"", content.status().message());
+      return;  // tried again on the next scan
+    }
+    outbox_.MoveToRejected(name, content.status(), {}, "");
+    return;
+  }
+  SubmitResult result = sender_.Submit(*content, name);
+  if (!result.refusal.ok() && result.status == "refused" &&
+      result.refusal.code() != Code::kUnavailable) {
+    // Refused before sending (the broker's refusals are filed by the Sender). A message that
+    // the broker refused earlier was filed by Attach already; moving again finds nothing.
+    outbox_.MoveToRejected(name, result.refusal, result.pointers, result.message_id);
+  }
+}
+
+}  // namespace stafett::agent

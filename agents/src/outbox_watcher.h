@@ -1,0 +1,47 @@
+// OutboxWatcher: its own thread watches the outbox with inotify (IN_MOVED_TO, IN_CLOSE_WRITE),
+// scans it at start and every rescan_seconds (files dropped while the agent was down, events
+// lost to a queue overflow), and feeds each regular *.json file to the Sender; a file refused
+// before sending goes to outbox/rejected/ at once. Dot-files and *.tmp are ignored; symlinks
+// and other non-regular files are refused, never followed.
+// Thread-safety: Start()/Stop() from one thread; everything else runs on the watcher thread.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "metrics.h"
+#include "outbox_files.h"
+#include "sender.h"
+
+namespace stafett::agent {
+
+class OutboxWatcher {
+ public:
+  OutboxWatcher(const OutboxFiles& outbox, Sender& sender, size_t max_document_bytes,
+                int64_t rescan_seconds);
+  ~OutboxWatcher();
+
+  core::Status Start();
+  void Stop();
+
+  // Handles one name in the outbox (also used by tests).
+  void HandleName(const std::string& name);
+  void Scan();
+
+ private:
+  void Run();
+
+  const OutboxFiles& outbox_;
+  Sender& sender_;
+  size_t max_document_bytes_;
+  int64_t rescan_seconds_;
+  int inotify_fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// True for names the outbox takes: *.json, not starting with '.', not *.tmp.
+bool IsOutboxDocumentName(const std::string& name);
+
+}  // namespace stafett::agent

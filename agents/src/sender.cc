@@ -1,0 +1,355 @@
+// Sender: document → envelope → journal → connection, and the broker's answers back.
+#include "sender.h"
+
+#include <spdlog/spdlog.h>
+
+#include "connection.h"
+#include "document.h"
+#include "stafett/core/envelope.h"
+#include "stafett/core/ids.h"
+#include "stafett/core/rules.h"
+
+namespace stafett::agent {
+
+using core::Code;
+
+namespace {
+
+bool IsRetryable(const std::string& code) {
+  return code == "STORAGE_FULL" || code == "UNAVAILABLE";
+}
+
+nlohmann::json ScopeToJson(const core::ConsentScope& scope) {
+  return {{"parties", scope.parties},
+          {"purposes", scope.purposes},
+          {"valid_from", scope.valid_from},
+          {"valid_until", scope.valid_until}};
+}
+
+}  // namespace
+
+std::string OverallStatus(const nlohmann::json& record) {
+  std::string state = record.value("state", "");
+  if (state != kStateAccepted) return state;
+  const nlohmann::json& recipients =
+      record.contains("recipients") ? record["recipients"] : nlohmann::json::object();
+  bool withheld = false, expired = false;
+  size_t delivered = 0;
+  for (const auto& [id, entry] : recipients.items()) {
+    std::string status = entry.value("status", "");
+    withheld = withheld || status == "withheld";
+    expired = expired || status == "expired";
+    delivered += status == "delivered" ? 1 : 0;
+  }
+  if (withheld) return "withheld";
+  if (expired) return "expired";
+  size_t recipients_count = record.contains("to") ? record["to"].size() : 0;
+  if (recipients_count > 0 && delivered >= recipients_count) return "delivered";
+  return std::string(kStateAccepted);
+}
+
+Sender::Sender(const AgentConfig& config, const Trust& trust,
+               const core::PseudonymKey& pseudonym_key, Journal& journal, Metrics& metrics,
+               const OutboxFiles& outbox, const core::Clock& clock)
+    : config_(config),
+      trust_(trust),
+      pseudonym_key_(pseudonym_key),
+      journal_(journal),
+      metrics_(metrics),
+      outbox_(outbox),
+      clock_(clock) {}
+
+SubmitResult Sender::Refuse(Code code, std::string message, std::vector<std::string> pointers,
+                            std::string message_id) {
+  ++metrics_.refused_locally;
+  spdlog::info("event=refused_locally message_id={} code={}", message_id, core::CodeName(code));
+  return SubmitResult{std::move(message_id), "refused", core::Status(code, std::move(message)),
+                      std::move(pointers)};
+}
+
+SubmitResult Sender::FromRecord(const nlohmann::json& record) const {
+  SubmitResult result;
+  result.message_id = record.value("message_id", "");
+  result.status = OverallStatus(record);
+  if (record.value("state", "") == kStateRefused) {
+    result.refusal =
+        core::Status(core::CodeFromName(record.value("code", "")).value_or(Code::kInternal),
+                     record.value("message", ""));
+  } else if (result.status == "withheld" || result.status == "expired") {
+    for (const auto& [id, entry] : record["recipients"].items()) {
+      if (entry.value("status", "") == result.status) {
+        result.refusal =
+            core::Status(core::CodeFromName(entry.value("code", "")).value_or(Code::kExpired), "");
+        break;
+      }
+    }
+  }
+  return result;
+}
+
+SubmitResult Sender::Submit(std::string_view text, const std::string& file_name) {
+  ++metrics_.submitted;
+  core::Micros now = clock_.Now();
+  std::lock_guard<std::mutex> lock(submit_mutex_);
+  std::string source_key = file_name.empty() ? "" : SourceKey(file_name, text);
+  if (!source_key.empty()) {
+    core::Result<std::optional<std::string>> known = journal_.FindBySource(source_key);
+    if (known.ok() && known->has_value()) return Attach(**known, file_name);
+  }
+  DocumentError error;
+  std::optional<OutgoingDocument> document =
+      ParseOutgoingDocument(text, static_cast<size_t>(config_.max_document_bytes), now, &error);
+  if (!document) return Refuse(error.status.code(), error.status.message(), error.pointers);
+  for (const std::string& recipient : document->to) {
+    if (!trust_.IsEndpoint(recipient)) {
+      return Refuse(Code::kUnknownRecipient, "unknown recipient " + recipient, {"/to"},
+                    document->message_id);
+    }
+  }
+  std::string message_id =
+      document->message_id.empty() ? core::NewMessageId(now) : document->message_id;
+  core::Result<std::optional<nlohmann::json>> existing = journal_.GetOutgoing(message_id);
+  if (!existing.ok()) return Refuse(existing.status().code(), existing.status().message(), {});
+  if (existing->has_value()) {
+    if (!source_key.empty()) journal_.PutSource(source_key, message_id).ok();
+    return Attach(message_id, file_name);
+  }
+
+  const OwnKeySet& own = trust_.CurrentOwn(now);
+  core::Header header;
+  header.message_id = message_id;
+  header.type = document->type;
+  header.from = config_.id;
+  header.to = document->to;
+  header.subject = core::Pseudonymise(pseudonym_key_, document->personnummer);
+  header.consent_id = document->consent_id;
+  header.consent = document->scope;
+  header.ref = document->ref;
+  header.sent_at = now;
+  int64_t ttl = document->ttl_seconds > 0 ? document->ttl_seconds : config_.default_ttl_seconds;
+  header.expires_at = now + ttl * 1'000'000;
+  header.sender_key_id = own.key_id;
+  std::vector<core::RecipientKey> recipients;
+  for (const std::string& recipient : document->to) {
+    core::Result<core::RecipientKey> key = trust_.CurrentEncryptionKey(recipient, now);
+    if (!key.ok()) {
+      return Refuse(key.status().code(), key.status().message(), {"/to"}, message_id);
+    }
+    recipients.push_back(std::move(key).value());
+  }
+  nlohmann::json plaintext = {
+      {"v", 1}, {"personnummer", document->personnummer.digits12}, {"body", document->body}};
+  core::Result<core::Envelope> sealed =
+      core::SealEnvelope(header, plaintext.dump(), own.signing, recipients);
+  if (!sealed.ok()) {
+    return Refuse(sealed.status().code(), sealed.status().message(), {}, message_id);
+  }
+  nlohmann::json record = {{"message_id", message_id},
+                           {"state", kStatePending},
+                           {"type", header.type},
+                           {"to", header.to},
+                           {"subject", header.subject},
+                           {"consent_id", header.consent_id},
+                           {"files", nlohmann::json::array()},
+                           {"recipients", nlohmann::json::object()},
+                           {"created_at", now}};
+  if (!file_name.empty()) record["files"].push_back(file_name);
+  if (header.consent) record["scope"] = ScopeToJson(*header.consent);
+  core::Status journalled = journal_.AddOutgoing(record, *sealed, source_key);
+  if (!journalled.ok()) {
+    spdlog::error("event=journal_failed message_id={} error=\"{}\"", message_id,
+                  journalled.message());
+    return Refuse(Code::kUnavailable, "the agent could not journal the message; retry", {},
+                  message_id);
+  }
+  spdlog::info("event=message_queued message_id={} type={} recipients={}", message_id, header.type,
+               header.to.size());
+  if (connection_ != nullptr) connection_->Publish(message_id);
+  return SubmitResult{message_id, std::string(kStatePending), {}, {}};
+}
+
+SubmitResult Sender::Attach(const std::string& message_id, const std::string& file_name) {
+  if (!file_name.empty()) {
+    journal_
+        .UpdateOutgoing(message_id,
+                        [&](nlohmann::json& record) {
+                          for (const auto& name : record["files"]) {
+                            if (name == file_name) return false;
+                          }
+                          record["files"].push_back(file_name);
+                          return true;
+                        })
+        .ok();
+  }
+  core::Result<std::optional<nlohmann::json>> record = journal_.GetOutgoing(message_id);
+  if (!record.ok() || !record->has_value()) {
+    return SubmitResult{message_id, "pending", {}, {}};
+  }
+  if ((**record).value("state", "") != kStatePending) MoveFiles(message_id);
+  return FromRecord(**record);
+}
+
+SubmitResult Sender::WaitForOutcome(const std::string& message_id, int64_t millis) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(millis);
+  std::unique_lock<std::mutex> lock(wait_mutex_);
+  for (;;) {
+    std::optional<SubmitResult> current = Status(message_id);
+    if (!current) return SubmitResult{message_id, "pending", {}, {}};
+    if (current->status != kStatePending ||
+        outcome_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return Status(message_id).value_or(*current);
+    }
+  }
+}
+
+std::optional<SubmitResult> Sender::Status(const std::string& message_id) {
+  core::Result<std::optional<nlohmann::json>> record = journal_.GetOutgoing(message_id);
+  if (!record.ok() || !record->has_value()) return std::nullopt;
+  return FromRecord(**record);
+}
+
+std::optional<core::Envelope> Sender::PendingEnvelope(const std::string& message_id) {
+  core::Result<std::optional<nlohmann::json>> record = journal_.GetOutgoing(message_id);
+  if (!record.ok() || !record->has_value() || (**record).value("state", "") != kStatePending) {
+    return std::nullopt;
+  }
+  core::Result<std::optional<core::Envelope>> envelope = journal_.GetEnvelope(message_id);
+  if (!envelope.ok()) return std::nullopt;
+  return *envelope;
+}
+
+void Sender::Accept(const std::string& message_id, bool duplicate) {
+  bool changed = false;
+  core::Status updated = journal_.UpdateOutgoing(message_id, [&](nlohmann::json& record) {
+    if (record.value("state", "") != kStatePending) return false;
+    record["state"] = kStateAccepted;
+    record["accepted_at"] = clock_.Now();
+    changed = true;
+    return true;
+  });
+  if (!updated.ok()) {
+    spdlog::warn("event=accepted_unknown message_id={} error=\"{}\"", message_id,
+                 updated.message());
+    return;
+  }
+  if (!changed) return;
+  ++metrics_.accepted;
+  spdlog::info("event=accepted message_id={} duplicate={}", message_id, duplicate);
+  core::Result<std::optional<nlohmann::json>> record = journal_.GetOutgoing(message_id);
+  if (record.ok() && record->has_value()) RecordOwnConsent(**record);
+  MoveFiles(message_id);
+}
+
+void Sender::OnAccepted(const nlohmann::json& accepted) {
+  Accept(accepted.value("message_id", ""), accepted.value("duplicate", false));
+  Notify();
+}
+
+void Sender::OnRefused(const nlohmann::json& refused) {
+  std::string message_id = refused.value("message_id", "");
+  std::string code = refused.value("code", "INTERNAL");
+  if (message_id.empty()) {
+    spdlog::warn("event=refused_without_id code={}", code.substr(0, 32));
+    return;
+  }
+  if (IsRetryable(code)) {
+    spdlog::info("event=refused_retry_later message_id={} code={}", message_id, code);
+    return;
+  }
+  bool changed = false;
+  journal_
+      .UpdateOutgoing(message_id,
+                      [&](nlohmann::json& record) {
+                        if (record.value("state", "") != kStatePending) return false;
+                        record["state"] = kStateRefused;
+                        record["code"] = code;
+                        record["message"] = refused.value("message", "").substr(0, 500);
+                        changed = true;
+                        return true;
+                      })
+      .ok();
+  if (changed) {
+    ++metrics_.send_failures;
+    spdlog::info("event=refused message_id={} code={}", message_id, code.substr(0, 32));
+    MoveFiles(message_id);
+  }
+  Notify();
+}
+
+void Sender::OnReceipt(const nlohmann::json& receipt) {
+  std::string message_id = receipt.value("message_id", "");
+  std::string recipient = receipt.value("recipient", "");
+  // A receipt proves acceptance, even if the ACCEPTED itself was lost in a crash.
+  Accept(message_id, true);
+  journal_
+      .UpdateOutgoing(message_id,
+                      [&](nlohmann::json& record) {
+                        nlohmann::json entry = {{"status", receipt.value("status", "")}};
+                        if (receipt.contains("code")) entry["code"] = receipt["code"];
+                        record["recipients"][recipient] = entry;
+                        return true;
+                      })
+      .ok();
+  Notify();
+}
+
+void Sender::MoveFiles(const std::string& message_id) {
+  static std::mutex move_mutex;  // one mover at a time: the outbox thread or the connection's
+  std::lock_guard<std::mutex> lock(move_mutex);
+  core::Result<std::optional<nlohmann::json>> loaded = journal_.GetOutgoing(message_id);
+  if (!loaded.ok() || !loaded->has_value()) return;
+  const nlohmann::json& record = **loaded;
+  std::string state = record.value("state", "");
+  if (state == kStatePending) return;
+  std::vector<std::string> moved;
+  for (const auto& name : record["files"]) {
+    std::string file = name.get<std::string>();
+    if (state == kStateRefused) {
+      core::Status refusal(core::CodeFromName(record.value("code", "")).value_or(Code::kInternal),
+                           record.value("message", ""));
+      outbox_.MoveToRejected(file, refusal, {}, message_id);
+    } else {
+      outbox_.MoveToSent(file, message_id);
+    }
+    moved.push_back(file);
+  }
+  if (moved.empty()) return;
+  journal_
+      .UpdateOutgoing(message_id,
+                      [&](nlohmann::json& entry) {
+                        nlohmann::json rest = nlohmann::json::array();
+                        for (const auto& name : entry["files"]) {
+                          if (std::find(moved.begin(), moved.end(), name) == moved.end()) {
+                            rest.push_back(name);
+                          }
+                        }
+                        entry["files"] = rest;
+                        return true;
+                      })
+      .ok();
+}
+
+void Sender::RecordOwnConsent(const nlohmann::json& record) {
+  std::string type = record.value("type", "");
+  std::string consent_id = record.value("consent_id", "");
+  if (type == "consent_granted" && record.contains("scope")) {
+    nlohmann::json consent = record["scope"];
+    consent["subject"] = record.value("subject", "");
+    consent["recorded_by"] = config_.id;
+    consent["revoked"] = false;
+    journal_.PutConsent(consent_id, consent).ok();
+  } else if (type == "consent_revoked") {
+    core::Result<std::optional<nlohmann::json>> consent = journal_.GetConsent(consent_id);
+    if (consent.ok() && consent->has_value()) {
+      (**consent)["revoked"] = true;
+      journal_.PutConsent(consent_id, **consent).ok();
+    }
+  }
+}
+
+void Sender::Notify() {
+  std::lock_guard<std::mutex> lock(wait_mutex_);
+  outcome_.notify_all();
+}
+
+}  // namespace stafett::agent

@@ -1,0 +1,69 @@
+// Trust: what the agent needs from the trust directory and from its own key sets — the
+// broker's transport key, recipients' current encryption keys, senders' signing keys by key
+// id, and this endpoint's key sets (every secret file in keys_dir, for rotation).
+// Thread-safety: immutable after Load(); concurrent reads are safe.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "stafett/core/clock.h"
+#include "stafett/core/crypto.h"
+#include "stafett/core/envelope.h"
+#include "stafett/core/status.h"
+
+namespace stafett::agent {
+
+struct DirectoryKey {
+  std::string key_id;
+  std::string transport;   // raw 32 bytes
+  std::string encryption;  // raw 32 bytes; empty for non-endpoints
+  std::string signing;     // raw 32 bytes
+  core::Micros valid_from = 0, valid_until = 0;
+};
+
+struct DirectoryPrincipal {
+  std::string id, role, kind;
+  std::vector<DirectoryKey> keys;
+};
+
+// One of this endpoint's own key sets (a <key_id>.secret.json).
+struct OwnKeySet {
+  std::string principal, key_id;
+  core::TransportKeyPair transport;
+  core::BoxKeyPair encryption;
+  core::SigningKeyPair signing;
+  core::Micros valid_from = 0, valid_until = 0;
+};
+
+class Trust {
+ public:
+  // Loads the directory and every *.secret.json in KEYS_DIR; checks that they belong to SELF_ID
+  // and are in the directory. kConfigInvalid / kKeyInvalid with a one-line reason.
+  static core::Result<Trust> Load(const std::filesystem::path& directory_file,
+                                  const std::filesystem::path& keys_dir,
+                                  const std::string& self_id);
+
+  const DirectoryPrincipal* Find(const std::string& id) const;
+  bool IsEndpoint(const std::string& id) const;
+  // The key set of endpoint ID valid now with the latest valid_from: whose encryption key new
+  // messages are sealed to. kUnknownRecipient when none.
+  core::Result<core::RecipientKey> CurrentEncryptionKey(const std::string& id,
+                                                        core::Micros now) const;
+  // A principal's key by id (any validity: older messages still verify), or nullptr.
+  const DirectoryKey* KeyById(const std::string& id, const std::string& key_id) const;
+  // The broker's current transport public key, raw 32 bytes.
+  core::Result<std::string> BrokerTransportKey(core::Micros now) const;
+  // This endpoint's newest key set valid now (or the newest at all), for signing and CURVE.
+  const OwnKeySet& CurrentOwn(core::Micros now) const;
+  // Own key set by id (for unwrapping), or nullptr.
+  const OwnKeySet* OwnById(const std::string& key_id) const;
+  const std::vector<OwnKeySet>& own() const { return own_; }
+
+ private:
+  std::vector<DirectoryPrincipal> principals_;
+  std::vector<OwnKeySet> own_;
+};
+
+}  // namespace stafett::agent
