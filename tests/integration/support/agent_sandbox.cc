@@ -1,0 +1,175 @@
+// AgentSandbox: county init, processes, and polling helpers.
+#include "integration/support/agent_sandbox.h"
+
+#include <filesystem>
+
+namespace stafett::testing {
+
+namespace {
+
+constexpr auto kStartTimeout = std::chrono::seconds(30);
+
+std::string Binary(const std::string& relative) { return std::string(STAFETT_BIN_DIR) + relative; }
+
+}  // namespace
+
+AgentSandbox::AgentSandbox(const std::string& preset) : dir_("stafett-agent-it") {
+  int base = FindFreePortRange(40);
+  if (base < 0 || dir_.path().empty()) {
+    error_ = "no free ports or no temp dir";
+    return;
+  }
+  std::string county = dir_.path() + "/county";
+  std::string output;
+  int status = RunProgram(
+      Binary("/tools/stafett"),
+      {"county", "init", county, "--preset", preset, "--base-port", std::to_string(base)}, &output);
+  if (status != 0) {
+    error_ = "stafett county init failed (" + std::to_string(status) + "): " + output;
+    return;
+  }
+  std::string text;
+  if (!ReadWholeFile(county + "/county.json", &text)) {
+    error_ = "no county.json";
+    return;
+  }
+  nlohmann::json manifest = nlohmann::json::parse(text, nullptr, false);
+  if (!manifest.is_object()) {
+    error_ = "county.json is not JSON";
+    return;
+  }
+  broker_config_ = county + "/" + manifest["broker"].value("config", "");
+  broker_http_ = manifest["broker"].value("http", "");
+  for (const nlohmann::json& agent : manifest["agents"]) {
+    AgentInfo info{agent.value("id", ""), county + "/" + agent.value("config", ""),
+                   county + "/" + agent.value("outbox", ""),
+                   county + "/" + agent.value("inbox", ""), agent.value("http", "")};
+    agents_[info.id] = info;
+  }
+  ok_ = true;
+}
+
+AgentSandbox::~AgentSandbox() {
+  for (auto& [id, process] : processes_) process->Kill();
+  broker_.Kill();
+}
+
+std::string AgentSandbox::LogOf(const std::string& process) const {
+  std::string text;
+  ReadWholeFile(dir_.path() + "/" + process + ".log", &text);
+  return text;
+}
+
+bool AgentSandbox::StartBroker() {
+  if (!broker_.Start(Binary("/broker/stafett-broker"), {"--config", broker_config_},
+                     dir_.path() + "/broker.log")) {
+    return false;
+  }
+  return WaitUntil(
+      [&] { return HttpRequest(broker_http_, "GET", "/healthz", "", {}, 2000).status == 200; },
+      kStartTimeout);
+}
+
+void AgentSandbox::StopBroker() { broker_.Stop(); }
+
+bool AgentSandbox::StartAgent(const std::string& id, bool wait_connected) {
+  auto& process = processes_[id];
+  if (!process) process = std::make_unique<ChildProcess>();
+  if (!process->Start(Binary("/agents/stafett-agent"), {"--config", agents_.at(id).config},
+                      dir_.path() + "/" + id + ".log")) {
+    return false;
+  }
+  const std::string& http = agents_.at(id).http;
+  return WaitUntil(
+      [&] {
+        HttpResponse health = HttpRequest(http, "GET", "/healthz", "", {}, 2000);
+        if (health.status != 200) return false;
+        if (!wait_connected) return true;
+        nlohmann::json body = nlohmann::json::parse(health.body, nullptr, false);
+        return body.is_object() && body.value("broker_connected", false);
+      },
+      kStartTimeout);
+}
+
+int AgentSandbox::StopAgent(const std::string& id) {
+  auto found = processes_.find(id);
+  return found == processes_.end() ? -1 : found->second->Stop();
+}
+
+void AgentSandbox::KillAgent(const std::string& id) {
+  auto found = processes_.find(id);
+  if (found != processes_.end()) found->second->Kill();
+}
+
+HttpResponse AgentSandbox::Post(const std::string& id, const nlohmann::json& document) {
+  return Post(id, document.dump());
+}
+
+HttpResponse AgentSandbox::Post(const std::string& id, const std::string& raw_body) {
+  return HttpRequest(agents_.at(id).http, "POST", "/v1/messages", raw_body);
+}
+
+std::string AgentSandbox::Status(const std::string& id, const std::string& message_id) {
+  HttpResponse response = HttpRequest(agents_.at(id).http, "GET", "/v1/messages/" + message_id);
+  if (response.status != 200) return "";
+  nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
+  return body.is_object() ? body.value("status", "") : "";
+}
+
+bool AgentSandbox::WaitForStatus(const std::string& id, const std::string& message_id,
+                                 const std::string& status, std::chrono::milliseconds timeout) {
+  return WaitUntil([&] { return Status(id, message_id) == status; }, timeout);
+}
+
+bool AgentSandbox::Drop(const std::string& id, const std::string& name,
+                        const std::string& content) {
+  return WriteFileByRename(agents_.at(id).outbox + "/" + name, content);
+}
+
+std::vector<std::string> AgentSandbox::InboxMessages(const std::string& id) {
+  std::vector<std::string> messages;
+  for (const std::string& name : ListNames(agents_.at(id).inbox)) {
+    if (name.starts_with("receipt-") || !name.ends_with(".json")) continue;
+    messages.push_back(name);
+  }
+  return messages;
+}
+
+nlohmann::json ConcernReport(const std::string& message_id, const std::string& to,
+                             const std::string& description) {
+  nlohmann::json document = {{"type", "concern_report"},
+                             {"to", {to}},
+                             {"subject", {{"personnummer", kChildNumber}}},
+                             {"body", {{"description", description}}}};
+  if (!message_id.empty()) document["message_id"] = message_id;
+  return document;
+}
+
+nlohmann::json ConsentGranted(const std::string& message_id, const std::string& consent_id,
+                              const std::vector<std::string>& parties, const std::string& to) {
+  return {{"message_id", message_id},
+          {"type", "consent_granted"},
+          {"to", {to}},
+          {"subject", {{"personnummer", kChildNumber}}},
+          {"consent_id", consent_id},
+          {"body",
+           {{"consent_id", consent_id},
+            {"parties", parties},
+            {"purposes", {"support"}},
+            {"valid_from", "2020-01-01T00:00:00Z"},
+            {"valid_until", "2099-01-01T00:00:00Z"},
+            {"given_by", {{{"role", "guardian"}}}}}}};
+}
+
+nlohmann::json SupportRequest(const std::string& message_id, const std::string& consent_id,
+                              const std::string& to) {
+  nlohmann::json document = {{"message_id", message_id},
+                             {"type", "support_request"},
+                             {"to", {to}},
+                             {"subject", {{"personnummer", kChildNumber}}},
+                             {"body", {{"reason", "Vill inte gå till skolan."}}}};
+  if (!consent_id.empty()) document["consent_id"] = consent_id;
+  return document;
+}
+
+}  // namespace stafett::testing

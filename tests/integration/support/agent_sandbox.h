@@ -1,0 +1,77 @@
+// AgentSandbox: a whole county on loopback for the agent's integration tests — created with
+// `stafett county init DIR --base-port P`, broker and agents run as child processes, helpers to
+// hand documents over (file drop, HTTP) and to poll for files and statuses with deadlines.
+// Thread-safety: one test thread per sandbox.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "support/child_process.h"
+#include "support/http_client.h"
+#include "support/sandbox_files.h"
+
+namespace stafett::testing {
+
+inline constexpr char kChildNumber[] = "19121212-1212";  // Luhn-valid, fake
+
+struct AgentInfo {
+  std::string id, config, outbox, inbox, http;
+};
+
+class AgentSandbox {
+ public:
+  // Creates the county; check ok() (and error()) before use.
+  explicit AgentSandbox(const std::string& preset = "three");
+  ~AgentSandbox();
+
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+  const std::string& dir() const { return dir_.path(); }
+  const AgentInfo& agent(const std::string& id) const { return agents_.at(id); }
+
+  // Starts the broker and waits until its /healthz answers.
+  bool StartBroker();
+  void StopBroker();
+  // Starts agent ID and waits until its /healthz answers (and, if WAIT_CONNECTED, until it is
+  // connected to the broker).
+  bool StartAgent(const std::string& id, bool wait_connected = true);
+  int StopAgent(const std::string& id);
+  void KillAgent(const std::string& id);
+
+  // POST /v1/messages on agent ID.
+  HttpResponse Post(const std::string& id, const nlohmann::json& document);
+  HttpResponse Post(const std::string& id, const std::string& raw_body);
+  // GET /v1/messages/{message_id} on agent ID: the status, or "" if none.
+  std::string Status(const std::string& id, const std::string& message_id);
+  bool WaitForStatus(const std::string& id, const std::string& message_id,
+                     const std::string& status, std::chrono::milliseconds timeout);
+  // Drops DOCUMENT into agent ID's outbox as NAME (written as a dot-file, then renamed).
+  bool Drop(const std::string& id, const std::string& name, const std::string& content);
+  // Message files in agent ID's inbox (receipts and temp files excluded).
+  std::vector<std::string> InboxMessages(const std::string& id);
+  std::string LogOf(const std::string& process) const;
+
+ private:
+  TempDir dir_;
+  bool ok_ = false;
+  std::string error_;
+  std::string broker_config_, broker_http_;
+  std::map<std::string, AgentInfo> agents_;
+  ChildProcess broker_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> processes_;
+};
+
+// Documents for the tests (Luhn-valid fake numbers only).
+nlohmann::json ConcernReport(const std::string& message_id, const std::string& to,
+                             const std::string& description = "Frånvaro sedan tre veckor.");
+nlohmann::json ConsentGranted(const std::string& message_id, const std::string& consent_id,
+                              const std::vector<std::string>& parties, const std::string& to);
+nlohmann::json SupportRequest(const std::string& message_id, const std::string& consent_id,
+                              const std::string& to);
+
+}  // namespace stafett::testing

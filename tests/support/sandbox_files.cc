@@ -1,0 +1,107 @@
+// File and port helpers for integration tests.
+#include "support/sandbox_files.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace stafett::testing {
+
+TempDir::TempDir(const std::string& prefix) {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/" + prefix + "-XXXXXX";
+  std::vector<char> buffer(pattern.begin(), pattern.end());
+  buffer.push_back('\0');
+  char* made = ::mkdtemp(buffer.data());
+  path_ = made != nullptr ? made : "";
+}
+
+TempDir::~TempDir() {
+  if (path_.empty() || std::getenv("STAFETT_KEEP_TEST_DIRS") != nullptr) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+bool ReadWholeFile(const std::string& path, std::string* content) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream text;
+  text << in.rdbuf();
+  *content = text.str();
+  return true;
+}
+
+bool WriteFileByRename(const std::string& path, const std::string& content) {
+  std::filesystem::path final_path(path);
+  std::filesystem::path temp =
+      final_path.parent_path() / ("." + final_path.filename().string() + ".tmp");
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out << content;
+    if (!out.flush()) return false;
+  }
+  std::error_code error;
+  std::filesystem::rename(temp, final_path, error);
+  return !error;
+}
+
+std::vector<std::string> ListNames(const std::string& folder, bool with_hidden) {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
+    std::string name = entry.path().filename().string();
+    if (!with_hidden && !name.empty() && name[0] == '.') continue;
+    names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+namespace {
+
+bool PortFree(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return free;
+}
+
+}  // namespace
+
+int FindFreePortRange(int span) {
+  std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> pick(20000, 55000);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    int base = pick(random);
+    bool all = true;
+    for (int port = base; port < base + span && all; ++port) all = PortFree(port);
+    if (all) return base;
+  }
+  return -1;
+}
+
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return condition();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace stafett::testing
