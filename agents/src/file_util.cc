@@ -64,7 +64,7 @@ core::Result<std::string> ReadRegularFile(const std::filesystem::path& path, siz
   if (fd.get() < 0) {
     if (errno == ELOOP) return Status(Code::kSchemaInvalid, "a symbolic link is not accepted");
     if (errno == ENOENT) return Status(Code::kNotFound, "the file is gone");
-    return Errno("open " + path.filename().string());
+    return Errno("open");
   }
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0) return Errno("fstat");
@@ -142,9 +142,9 @@ core::Result<std::filesystem::path> MoveWithoutOverwrite(const std::filesystem::
     }
     if (errno == EEXIST) continue;
     if (errno == ENOENT) return Status(Code::kNotFound, "the file is gone");
-    return Errno("move " + name + " to " + to_folder.string());
+    return Errno("move into " + to_folder.string());
   }
-  return Status(Code::kIoError, "no free name for " + name + " in " + to_folder.string());
+  return Status(Code::kIoError, "no free name in " + to_folder.string());
 }
 
 Status EnsureWritableFolder(const std::filesystem::path& folder) {
