@@ -1,0 +1,327 @@
+// Agent loop against an in-process fake broker (a CURVE ROUTER speaking STF1): two real Agent
+// instances hand a concern report over — HELLO/WELCOME, PUBLISH/ACCEPTED, DELIVER/DELIVERED
+// with a receipt signature that verifies, RECEIPT/ACK — and a redelivery is acknowledged
+// without a second inbox write. The real broker is exercised by tests/integration/agent_*.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "agent.h"
+#include "stafett/core/encoding.h"
+#include "stafett/core/protocol.h"
+#include "support/http_client.h"
+#include "support/sandbox_files.h"
+
+namespace stafett::agent {
+namespace {
+
+namespace protocol = core::protocol;
+using std::chrono::seconds;
+
+struct TestPrincipal {
+  std::string id, role, kind;
+  core::TransportKeyPair transport = core::TransportKeyPair::Generate();
+  core::BoxKeyPair box = core::BoxKeyPair::Generate();
+  core::SigningKeyPair signing = core::SigningKeyPair::Generate();
+  std::string key_id() const {
+    return core::KeyIdOf(transport.public_key, role == "endpoint" ? box.public_key : "",
+                         signing.public_key);
+  }
+};
+
+void WriteText(const std::string& path, const std::string& text, mode_t mode = 0600) {
+  std::ofstream(path) << text;
+  ::chmod(path.c_str(), mode);
+}
+
+void WriteSecretFile(const std::string& dir, const TestPrincipal& principal) {
+  nlohmann::json secret = {
+      {"version", 1},
+      {"principal", principal.id},
+      {"key_id", principal.key_id()},
+      {"valid_from", "2020-01-01T00:00:00Z"},
+      {"valid_until", "2099-01-01T00:00:00Z"},
+      {"transport",
+       {{"public", principal.transport.PublicZ85()}, {"secret", principal.transport.SecretZ85()}}},
+      {"encryption",
+       {{"public", core::ToBase64(principal.box.public_key)},
+        {"secret", core::ToBase64(principal.box.secret_key.view())}}},
+      {"signing",
+       {{"public", core::ToBase64(principal.signing.public_key)},
+        {"secret", core::ToBase64(principal.signing.secret_key.view())}}}};
+  std::filesystem::create_directories(dir);
+  WriteText(dir + "/" + principal.key_id() + ".secret.json", secret.dump());
+}
+
+nlohmann::json DirectoryEntry(const TestPrincipal& principal) {
+  nlohmann::json key = {{"key_id", principal.key_id()},
+                        {"transport", principal.transport.PublicZ85()},
+                        {"signing", core::ToBase64(principal.signing.public_key)},
+                        {"valid_from", "2020-01-01T00:00:00Z"},
+                        {"valid_until", "2099-01-01T00:00:00Z"}};
+  if (principal.role == "endpoint") key["encryption"] = core::ToBase64(principal.box.public_key);
+  nlohmann::json entry = {{"id", principal.id}, {"role", principal.role}, {"keys", {key}}};
+  if (!principal.kind.empty()) entry["kind"] = principal.kind;
+  return entry;
+}
+
+class FakeBroker {
+ public:
+  explicit FakeBroker(const TestPrincipal& broker) : socket_(context_, zmq::socket_type::router) {
+    socket_.set(zmq::sockopt::curve_server, 1);
+    socket_.set(zmq::sockopt::curve_secretkey,
+                zmq::const_buffer(broker.transport.secret_key.data(), 32));
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.bind("tcp://127.0.0.1:*");
+    endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
+  }
+  const std::string& endpoint() const { return endpoint_; }
+
+  // The next message from any peer within TIMEOUT: {routing id, decoded message}.
+  std::optional<std::pair<std::string, protocol::Message>> Receive(
+      std::chrono::milliseconds timeout) {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (zmq::poll(&item, 1, std::chrono::milliseconds(50)) == 0) continue;
+      std::vector<zmq::message_t> parts;
+      if (!zmq::recv_multipart(socket_, std::back_inserter(parts))) continue;
+      std::vector<std::string> frames;
+      for (size_t i = 1; i < parts.size(); ++i) frames.push_back(parts[i].to_string());
+      core::Result<protocol::Message> message = protocol::Decode(frames);
+      if (!message.ok()) continue;
+      return std::make_pair(parts[0].to_string(), std::move(message).value());
+    }
+    return std::nullopt;
+  }
+  // Skips heartbeats.
+  std::optional<std::pair<std::string, protocol::Message>> ReceiveCommand(
+      std::chrono::milliseconds timeout) {
+    for (;;) {
+      auto got = Receive(timeout);
+      if (!got || got->second.command != protocol::Command::kHeartbeat) return got;
+    }
+  }
+  void Send(const std::string& routing_id, protocol::Command command,
+            std::vector<std::string> arguments) {
+    std::vector<std::string> frames = protocol::Encode(command, std::move(arguments));
+    socket_.send(zmq::buffer(routing_id), zmq::send_flags::sndmore);
+    for (size_t i = 0; i < frames.size(); ++i) {
+      socket_.send(zmq::buffer(frames[i]),
+                   i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+  }
+
+ private:
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+  std::string endpoint_;
+};
+
+class AgentLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    broker_.id = "broker";
+    broker_.role = "broker";
+    school_.id = "flen.school";
+    school_.role = "endpoint";
+    school_.kind = "school";
+    social_.id = "flen.social";
+    social_.role = "endpoint";
+    social_.kind = "social";
+    fake_ = std::make_unique<FakeBroker>(broker_);
+    std::string root = dir_.path();
+    nlohmann::json directory = {
+        {"version", 1},
+        {"county", "test"},
+        {"principals",
+         {DirectoryEntry(broker_), DirectoryEntry(school_), DirectoryEntry(social_)}}};
+    WriteText(root + "/directory.json", directory.dump(), 0644);
+    WriteText(root + "/pseudonym.key", core::PseudonymKey::Generate().ToHex() + "\n");
+    int base = testing::FindFreePortRange(2);
+    ASSERT_GT(base, 0);
+    for (const TestPrincipal* principal : {&school_, &social_}) {
+      std::string home = root + "/" + principal->id;
+      WriteSecretFile(home + "/keys", *principal);
+      std::string http = "127.0.0.1:" + std::to_string(principal == &school_ ? base : base + 1);
+      https_[principal->id] = http;
+      WriteText(home + "/agent.toml",
+                "[agent]\nid = \"" + principal->id + "\"\nbroker_zmq = \"" + fake_->endpoint() +
+                    "\"\nhttp_bind = \"" + http +
+                    "\"\ntrust_directory = \"../directory.json\"\npseudonym_key = "
+                    "\"../pseudonym.key\"\n[log]\nlevel = \"warn\"\n",
+                0644);
+    }
+  }
+
+  std::unique_ptr<Agent> StartAgent(const TestPrincipal& principal) {
+    core::Result<AgentConfig> config =
+        LoadAgentConfig(dir_.path() + "/" + principal.id + "/agent.toml");
+    EXPECT_TRUE(config.ok()) << config.status().ToString();
+    configs_.push_back(std::make_unique<AgentConfig>(*config));
+    core::Result<std::unique_ptr<Agent>> agent =
+        Agent::Create(*configs_.back(), core::SystemClock::Instance());
+    EXPECT_TRUE(agent.ok()) << agent.status().ToString();
+    EXPECT_TRUE((*agent)->Start().ok());
+    return std::move(agent).value();
+  }
+
+  // Waits for HELLO and answers WELCOME; returns the peer's routing id.
+  std::string Welcome() {
+    auto hello = fake_->ReceiveCommand(std::chrono::seconds(10));
+    EXPECT_TRUE(hello && hello->second.command == protocol::Command::kHello);
+    if (!hello) return "";
+    EXPECT_EQ(hello->second.object.value("credit", 0), 64);
+    fake_->Send(hello->first, protocol::Command::kWelcome,
+                {nlohmann::json({{"protocol", 1},
+                                 {"principal", "x"},
+                                 {"credit_window", 64},
+                                 {"max_message_bytes", 9437184},
+                                 {"heartbeat_seconds", 5}})
+                     .dump()});
+    return hello->first;
+  }
+
+  testing::TempDir dir_;
+  TestPrincipal broker_, school_, social_;
+  std::unique_ptr<FakeBroker> fake_;
+  std::map<std::string, std::string> https_;
+  std::vector<std::unique_ptr<AgentConfig>> configs_;
+};
+
+TEST_F(AgentLoopTest, HandsAReportOverAndAcknowledgesARedeliveryWithoutWriting) {
+  std::unique_ptr<Agent> social = StartAgent(social_);
+  std::string social_route = Welcome();
+  std::unique_ptr<Agent> school = StartAgent(school_);
+  std::string school_route = Welcome();
+
+  nlohmann::json report = {{"message_id", "cr-1"},
+                           {"type", "concern_report"},
+                           {"to", {"flen.social"}},
+                           {"subject", {{"personnummer", "19121212-1212"}}},
+                           {"body", {{"description", "Frånvaro."}}}};
+  std::string school_outbox = dir_.path() + "/flen.school/outbox";
+  ASSERT_TRUE(testing::WriteFileByRename(school_outbox + "/cr.json", report.dump()));
+
+  auto publish = fake_->ReceiveCommand(std::chrono::seconds(10));
+  ASSERT_TRUE(publish);
+  ASSERT_EQ(publish->second.command, protocol::Command::kPublish);
+  EXPECT_EQ(publish->first, school_route);
+  core::Envelope envelope{publish->second.arguments[0], publish->second.arguments[1],
+                          publish->second.arguments[2]};
+  core::Result<core::Header> header = core::ParseHeader(envelope.header_bytes);
+  ASSERT_TRUE(header.ok());
+  EXPECT_EQ(header->from, "flen.school");
+  EXPECT_EQ(header->message_id, "cr-1");
+  EXPECT_TRUE(core::VerifyEnvelope(envelope, *header, school_.signing.public_key).ok());
+  EXPECT_EQ(envelope.payload.find("1212"), std::string::npos);
+  fake_->Send(school_route, protocol::Command::kAccepted,
+              {nlohmann::json({{"message_id", "cr-1"}, {"seq", 1}, {"duplicate", false}}).dump()});
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        return testing::ListNames(school_outbox + "/sent") == std::vector<std::string>{"cr.json"};
+      },
+      seconds(10)));
+
+  nlohmann::json meta = {
+      {"delivery", 7}, {"attempt", 1}, {"seq", 1}, {"accepted_at", "2026-11-23T08:00:00.000Z"}};
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    fake_->Send(social_route, protocol::Command::kDeliver,
+                {meta.dump(), envelope.header_bytes, envelope.signature, envelope.payload});
+    auto delivered = fake_->ReceiveCommand(std::chrono::seconds(10));
+    ASSERT_TRUE(delivered);
+    ASSERT_EQ(delivered->second.command, protocol::Command::kDelivered)
+        << delivered->second.object.dump();
+    const nlohmann::json& answer = delivered->second.object;
+    EXPECT_EQ(answer.value("delivery", 0), 7);
+    EXPECT_EQ(answer.value("receipt_key", ""), social_.key_id());
+    EXPECT_TRUE(
+        core::Verify(social_.signing.public_key,
+                     core::ReceiptSigningInput("cr-1", header->payload_digest, "flen.social"),
+                     core::FromBase64(answer.value("receipt_signature", "")).value_or("")));
+  }
+  std::string inbox = dir_.path() + "/flen.social/inbox";
+  EXPECT_EQ(testing::ListNames(inbox), std::vector<std::string>{"cr-1.json"});
+  std::string text;
+  ASSERT_TRUE(testing::ReadWholeFile(inbox + "/cr-1.json", &text));
+  nlohmann::json written = nlohmann::json::parse(text);
+  EXPECT_EQ(written["subject"]["personnummer"], "19121212-1212");
+  EXPECT_EQ(written["body"]["description"], "Frånvaro.");
+  testing::HttpResponse metrics = testing::HttpRequest(https_["flen.social"], "GET", "/metrics");
+  EXPECT_NE(metrics.body.find("stafett_agent_inbox_writes_total 1"), std::string::npos);
+  EXPECT_NE(metrics.body.find("stafett_agent_inbox_duplicates_total 1"), std::string::npos);
+
+  // A tampered delivery is rejected and not written.
+  std::string tampered = envelope.payload;
+  tampered[tampered.size() - 1] ^= 1;
+  fake_->Send(social_route, protocol::Command::kDeliver,
+              {nlohmann::json({{"delivery", 8}, {"attempt", 1}}).dump(), envelope.header_bytes,
+               envelope.signature, tampered});
+  auto rejected = fake_->ReceiveCommand(std::chrono::seconds(10));
+  ASSERT_TRUE(rejected);
+  EXPECT_EQ(rejected->second.command, protocol::Command::kRejected);
+  EXPECT_EQ(rejected->second.object.value("code", ""), "BAD_SIGNATURE");
+
+  fake_->Send(school_route, protocol::Command::kReceipt,
+              {nlohmann::json({{"delivery", 9},
+                               {"message_id", "cr-1"},
+                               {"recipient", "flen.social"},
+                               {"status", "delivered"},
+                               {"time", "2026-11-23T08:00:01.000Z"},
+                               {"seq", 2}})
+                   .dump()});
+  auto ack = fake_->ReceiveCommand(std::chrono::seconds(10));
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->second.command, protocol::Command::kAck);
+  EXPECT_EQ(ack->second.object.value("delivery", 0), 9);
+  testing::HttpResponse status =
+      testing::HttpRequest(https_["flen.school"], "GET", "/v1/messages/cr-1");
+  EXPECT_EQ(status.status, 200);
+  EXPECT_NE(status.body.find("\"delivered\""), std::string::npos) << status.body;
+  EXPECT_TRUE(
+      std::filesystem::exists(dir_.path() + "/flen.school/inbox/receipt-cr-1-flen.social.json"));
+  school->Stop();
+  social->Stop();
+}
+
+TEST_F(AgentLoopTest, PendingMessagesAreResentAfterANewHello) {
+  std::unique_ptr<Agent> school = StartAgent(school_);
+  std::string first = Welcome();
+  nlohmann::json report = {{"message_id", "cr-2"},
+                           {"type", "concern_report"},
+                           {"to", {"flen.social"}},
+                           {"subject", {{"personnummer", "19121212-1212"}}},
+                           {"body", {{"description", "x"}}}};
+  testing::HttpResponse posted =
+      testing::HttpRequest(https_["flen.school"], "POST", "/v1/messages", report.dump(), {}, 30000);
+  auto publish = fake_->ReceiveCommand(std::chrono::seconds(10));
+  ASSERT_TRUE(publish && publish->second.command == protocol::Command::kPublish);
+  EXPECT_EQ(posted.status, 202);
+  EXPECT_NE(posted.body.find("pending"), std::string::npos) << posted.body;  // no answer yet
+  // The agent restarts (same journal): it says HELLO again and resends byte-identically.
+  school->Stop();
+  school.reset();
+  school = StartAgent(school_);
+  std::string second = Welcome();
+  auto again = fake_->ReceiveCommand(std::chrono::seconds(10));
+  ASSERT_TRUE(again && again->second.command == protocol::Command::kPublish);
+  EXPECT_EQ(again->second.arguments, publish->second.arguments);
+  fake_->Send(second, protocol::Command::kRefused,
+              {nlohmann::json({{"message_id", "cr-2"}, {"code", "NOT_ALLOWED"}, {"message", "no"}})
+                   .dump()});
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        return testing::HttpRequest(https_["flen.school"], "GET", "/v1/messages/cr-2")
+                   .body.find("refused") != std::string::npos;
+      },
+      seconds(10)));
+  school->Stop();
+}
+
+}  // namespace
+}  // namespace stafett::agent
