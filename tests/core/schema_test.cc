@@ -91,6 +91,22 @@ TEST(EmbeddedSchemasTest, EachSchemaIsDraft7WithAVersionedId) {
   }
 }
 
+// The validator tries a '^'-anchored pattern at the start of the string only; every pattern is
+// anchored at both ends so that this is exact and fast.
+TEST(EmbeddedSchemasTest, EveryPatternIsAnchored) {
+  size_t patterns = 0;
+  for (std::string_view name : schemas::Names()) {
+    nlohmann::json flat = nlohmann::json::parse(schemas::Find(name)).flatten();
+    for (const auto& [path, value] : flat.items()) {
+      if (!path.ends_with("/pattern") || path.ends_with("/properties/pattern")) continue;
+      ++patterns;
+      std::string pattern = value.get<std::string>();
+      EXPECT_TRUE(pattern.starts_with("^") && pattern.ends_with("$")) << name << path;
+    }
+  }
+  EXPECT_GT(patterns, 5u);
+}
+
 TEST(SchemaValidatorTest, LoadsEverySchema) {
   const SchemaValidator& validator = SchemaValidator::Default();
   ASSERT_TRUE(validator.load_status().ok()) << validator.load_status().ToString();
@@ -213,7 +229,7 @@ TEST(SchemaValidatorTest, HugeIdentifiersFailQuickly) {
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_TRUE(Contains(pointers, "/message_id")) << status.message();
   EXPECT_TRUE(Contains(pointers, "/to/0")) << status.message();
-  EXPECT_LT(seconds, 20.0);  // generous: sanitizer builds are slow
+  EXPECT_LT(seconds, 2.0);  // generous: sanitizer builds are slow; it takes milliseconds
 }
 
 TEST(SchemaValidatorTest, WrongTypesAnywhereNeverThrowOrEchoValues) {

@@ -5,7 +5,10 @@
 // (which caches compiled regexes).
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <new>
+#include <regex>
+#include <stdexcept>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/constraint_builder.hpp>
 #include <valijson/schema.hpp>
@@ -21,10 +24,52 @@ namespace stafett::core {
 namespace {
 
 // valijson 1.0's own "format" check throws when the value is not a string, and its date-time
-// pattern admits years of any length; so the schemas' "format" keywords are renamed to this
-// keyword at load time and checked by DateTimeConstraint instead.
+// pattern admits years of any length; its "pattern" check calls std::regex_search, which tries
+// every start position of a string (seconds for a multi-megabyte id). So these keywords are
+// renamed at load time and checked by the constraints below instead.
 constexpr const char* kFormatKeyword = "x-stafett-format";
+constexpr const char* kPatternKeyword = "x-stafett-pattern";
 constexpr std::string_view kDateTimeRule = "String should be an RFC 3339 date-time.";
+constexpr std::string_view kPatternRule =
+    "Failed to match regex specified by 'pattern' constraint.";
+
+// "pattern", compiled once. A pattern anchored with '^' (all of ours) can only match at the
+// start, so it is tried there only: the same result as regex_search, in time bounded by the
+// pattern rather than by the string.
+class PatternConstraint final : public valijson::constraints::PolyConstraint {
+ public:
+  explicit PatternConstraint(const std::string& pattern)
+      : regex_(std::make_shared<const std::regex>(pattern, std::regex::ECMAScript)),
+        anchored_(pattern.starts_with("^")) {}
+
+  bool validate(const valijson::adapters::Adapter& target, const std::vector<std::string>& context,
+                valijson::ValidationResults* results) const override {
+    if (!target.isString()) return true;  // the schema's "type" reports that
+    std::string text = target.getString();
+    auto flags =
+        anchored_ ? std::regex_constants::match_continuous : std::regex_constants::match_default;
+    if (std::regex_search(text, *regex_, flags)) return true;
+    if (results != nullptr) results->pushError(context, std::string(kPatternRule));
+    return false;
+  }
+
+ private:
+  Constraint* cloneInto(void* memory) const override {
+    return new (memory) PatternConstraint(*this);
+  }
+  size_t sizeOf() const override { return sizeof(PatternConstraint); }
+
+  std::shared_ptr<const std::regex> regex_;  // shared by the clones; matching is const
+  bool anchored_;
+};
+
+class PatternBuilder final : public valijson::ConstraintBuilder {
+ public:
+  valijson::constraints::Constraint* make(const valijson::adapters::Adapter& value) const override {
+    if (!value.isString()) throw std::runtime_error("\"pattern\" must be a string");
+    return new PatternConstraint(value.getString());
+  }
+};
 
 class DateTimeConstraint final : public valijson::constraints::PolyConstraint {
  public:
@@ -66,22 +111,24 @@ class FormatBuilder final : public valijson::ConstraintBuilder {
   }
 };
 
-// Renames "format" to kFormatKeyword wherever it is a keyword (not a property name).
-void RenameFormatKeywords(nlohmann::json& schema) {
+// Renames "format" and "pattern" to our keywords wherever they are keywords (not property names).
+void RenameKeywords(nlohmann::json& schema) {
   if (schema.is_array()) {
-    for (nlohmann::json& item : schema) RenameFormatKeywords(item);
+    for (nlohmann::json& item : schema) RenameKeywords(item);
     return;
   }
   if (!schema.is_object()) return;
-  if (schema.contains("format") && schema["format"].is_string()) {
-    schema[kFormatKeyword] = schema["format"];
-    schema.erase("format");
+  for (auto [keyword, ours] : {std::pair{"format", kFormatKeyword}, {"pattern", kPatternKeyword}}) {
+    if (schema.contains(keyword) && schema[keyword].is_string()) {
+      schema[ours] = schema[keyword];
+      schema.erase(keyword);
+    }
   }
   for (auto& [key, value] : schema.items()) {
     if (key == "properties" || key == "definitions" || key == "patternProperties") {
-      for (auto& [name, subschema] : value.items()) RenameFormatKeywords(subschema);
+      for (auto& [name, subschema] : value.items()) RenameKeywords(subschema);
     } else if (key != "enum" && key != "const") {
-      RenameFormatKeywords(value);
+      RenameKeywords(value);
     }
   }
 }
@@ -137,7 +184,7 @@ std::optional<Failure> Classify(const valijson::ValidationResults::Error& error)
       {"Value type not permitted", "type"},
       {"Failed to match against any enum", "enum"},
       {"Failed to match expected value set by 'const'", "const"},
-      {"Failed to match regex", "pattern"},
+      {kPatternRule, "pattern"},
       {"String should be no fewer", "minLength"},
       {"String should be no more", "maxLength"},
       {"Array should contain no fewer", "minItems"},
@@ -181,7 +228,7 @@ SchemaValidator::SchemaValidator() : compiled_(std::make_unique<Compiled>()) {
           Status(Code::kInternal, "embedded schema " + std::string(name) + " is not a schema");
       return;
     }
-    RenameFormatKeywords(schema);
+    RenameKeywords(schema);
     std::string id = schema["$id"].get<std::string>();
     id_of[std::string(name)] = id;
     compiled_->by_id[id] = std::move(schema);
@@ -203,7 +250,8 @@ SchemaValidator::SchemaValidator() : compiled_(std::make_unique<Compiled>()) {
     auto schema = std::make_unique<valijson::Schema>();
     try {
       valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-      parser.addConstraintBuilder(kFormatKeyword, new FormatBuilder());  // the parser owns it
+      parser.addConstraintBuilder(kFormatKeyword, new FormatBuilder());  // the parser owns them
+      parser.addConstraintBuilder(kPatternKeyword, new PatternBuilder());
       valijson::adapters::NlohmannJsonAdapter adapter(compiled_->by_id.at(id));
       parser.populateSchema(adapter, *schema, fetch, release);
     } catch (const std::exception& error) {
