@@ -68,9 +68,10 @@ bool TypeNeedsConsent(std::string_view type);
 
 // Parses JSON_TEXT, in this order:
 //   size over MAX_BYTES → kTooLarge; not JSON → kSchemaInvalid "not JSON at byte N"; nesting
-//   deeper than kMaxDocumentDepth → kSchemaInvalid; the schema "document" (body by type) →
-//   kSchemaInvalid; personnummer date/Luhn (NOW decides the century and the future) →
-//   kSchemaInvalid at /subject/personnummer; then the semantic checks:
+//   deeper than kMaxDocumentDepth → kSchemaInvalid; a schema_version of another major version →
+//   kSchemaInvalid /schema_version; the schema "document" (body by type) → kSchemaInvalid;
+//   personnummer date/Luhn (NOW decides the century and the future) → kSchemaInvalid at
+//   /subject/personnummer; then the semantic checks:
 //   - consent events: a top-level consent_id must equal the body's (kSchemaInvalid /consent_id);
 //   - consent_granted: valid_from < valid_until (kSchemaInvalid /body/valid_until);
 //   - TypeNeedsConsent types without consent_id → kConsentRequired /consent_id.

@@ -42,8 +42,8 @@ class SchemaValidator {
   // Ok, or kSchemaInvalid with a message such as
   //   "does not match schema document: /body/reason: required; /to/0: pattern"
   // naming each failing JSON pointer (RFC 6901) and its rule. An unknown schema name is
-  // kInternal. FAILING_POINTERS (may be null) receives the pointers, each once, in document
-  // order; a missing property is reported at its own pointer ("/body/reason"), a property the
+  // kInternal. FAILING_POINTERS (may be null) receives the pointers, each once, in the order
+  // found; a missing property is reported at its own pointer ("/body/reason"), a property the
   // schema does not define at its parent object ("/body").
   Status Validate(std::string_view schema_name, const nlohmann::json& document,
                   std::vector<std::string>* failing_pointers) const;
