@@ -3,8 +3,10 @@
 
 #include <set>
 
+#include "stafett/core/document.h"
 #include "stafett/core/ids.h"
 #include "stafett/core/rules.h"
+#include "stafett/core/schema.h"
 
 namespace stafett::agent {
 
@@ -12,14 +14,6 @@ using core::Code;
 using core::Status;
 
 namespace {
-
-constexpr size_t kMaxTextBytes = 1024 * 1024;  // one free-text field
-
-bool IsNonEmptyString(const nlohmann::json& object, const char* key) {
-  return object.contains(key) && object[key].is_string() &&
-         !object[key].get<std::string>().empty() &&
-         object[key].get<std::string>().size() <= kMaxTextBytes;
-}
 
 bool IsIdField(const nlohmann::json& object, const char* key) {
   return object.contains(key) && object[key].is_string() &&
@@ -85,40 +79,18 @@ void CheckConsentGrantedBody(const nlohmann::json& body, const std::string& pref
 
 Status ValidateBody(const std::string& type, const nlohmann::json& body, const std::string& prefix,
                     std::vector<std::string>* pointers) {
-  size_t before = pointers->size();
-  if (!body.is_object()) {
-    pointers->push_back(prefix);
-    return Status(Code::kSchemaInvalid, "body must be an object");
-  }
-  if (type == "concern_report") {
-    if (!IsNonEmptyString(body, "description")) pointers->push_back(prefix + "/description");
-  } else if (type == "concern_feedback") {
-    if (!IsIdField(body, "report_message_id")) pointers->push_back(prefix + "/report_message_id");
-    if (!IsOneOf(body, "outcome", {"investigation_opened", "not_opened", "already_ongoing"})) {
-      pointers->push_back(prefix + "/outcome");
-    }
-  } else if (type == "support_request" || type == "assessment_referral" ||
-             type == "sip_invitation" || type == "information_request") {
-    if (!IsNonEmptyString(body, "reason")) pointers->push_back(prefix + "/reason");
-  } else if (type == "information_response") {
-    if (!IsIdField(body, "request_message_id")) pointers->push_back(prefix + "/request_message_id");
-    if (!IsNonEmptyString(body, "content")) pointers->push_back(prefix + "/content");
-  } else if (type == "referral_status") {
-    if (!IsIdField(body, "referral_message_id")) {
-      pointers->push_back(prefix + "/referral_message_id");
-    }
-    if (!IsOneOf(body, "status", {"received", "accepted", "declined", "closed", "withdrawn"})) {
-      pointers->push_back(prefix + "/status");
-    }
-  } else if (type == "consent_granted") {
-    CheckConsentGrantedBody(body, prefix, pointers);
-  } else if (type == "consent_revoked") {
-    if (!IsIdField(body, "consent_id")) pointers->push_back(prefix + "/consent_id");
-  } else {
+  const core::SchemaValidator& validator = core::SchemaValidator::Default();
+  if (!validator.Has(type) || core::FindRule(type) == nullptr) {
     return Status(Code::kSchemaInvalid, "unknown message type");
   }
-  if (pointers->size() != before) {
+  std::vector<std::string> failing;
+  Status valid = validator.Validate(type, body, &failing);
+  for (const std::string& pointer : failing) pointers->push_back(prefix + pointer);
+  if (!valid.ok())
     return Status(Code::kSchemaInvalid, "the body does not match the schema of " + type);
+  if (type == "consent_granted" && !ScopeFromBody(body)) {
+    pointers->push_back(prefix + "/valid_until");
+    return Status(Code::kSchemaInvalid, "the consent's validity is empty");
   }
   return Status::Ok();
 }
@@ -149,96 +121,33 @@ std::string RefFromBody(const nlohmann::json& body) {
 
 std::optional<OutgoingDocument> ParseOutgoingDocument(std::string_view text, size_t max_bytes,
                                                       core::Micros now, DocumentError* error) {
-  auto fail = [&](Code code, std::string message, std::vector<std::string> pointers = {}) {
-    error->status = Status(code, std::move(message));
+  // One pipeline for both hand-over paths: core::ParseDocument does size → JSON → schema →
+  // personnummer → semantics, with value-free messages and JSON pointers.
+  std::vector<std::string> pointers;
+  core::Result<core::Document> parsed = core::ParseDocument(text, max_bytes, now, &pointers);
+  if (!parsed.ok()) {
+    error->status = parsed.status();
     error->pointers = std::move(pointers);
     return std::nullopt;
-  };
-  if (text.size() > max_bytes) {
-    return fail(Code::kTooLarge, "the document exceeds " + std::to_string(max_bytes) + " bytes");
   }
-  nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
-  if (json.is_discarded()) return fail(Code::kSchemaInvalid, "the document is not JSON");
-  if (!json.is_object())
-    return fail(Code::kSchemaInvalid, "the document is not a JSON object", {""});
-  OutgoingDocument document;
-  std::vector<std::string> pointers;
-  if (json.contains("message_id")) {
-    if (IsIdField(json, "message_id")) {
-      document.message_id = json["message_id"].get<std::string>();
-    } else {
-      pointers.push_back("/message_id");
-    }
+  core::Document& document = *parsed;
+  core::Result<core::Personnummer> number = core::ParsePersonnummer(document.personnummer12, now);
+  if (!number.ok()) {
+    error->status = number.status();
+    error->pointers = {"/subject/personnummer"};
+    return std::nullopt;
   }
-  if (json.contains("type") && json["type"].is_string() &&
-      core::FindRule(json["type"].get<std::string>()) != nullptr) {
-    document.type = json["type"].get<std::string>();
-  } else {
-    pointers.push_back("/type");
-  }
-  bool to_ok = json.contains("to") && json["to"].is_array() && !json["to"].empty() &&
-               json["to"].size() <= core::kMaxRecipients;
-  if (to_ok) {
-    std::set<std::string> seen;
-    for (const nlohmann::json& recipient : json["to"]) {
-      to_ok = to_ok && recipient.is_string() &&
-              core::IsValidEndpointId(recipient.get<std::string>()) &&
-              seen.insert(recipient.get<std::string>()).second;
-      if (to_ok) document.to.push_back(recipient.get<std::string>());
-    }
-  }
-  if (!to_ok) pointers.push_back("/to");
-  const nlohmann::json* number = nullptr;
-  if (json.contains("subject") && json["subject"].is_object() &&
-      json["subject"].contains("personnummer") && json["subject"]["personnummer"].is_string()) {
-    number = &json["subject"]["personnummer"];
-  }
-  if (number == nullptr) {
-    pointers.push_back("/subject/personnummer");
-  } else {
-    core::Result<core::Personnummer> parsed =
-        core::ParsePersonnummer(number->get<std::string>(), now);
-    if (parsed.ok()) {
-      document.personnummer = *parsed;
-    } else {
-      pointers.push_back("/subject/personnummer");
-    }
-  }
-  if (json.contains("consent_id") && !json["consent_id"].is_null()) {
-    if (IsIdField(json, "consent_id")) {
-      document.consent_id = json["consent_id"].get<std::string>();
-    } else {
-      pointers.push_back("/consent_id");
-    }
-  }
-  if (json.contains("ttl_seconds")) {
-    if (json["ttl_seconds"].is_number_integer() && json["ttl_seconds"].get<int64_t>() >= 60 &&
-        json["ttl_seconds"].get<int64_t>() <= 366LL * 86400) {
-      document.ttl_seconds = json["ttl_seconds"].get<int64_t>();
-    } else {
-      pointers.push_back("/ttl_seconds");
-    }
-  }
-  if (json.contains("body")) {
-    document.body = json["body"];
-    if (!document.type.empty()) ValidateBody(document.type, document.body, "/body", &pointers).ok();
-  } else {
-    pointers.push_back("/body");
-  }
-  if (!pointers.empty()) {
-    return fail(Code::kSchemaInvalid, "the document does not match its schema", pointers);
-  }
-  if (core::IsConsentEvent(document.type)) {
-    std::string body_consent = document.body["consent_id"].get<std::string>();
-    if (!document.consent_id.empty() && document.consent_id != body_consent) {
-      return fail(Code::kSchemaInvalid, "consent_id differs from the body's consent_id",
-                  {"/consent_id"});
-    }
-    document.consent_id = body_consent;
-  }
-  if (document.type == "consent_granted") document.scope = ScopeFromBody(document.body);
-  document.ref = RefFromBody(document.body);
-  return document;
+  OutgoingDocument out;
+  out.message_id = std::move(document.message_id);
+  out.type = std::move(document.type);
+  out.to = std::move(document.to);
+  out.personnummer = *number;
+  out.consent_id = std::move(document.consent_id);
+  out.ttl_seconds = document.ttl_seconds;
+  out.body = std::move(document.body);
+  out.ref = std::move(document.ref);
+  if (document.consent) out.scope = core::ToConsentScope(*document.consent);
+  return out;
 }
 
 }  // namespace stafett::agent

@@ -35,12 +35,12 @@ struct DocumentError {
   std::vector<std::string> pointers;
 };
 
-// Size (kTooLarge over MAX_BYTES), JSON, fields, personnummer (date, Luhn), body for the type.
+// core::ParseDocument: size (kTooLarge over MAX_BYTES), JSON, schema, personnummer, semantics.
 // Returns the document, or fills ERROR and returns nullopt.
 std::optional<OutgoingDocument> ParseOutgoingDocument(std::string_view text, size_t max_bytes,
                                                       core::Micros now, DocumentError* error);
 
-// Checks BODY against the required fields of TYPE (CONTRACT.md); appends the pointers of the
+// Checks BODY against the schema of TYPE (core::SchemaValidator); appends the pointers of the
 // failing fields (prefixed with PREFIX, e.g. "/body") to POINTERS. Ok or kSchemaInvalid.
 core::Status ValidateBody(const std::string& type, const nlohmann::json& body,
                           const std::string& prefix, std::vector<std::string>* pointers);

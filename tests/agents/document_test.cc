@@ -39,14 +39,24 @@ TEST(DocumentTest, RefusesWithCodesAndPointersWithoutEchoingValues) {
   EXPECT_EQ(error.status.code(), core::Code::kTooLarge);
 
   nlohmann::json bad = Report();
-  bad["subject"]["personnummer"] = "19121212-1213";
   bad["message_id"] = "../x";
   bad["body"].erase("description");
   EXPECT_FALSE(Parse(bad, &error));
   EXPECT_EQ(error.status.code(), core::Code::kSchemaInvalid);
-  EXPECT_EQ(error.pointers, (std::vector<std::string>{"/message_id", "/subject/personnummer",
-                                                      "/body/description"}));
+  EXPECT_EQ(error.pointers, (std::vector<std::string>{"/body/description", "/message_id"}));
+
+  nlohmann::json luhn = Report();
+  luhn["subject"]["personnummer"] = "19121212-1213";
+  EXPECT_FALSE(Parse(luhn, &error));
+  EXPECT_EQ(error.status.code(), core::Code::kSchemaInvalid);
+  EXPECT_EQ(error.pointers, (std::vector<std::string>{"/subject/personnummer"}));
   EXPECT_EQ(error.status.message().find("1213"), std::string::npos);
+
+  nlohmann::json no_consent = Report();
+  no_consent["type"] = "support_request";
+  no_consent["body"] = {{"reason", "x"}};
+  EXPECT_FALSE(Parse(no_consent, &error));
+  EXPECT_EQ(error.status.code(), core::Code::kConsentRequired);
 }
 
 TEST(DocumentTest, ConsentGrantedCarriesItsScope) {
