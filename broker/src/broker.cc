@@ -147,7 +147,7 @@ void Broker::ReceiveAvailable(size_t max_messages) {
       if (!router_->recv(part, zmq::recv_flags::dontwait)) return;
       routing_id = part.to_string();
       while (part.more()) {
-        router_->recv(part, zmq::recv_flags::none);
+        if (!router_->recv(part, zmq::recv_flags::none)) break;
         if (user_id.empty()) {
           const char* user = part.gets("User-Id");
           if (user != nullptr) user_id = user;

@@ -21,14 +21,14 @@ class RulesTest : public ::testing::Test {
     facts.from = std::move(from);
     facts.to = std::move(to);
     facts.subject = "child-a";
-    facts.kinds = {{"flen.school", "school"}, {"flen.social", "social"},
-                   {"region.health", "health"}};
+    facts.kinds = {
+        {"flen.school", "school"}, {"flen.social", "social"}, {"region.health", "health"}};
     facts.now = kNow;
     return facts;
   }
   ConsentFacts Consent() {
-    return ConsentFacts{"c1", "child-a", "flen.school", {"flen.school", "flen.social"},
-                        {"support"}, kNow - kDay, kNow + kDay, false};
+    return ConsentFacts{"c1",        "child-a",   "flen.school", {"flen.school", "flen.social"},
+                        {"support"}, kNow - kDay, kNow + kDay,   false};
   }
   RouteFacts Support() {
     RouteFacts facts = Facts("support_request", "flen.school", {"flen.social"});
@@ -51,7 +51,9 @@ TEST_F(RulesTest, UnknownRecipientAndSelf) {
             Code::kNotAllowed);
 }
 
-TEST_F(RulesTest, SupportRequestWithMatchingConsentPasses) { EXPECT_TRUE(CheckRoute(Support()).ok()); }
+TEST_F(RulesTest, SupportRequestWithMatchingConsentPasses) {
+  EXPECT_TRUE(CheckRoute(Support()).ok());
+}
 
 TEST_F(RulesTest, SupportRequestWithoutConsentIsRequired) {
   RouteFacts facts = Support();
@@ -94,7 +96,8 @@ TEST_F(RulesTest, RevokedAndExpiredConsents) {
 TEST_F(RulesTest, ConcernFeedbackOnlyFromARecipientBackToTheReporter) {
   RouteFacts facts = Facts("concern_feedback", "flen.social", {"flen.school"});
   facts.ref = "r1";
-  facts.referenced = ReferencedMessage{"concern_report", "flen.school", "child-a", "", {"flen.social"}};
+  facts.referenced =
+      ReferencedMessage{"concern_report", "flen.school", "child-a", "", {"flen.social"}};
   EXPECT_TRUE(CheckRoute(facts).ok());
   RouteFacts stranger = facts;
   stranger.from = "region.health";
@@ -113,7 +116,8 @@ TEST_F(RulesTest, ConcernFeedbackOnlyFromARecipientBackToTheReporter) {
 TEST_F(RulesTest, ReferralStatusOnlyBetweenTheReferralsParties) {
   RouteFacts facts = Facts("referral_status", "flen.social", {"flen.school"});
   facts.ref = "s1";
-  facts.referenced = ReferencedMessage{"support_request", "flen.school", "child-a", "c1", {"flen.social"}};
+  facts.referenced =
+      ReferencedMessage{"support_request", "flen.school", "child-a", "c1", {"flen.social"}};
   EXPECT_TRUE(CheckRoute(facts).ok());
   facts.to = {"region.health"};
   EXPECT_EQ(CheckRoute(facts).code(), Code::kNotAllowed);
@@ -188,11 +192,12 @@ TEST(RulesDocTest, DocsTableIsTheCodeTable) {
   ASSERT_EQ(rows.size(), RulesTable().size());
   for (size_t i = 0; i < rows.size(); ++i) {
     const MessageRule& rule = RulesTable()[i];
-    std::string expected = "| " + std::string(rule.type) + " | " + Dash(rule.purpose) + " | " +
-                           std::string(rule.recipient_kinds) + " | " +
-                           (rule.reference == "none" ? "—" : std::string(rule.reference)) + " | " +
-                           (rule.reference_route == "none" ? "—" : std::string(rule.reference_route)) +
-                           " | " + std::string(rule.summary) + " |";
+    std::string expected =
+        "| " + std::string(rule.type) + " | " + Dash(rule.purpose) + " | " +
+        std::string(rule.recipient_kinds) + " | " +
+        (rule.reference == "none" ? "—" : std::string(rule.reference)) + " | " +
+        (rule.reference_route == "none" ? "—" : std::string(rule.reference_route)) + " | " +
+        std::string(rule.summary) + " |";
     EXPECT_EQ(rows[i], expected);
   }
 }

@@ -1,0 +1,258 @@
+// Broker: hand-offs, store-and-forward, dedup, TTL expiry, authentication and hostile frames,
+// against an in-process broker on a real loopback socket with a real RocksDB and a manual clock.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "support/harness.h"
+
+namespace stafett::broker::testing {
+namespace {
+
+using core::protocol::Command;
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  BrokerTest()
+      : county_(dir_.path() / "county"),
+        clock_(core::SystemClock::Instance().Now()),
+        broker_(std::make_unique<BrokerProcess>(county_, dir_.path() / "data", &clock_)) {}
+
+  std::unique_ptr<TestClient> Connect(const std::string& id) {
+    auto client = std::make_unique<TestClient>(broker_->endpoint(), county_.Get(id).keys,
+                                               county_.Get("broker").keys);
+    return client;
+  }
+
+  MessageSpec Concern(const std::string& id) {
+    MessageSpec spec;
+    spec.message_id = id;
+    spec.type = "concern_report";
+    spec.from = "flen.school";
+    spec.to = {"flen.social"};
+    return spec;
+  }
+
+  // Moves the clock forward and lets the broker's timers run (they fire on its next loop turn;
+  // a round trip through the loop proves that turn happened).
+  void Advance(core::Micros delta, TestClient& client) {
+    clock_.Advance(delta);
+    client.SendCommand(Command::kHeartbeat, {"{}"});
+    client.Expect(Command::kHeartbeat);
+    client.SendCommand(Command::kHeartbeat, {"{}"});
+    client.Expect(Command::kHeartbeat);
+  }
+
+  uint64_t QueueDepth(const std::string& endpoint) {
+    auto operator_client = Connect("operator");
+    nlohmann::json status = operator_client->Query({{"op", "status"}});
+    for (const nlohmann::json& row : status["endpoints"]) {
+      if (row["id"] == endpoint) return row["queue_depth"].get<uint64_t>();
+    }
+    ADD_FAILURE() << "no status row for " << endpoint;
+    return UINT64_MAX;
+  }
+
+  TempDir dir_;
+  County county_;
+  core::ManualClock clock_;
+  std::unique_ptr<BrokerProcess> broker_;
+};
+
+TEST_F(BrokerTest, HandsAConcernReportFromSchoolToSocialServicesWithAReceipt) {
+  auto school = Connect("flen.school");
+  school->Hello();
+  core::Envelope envelope = Seal(county_, Concern("m-1"), clock_.Now());
+  nlohmann::json answer = school->Publish(envelope);
+  ASSERT_EQ(answer["command"], "ACCEPTED") << answer.dump();
+  EXPECT_EQ(answer["duplicate"], false);
+
+  auto social = Connect("flen.social");
+  social->Hello();
+  core::protocol::Message deliver = social->Expect(Command::kDeliver);
+  ASSERT_EQ(deliver.arguments.size(), 4u);
+  EXPECT_EQ(deliver.arguments[1], envelope.header_bytes);
+  EXPECT_EQ(deliver.arguments[3], envelope.payload);
+  core::Result<core::Header> header = core::ParseHeader(deliver.arguments[1]);
+  ASSERT_TRUE(header.ok());
+  core::Result<std::string> plaintext = core::OpenEnvelope(
+      {deliver.arguments[1], deliver.arguments[2], deliver.arguments[3]}, *header, "flen.social",
+      county_.Get("flen.social").keys.encryption);
+  ASSERT_TRUE(plaintext.ok());
+  EXPECT_NE(plaintext->find("19121212-1212"), std::string::npos);
+  social->AcknowledgeDelivery(deliver, county_.Get("flen.social").keys, "flen.social");
+
+  core::protocol::Message receipt = school->Expect(Command::kReceipt);
+  EXPECT_EQ(receipt.object["message_id"], "m-1");
+  EXPECT_EQ(receipt.object["status"], "delivered");
+  EXPECT_EQ(receipt.object["recipient"], "flen.social");
+  school->SendCommand(Command::kAck, {nlohmann::json({{"delivery", receipt.object["delivery"]}}).dump()});
+  EXPECT_EQ(QueueDepth("flen.social"), 0u);
+  EXPECT_EQ(QueueDepth("flen.school"), 0u);
+}
+
+TEST_F(BrokerTest, StoresAndForwardsToAnEndpointThatConnectsAnHourLater) {
+  auto school = Connect("flen.school");
+  school->Hello();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(school->Publish(Seal(county_, Concern("later-" + std::to_string(i)), clock_.Now()))["command"],
+              "ACCEPTED");
+  }
+  Advance(3600 * kSecond, *school);
+  EXPECT_EQ(QueueDepth("flen.social"), 5u);
+  auto social = Connect("flen.social");
+  social->Hello();
+  for (int i = 0; i < 5; ++i) {
+    core::protocol::Message deliver = social->Expect(Command::kDeliver);
+    core::Result<core::Header> header = core::ParseHeader(deliver.arguments[1]);
+    ASSERT_TRUE(header.ok());
+    EXPECT_EQ(header->message_id, "later-" + std::to_string(i)) << "delivered in order";
+    social->AcknowledgeDelivery(deliver, county_.Get("flen.social").keys, "flen.social");
+  }
+  for (int i = 0; i < 5; ++i) school->Expect(Command::kReceipt);
+  EXPECT_EQ(QueueDepth("flen.social"), 0u);
+}
+
+TEST_F(BrokerTest, ARetryWithTheSameIdIsAcceptedOnceAndDeliveredOnce) {
+  auto school = Connect("flen.school");
+  school->Hello();
+  core::Envelope envelope = Seal(county_, Concern("retry-1"), clock_.Now());
+  nlohmann::json first = school->Publish(envelope);
+  ASSERT_EQ(first["command"], "ACCEPTED");
+  // A retry after a crash re-seals: different bytes, same id.
+  nlohmann::json second = school->Publish(Seal(county_, Concern("retry-1"), clock_.Now()));
+  ASSERT_EQ(second["command"], "ACCEPTED");
+  EXPECT_EQ(second["duplicate"], true);
+  EXPECT_EQ(second["seq"], first["seq"]);
+  EXPECT_EQ(QueueDepth("flen.social"), 1u);
+  auto social = Connect("flen.social");
+  social->Hello();
+  core::protocol::Message deliver = social->Expect(Command::kDeliver);
+  EXPECT_EQ(deliver.arguments[1], envelope.header_bytes) << "the first envelope is delivered";
+  social->AcknowledgeDelivery(deliver, county_.Get("flen.social").keys, "flen.social");
+  school->Expect(Command::kReceipt);
+  EXPECT_EQ(QueueDepth("flen.social"), 0u);
+}
+
+TEST_F(BrokerTest, AnotherSenderCannotTakeAnAcceptedId) {
+  auto school = Connect("flen.school");
+  school->Hello();
+  ASSERT_EQ(school->Publish(Seal(county_, Concern("taken"), clock_.Now()))["command"], "ACCEPTED");
+  auto health = Connect("region.health");
+  health->Hello();
+  MessageSpec spec = Concern("taken");
+  spec.from = "region.health";
+  nlohmann::json answer = health->Publish(Seal(county_, spec, clock_.Now()));
+  EXPECT_EQ(answer["command"], "REFUSED");
+  EXPECT_EQ(answer["code"], "DUPLICATE");
+}
+
+TEST_F(BrokerTest, AnUndeliveredMessageExpiresWithAReceiptToTheSender) {
+  auto school = Connect("flen.school");
+  school->Hello();
+  MessageSpec spec = Concern("short-lived");
+  spec.ttl = 60 * kSecond;
+  ASSERT_EQ(school->Publish(Seal(county_, spec, clock_.Now()))["command"], "ACCEPTED");
+  Advance(61 * kSecond, *school);
+  core::protocol::Message receipt = school->Expect(Command::kReceipt);
+  EXPECT_EQ(receipt.object["message_id"], "short-lived");
+  EXPECT_EQ(receipt.object["status"], "expired");
+  EXPECT_EQ(receipt.object["code"], "EXPIRED");
+  EXPECT_EQ(QueueDepth("flen.social"), 0u);
+  auto social = Connect("flen.social");
+  social->Hello();
+  EXPECT_EQ(QueueDepth("flen.social"), 0u) << "nothing is delivered after expiry";
+}
+
+TEST_F(BrokerTest, AStrangersKeyIsRefusedAtTheHandshake) {
+  keys::KeySet stranger = county_.Stranger();
+  TestClient client(broker_->endpoint(), stranger, county_.Get("broker").keys);
+  client.SendCommand(Command::kHello, {"{}"});
+  EXPECT_TRUE(client.HandshakeFailedAuth(std::chrono::seconds(10)));
+  EXPECT_NE(broker_->broker().metrics().Render().find("stafett_auth_failures_total"),
+            std::string::npos);
+}
+
+TEST_F(BrokerTest, ASpoofedSenderIsRefused) {
+  auto school = Connect("flen.school");
+  school->Hello();
+  MessageSpec spec = Concern("spoof");
+  spec.from = "region.health";  // signed with health's key, sent over school's connection
+  nlohmann::json answer = school->Publish(Seal(county_, spec, clock_.Now()));
+  EXPECT_EQ(answer["command"], "REFUSED");
+  EXPECT_EQ(answer["code"], "SPOOFED_SENDER");
+  EXPECT_EQ(QueueDepth("flen.social"), 0u);
+}
+
+TEST_F(BrokerTest, ATamperedHeaderOrPayloadIsRefused) {
+  auto school = Connect("flen.school");
+  school->Hello();
+  core::Envelope envelope = Seal(county_, Concern("tampered"), clock_.Now());
+  core::Envelope bad_payload = envelope;
+  bad_payload.payload[bad_payload.payload.size() / 2] ^= 0x01;
+  EXPECT_EQ(school->Publish(bad_payload)["code"], "BAD_SIGNATURE");
+  core::Envelope bad_signature = envelope;
+  bad_signature.signature[3] ^= 0x01;
+  EXPECT_EQ(school->Publish(bad_signature)["code"], "BAD_SIGNATURE");
+  EXPECT_EQ(QueueDepth("flen.social"), 0u);
+}
+
+TEST_F(BrokerTest, GarbageFromAnAuthenticatedPeerIsAnsweredWithoutHarm) {
+  auto school = Connect("flen.school");
+  school->Hello();
+  const std::vector<std::vector<std::string>> garbage = {
+      {"hello"},
+      {"STF2", "HELLO", "{}"},
+      {"STF1", "NOPE"},
+      {"STF1", "PUBLISH", "x"},
+      {"STF1", "PUBLISH", "not json", std::string(64, 'x'), "payload"},
+      {"STF1", "DELIVERED", "{\"delivery\": \"nine\"}"},
+      {"STF1", "ACK", "{\"delivery\": 123456}"},
+      {"STF1", "QUERY", "{\"op\": \"trail\", \"subject\": \"x\"}"},
+      std::vector<std::string>(40, "STF1"),
+      {"STF1", "HELLO", std::string("\xff\xfe\x00", 3)},
+  };
+  for (const auto& frames : garbage) school->Send(frames);
+  int answers = 0;
+  while (std::optional<core::protocol::Message> message = school->Receive(std::chrono::seconds(2))) {
+    EXPECT_TRUE(message->command == Command::kError || message->command == Command::kRefused ||
+                message->command == Command::kResult)
+        << core::protocol::CommandName(message->command);
+    if (++answers == 8) break;
+  }
+  // Acknowledgements of unknown deliveries are idempotent no-ops; everything else is answered.
+  EXPECT_EQ(answers, 8);
+  // Still serving.
+  EXPECT_EQ(school->Hello()["principal"], "flen.school");
+  EXPECT_EQ(school->Publish(Seal(county_, Concern("after-garbage"), clock_.Now()))["command"],
+            "ACCEPTED");
+}
+
+TEST_F(BrokerTest, OperatorsMayNotReadTrailsAndEndpointsMayNotQueryStatus) {
+  auto operator_client = Connect("operator");
+  EXPECT_EQ(operator_client->Query({{"op", "trail"}, {"endpoint", "flen.school"}})["code"],
+            "FORBIDDEN");
+  auto school = Connect("flen.school");
+  EXPECT_EQ(school->Query({{"op", "status"}})["code"], "FORBIDDEN");
+}
+
+TEST_F(BrokerTest, NothingPersonalReachesTheBrokersDisk) {
+  auto school = Connect("flen.school");
+  school->Hello();
+  MessageSpec spec = Concern("private");
+  spec.body_text = "Kalle Anka har berättat om oro hemma.";
+  ASSERT_EQ(school->Publish(Seal(county_, spec, clock_.Now()))["command"], "ACCEPTED");
+  broker_->Stop();
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path() / "data")) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find("19121212"), std::string::npos) << entry.path();
+    EXPECT_EQ(bytes.find("121212-1212"), std::string::npos) << entry.path();
+    EXPECT_EQ(bytes.find("Kalle Anka"), std::string::npos) << entry.path();
+  }
+}
+
+}  // namespace
+}  // namespace stafett::broker::testing
