@@ -1,0 +1,173 @@
+// AuditVerifier: head signatures, consistency proofs, and record-by-record inclusion checks.
+#include "audit_verifier.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "stafett/core/clock.h"
+#include "stafett/core/crypto.h"
+#include "stafett/core/encoding.h"
+
+namespace stafett::tools {
+
+using core::Code;
+using core::Status;
+
+namespace {
+
+constexpr uint64_t kPage = 1000;
+
+std::optional<core::Hash> HashFromHex(const std::string& hex) {
+  std::optional<std::string> bytes = core::FromHex(hex);
+  if (!bytes || bytes->size() != 32) return std::nullopt;
+  core::Hash hash;
+  std::copy(bytes->begin(), bytes->end(), hash.begin());
+  return hash;
+}
+
+core::Result<std::vector<core::Hash>> HashesFromJson(const nlohmann::json& list) {
+  std::vector<core::Hash> hashes;
+  if (!list.is_array()) return Status(Code::kCorruption, "proof is not a list");
+  for (const nlohmann::json& item : list) {
+    std::optional<core::Hash> hash = item.is_string() ? HashFromHex(item.get<std::string>())
+                                                      : std::nullopt;
+    if (!hash) return Status(Code::kCorruption, "proof hash is not 32 bytes of hex");
+    hashes.push_back(*hash);
+  }
+  return hashes;
+}
+
+std::string SigningInput(const TreeHead& head) {
+  return "stafett-tree-head-v1\n" + std::to_string(head.tree_size) + "\n" +
+         core::HashToHex(head.root) + "\n" + head.timestamp;
+}
+
+}  // namespace
+
+core::Result<TreeHead> CheckSignedHead(const nlohmann::json& json,
+                                       const keys::TrustDirectory& directory) {
+  TreeHead head;
+  if (!json.is_object() || !json.contains("tree_size") || !json["tree_size"].is_number_unsigned()) {
+    return Status(Code::kCorruption, "the signed head is malformed");
+  }
+  head.json = json;
+  head.tree_size = json["tree_size"].get<uint64_t>();
+  std::optional<core::Hash> root = HashFromHex(json.value("root_hash", ""));
+  if (!root) return Status(Code::kCorruption, "the signed head's root is malformed");
+  head.root = *root;
+  head.timestamp = json.value("timestamp", "");
+  head.key_id = json.value("key_id", "");
+  head.signature_base64 = json.value("signature", "");
+  std::optional<std::string> signature = core::FromBase64(head.signature_base64);
+  const keys::PublicKeys* key = nullptr;
+  for (const keys::Principal& principal : directory.principals()) {
+    if (principal.role == keys::Role::kBroker) key = directory.KeyById(principal.id, head.key_id);
+    if (key != nullptr) break;
+  }
+  if (key == nullptr) {
+    return Status(Code::kBadSignature, "the head is signed by a key that is not the broker's");
+  }
+  if (!signature || !core::Verify(key->signing, SigningInput(head), *signature)) {
+    return Status(Code::kBadSignature, "the signed tree head's signature does not verify");
+  }
+  return head;
+}
+
+core::Status ForEachRecordWithProof(
+    BrokerClient& client, const TreeHead& head,
+    const std::function<void(uint64_t, const std::string&, const nlohmann::json&)>& emit) {
+  for (uint64_t from = 0; from < head.tree_size; from += kPage) {
+    uint64_t count = std::min(kPage, head.tree_size - from);
+    core::Result<nlohmann::json> page =
+        client.Query({{"op", "records"}, {"from_seq", from}, {"count", count}});
+    if (!page.ok()) return page.status();
+    nlohmann::json seqs = nlohmann::json::array();
+    for (uint64_t seq = from; seq < from + count; ++seq) seqs.push_back(seq);
+    core::Result<nlohmann::json> proofs =
+        client.Query({{"op", "inclusion"}, {"seqs", seqs}, {"tree_size", head.tree_size}});
+    if (!proofs.ok()) return proofs.status();
+    const nlohmann::json& records = (*page)["records"];
+    if (records.size() != count) {
+      return Status(Code::kCorruption, "position " + std::to_string(from + records.size()) +
+                                           ": record missing (the log is shorter than its head)");
+    }
+    for (uint64_t i = 0; i < count; ++i) {
+      uint64_t seq = from + i;
+      const nlohmann::json& record = records[i];
+      std::optional<std::string> leaf = core::FromBase64(record.value("leaf", ""));
+      if (record.value("seq", UINT64_MAX) != seq || !leaf) {
+        return Status(Code::kCorruption, "position " + std::to_string(seq) + ": record missing");
+      }
+      core::Result<std::vector<core::Hash>> proof = HashesFromJson((*proofs)["proofs"][i]["proof"]);
+      if (!proof.ok()) {
+        return Status(Code::kCorruption,
+                      "position " + std::to_string(seq) + ": " + proof.status().message());
+      }
+      Status included =
+          core::VerifyInclusion(seq, head.tree_size, core::LeafHash(*leaf), *proof, head.root);
+      if (!included.ok()) {
+        return Status(Code::kCorruption, "position " + std::to_string(seq) +
+                                             ": the record is not the one the signed head covers");
+      }
+      nlohmann::json parsed = nlohmann::json::parse(*leaf, nullptr, false);
+      if (!parsed.is_object() || parsed.value("seq", UINT64_MAX) != seq) {
+        return Status(Code::kCorruption,
+                      "position " + std::to_string(seq) + ": the record names another position");
+      }
+      emit(seq, *leaf, (*proofs)["proofs"][i]["proof"]);
+    }
+  }
+  return Status::Ok();
+}
+
+core::Result<VerifyReport> VerifyLog(BrokerClient& client, const std::filesystem::path& state_dir) {
+  core::Result<nlohmann::json> answer = client.Query({{"op", "head"}});
+  if (!answer.ok()) return answer.status();
+  core::Result<TreeHead> head = CheckSignedHead((*answer)["head"], client.directory());
+  if (!head.ok()) return head.status();
+  VerifyReport report;
+  report.tree_size = head->tree_size;
+  std::filesystem::path saved = state_dir / "last_head.json";
+  if (std::ifstream in(saved); in) {
+    std::stringstream text;
+    text << in.rdbuf();
+    core::Result<TreeHead> previous =
+        CheckSignedHead(nlohmann::json::parse(text.str(), nullptr, false), client.directory());
+    if (!previous.ok()) return Status(Code::kCorruption, saved.string() + ": " + previous.status().message());
+    report.previous_size = previous->tree_size;
+    if (previous->tree_size > head->tree_size) {
+      return Status(Code::kCorruption, "position " + std::to_string(head->tree_size) +
+                                           ": the log is shorter than the head seen before (" +
+                                           std::to_string(previous->tree_size) + ")");
+    }
+    if (previous->tree_size > 0) {
+      core::Result<nlohmann::json> consistency = client.Query(
+          {{"op", "consistency"}, {"from_size", previous->tree_size}, {"to_size", head->tree_size}});
+      if (!consistency.ok()) return consistency.status();
+      core::Result<std::vector<core::Hash>> proof = HashesFromJson((*consistency)["proof"]);
+      if (!proof.ok()) return proof.status();
+      Status consistent = core::VerifyConsistency(previous->tree_size, head->tree_size,
+                                                  previous->root, head->root, *proof);
+      if (!consistent.ok()) {
+        return Status(Code::kCorruption,
+                      "position " + std::to_string(previous->tree_size) +
+                          ": the log is not an extension of the head seen before (rewritten?)");
+      }
+    }
+  }
+  Status records = ForEachRecordWithProof(
+      client, *head, [&](uint64_t, const std::string&, const nlohmann::json&) {
+        ++report.records_checked;
+      });
+  if (!records.ok()) return records;
+  std::error_code error;
+  std::filesystem::create_directories(state_dir, error);
+  std::ofstream out(saved.string() + ".tmp", std::ios::trunc);
+  out << head->json.dump() << "\n";
+  out.close();
+  std::filesystem::rename(saved.string() + ".tmp", saved, error);
+  if (error) return Status(Code::kIoError, saved.string() + ": " + error.message());
+  return report;
+}
+
+}  // namespace stafett::tools

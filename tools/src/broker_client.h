@@ -1,0 +1,54 @@
+// BrokerClient: the CLI's authenticated connection to the broker — a CURVE DEALER socket with
+// the caller's key set, for QUERY/RESULT round trips (docs/PROTOCOL.md).
+// Thread-safety: one thread per client (it owns its socket).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <zmq.hpp>
+
+#include "stafett/core/status.h"
+#include "stafett/keys/key_set.h"
+#include "stafett/keys/trust_directory.h"
+
+namespace stafett::tools {
+
+// What a client config (auditor.toml, operator.toml) names.
+struct ClientConfig {
+  std::string id;
+  std::string broker_zmq;
+  std::string broker_http;  // operators: for /metrics; may be empty
+  std::filesystem::path keys_dir;
+  std::filesystem::path trust_directory;
+  std::filesystem::path pseudonym_key;  // auditors only; may be empty
+  std::filesystem::path state_dir;      // auditors only; may be empty
+};
+
+// Loads [SECTION] from FILE ("auditor" or "operator").
+core::Result<ClientConfig> LoadClientConfig(const std::filesystem::path& file,
+                                            const std::string& section);
+
+class BrokerClient {
+ public:
+  static core::Result<std::unique_ptr<BrokerClient>> Connect(const ClientConfig& config);
+
+  // Sends QUERY with OP and fields; waits up to TIMEOUT for the RESULT. A RESULT with
+  // ok=false becomes its error code and message.
+  core::Result<nlohmann::json> Query(nlohmann::json query,
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  const keys::TrustDirectory& directory() const { return directory_; }
+
+ private:
+  BrokerClient() : context_(1) {}
+  zmq::context_t context_;
+  std::unique_ptr<zmq::socket_t> socket_;
+  keys::TrustDirectory directory_;
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace stafett::tools
