@@ -1,6 +1,6 @@
-// Trust: what the agent needs from the trust directory and from its own key sets — the
-// broker's transport key, recipients' current encryption keys, senders' signing keys by key
-// id, and this endpoint's key sets (every secret file in keys_dir, for rotation).
+// Trust: what the agent needs from the trust directory and its own key sets (keys module) —
+// the broker's transport key, recipients' current encryption keys, senders' signing keys by
+// key id, and this endpoint's key sets (every secret file in keys_dir, for rotation).
 // Thread-safety: immutable after Load(); concurrent reads are safe.
 #pragma once
 
@@ -9,33 +9,15 @@
 #include <vector>
 
 #include "stafett/core/clock.h"
-#include "stafett/core/crypto.h"
 #include "stafett/core/envelope.h"
 #include "stafett/core/status.h"
+#include "stafett/keys/key_set.h"
+#include "stafett/keys/trust_directory.h"
 
 namespace stafett::agent {
 
-struct DirectoryKey {
-  std::string key_id;
-  std::string transport;   // raw 32 bytes
-  std::string encryption;  // raw 32 bytes; empty for non-endpoints
-  std::string signing;     // raw 32 bytes
-  core::Micros valid_from = 0, valid_until = 0;
-};
-
-struct DirectoryPrincipal {
-  std::string id, role, kind;
-  std::vector<DirectoryKey> keys;
-};
-
-// One of this endpoint's own key sets (a <key_id>.secret.json).
-struct OwnKeySet {
-  std::string principal, key_id;
-  core::TransportKeyPair transport;
-  core::BoxKeyPair encryption;
-  core::SigningKeyPair signing;
-  core::Micros valid_from = 0, valid_until = 0;
-};
+using DirectoryKey = keys::PublicKeys;
+using OwnKeySet = keys::KeySet;
 
 class Trust {
  public:
@@ -45,7 +27,6 @@ class Trust {
                                   const std::filesystem::path& keys_dir,
                                   const std::string& self_id);
 
-  const DirectoryPrincipal* Find(const std::string& id) const;
   bool IsEndpoint(const std::string& id) const;
   // The key set of endpoint ID valid now with the latest valid_from: whose encryption key new
   // messages are sealed to. kUnknownRecipient when none.
@@ -59,11 +40,10 @@ class Trust {
   const OwnKeySet& CurrentOwn(core::Micros now) const;
   // Own key set by id (for unwrapping), or nullptr.
   const OwnKeySet* OwnById(const std::string& key_id) const;
-  const std::vector<OwnKeySet>& own() const { return own_; }
 
  private:
-  std::vector<DirectoryPrincipal> principals_;
-  std::vector<OwnKeySet> own_;
+  keys::TrustDirectory directory_;
+  std::vector<OwnKeySet> own_;  // newest valid_from first
 };
 
 }  // namespace stafett::agent

@@ -14,6 +14,8 @@
 #include "agent.h"
 #include "stafett/core/encoding.h"
 #include "stafett/core/protocol.h"
+#include "stafett/keys/key_set.h"
+#include "stafett/keys/trust_directory.h"
 #include "support/http_client.h"
 #include "support/sandbox_files.h"
 
@@ -24,50 +26,24 @@ namespace protocol = core::protocol;
 using std::chrono::seconds;
 
 struct TestPrincipal {
-  std::string id, role, kind;
-  core::TransportKeyPair transport = core::TransportKeyPair::Generate();
-  core::BoxKeyPair box = core::BoxKeyPair::Generate();
-  core::SigningKeyPair signing = core::SigningKeyPair::Generate();
-  std::string key_id() const {
-    return core::KeyIdOf(transport.public_key, role == "endpoint" ? box.public_key : "",
-                         signing.public_key);
-  }
+  std::string id;
+  keys::Role role = keys::Role::kEndpoint;
+  std::string kind;
+  keys::KeySet keys;
+  std::string key_id() const { return keys.key_id; }
 };
+
+TestPrincipal MakePrincipal(const std::string& id, keys::Role role, const std::string& kind) {
+  core::Micros now = core::SystemClock::Instance().Now();
+  core::Result<keys::KeySet> set =
+      keys::GenerateKeySet(id, now - 3600'000'000LL, now + 365LL * 86400'000'000LL);
+  EXPECT_TRUE(set.ok()) << set.status().ToString();
+  return TestPrincipal{id, role, kind, std::move(set).value()};
+}
 
 void WriteText(const std::string& path, const std::string& text, mode_t mode = 0600) {
   std::ofstream(path) << text;
   ::chmod(path.c_str(), mode);
-}
-
-void WriteSecretFile(const std::string& dir, const TestPrincipal& principal) {
-  nlohmann::json secret = {
-      {"version", 1},
-      {"principal", principal.id},
-      {"key_id", principal.key_id()},
-      {"valid_from", "2020-01-01T00:00:00Z"},
-      {"valid_until", "2099-01-01T00:00:00Z"},
-      {"transport",
-       {{"public", principal.transport.PublicZ85()}, {"secret", principal.transport.SecretZ85()}}},
-      {"encryption",
-       {{"public", core::ToBase64(principal.box.public_key)},
-        {"secret", core::ToBase64(principal.box.secret_key.view())}}},
-      {"signing",
-       {{"public", core::ToBase64(principal.signing.public_key)},
-        {"secret", core::ToBase64(principal.signing.secret_key.view())}}}};
-  std::filesystem::create_directories(dir);
-  WriteText(dir + "/" + principal.key_id() + ".secret.json", secret.dump());
-}
-
-nlohmann::json DirectoryEntry(const TestPrincipal& principal) {
-  nlohmann::json key = {{"key_id", principal.key_id()},
-                        {"transport", principal.transport.PublicZ85()},
-                        {"signing", core::ToBase64(principal.signing.public_key)},
-                        {"valid_from", "2020-01-01T00:00:00Z"},
-                        {"valid_until", "2099-01-01T00:00:00Z"}};
-  if (principal.role == "endpoint") key["encryption"] = core::ToBase64(principal.box.public_key);
-  nlohmann::json entry = {{"id", principal.id}, {"role", principal.role}, {"keys", {key}}};
-  if (!principal.kind.empty()) entry["kind"] = principal.kind;
-  return entry;
 }
 
 class FakeBroker {
@@ -75,7 +51,7 @@ class FakeBroker {
   explicit FakeBroker(const TestPrincipal& broker) : socket_(context_, zmq::socket_type::router) {
     socket_.set(zmq::sockopt::curve_server, 1);
     socket_.set(zmq::sockopt::curve_secretkey,
-                zmq::const_buffer(broker.transport.secret_key.data(), 32));
+                zmq::const_buffer(broker.keys.transport.secret_key.data(), 32));
     socket_.set(zmq::sockopt::linger, 0);
     socket_.bind("tcp://127.0.0.1:*");
     endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
@@ -126,28 +102,29 @@ class FakeBroker {
 class AgentLoopTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    broker_.id = "broker";
-    broker_.role = "broker";
-    school_.id = "flen.school";
-    school_.role = "endpoint";
-    school_.kind = "school";
-    social_.id = "flen.social";
-    social_.role = "endpoint";
-    social_.kind = "social";
+    broker_ = MakePrincipal("broker", keys::Role::kBroker, "");
+    school_ = MakePrincipal("flen.school", keys::Role::kEndpoint, "school");
+    social_ = MakePrincipal("flen.social", keys::Role::kEndpoint, "social");
     fake_ = std::make_unique<FakeBroker>(broker_);
     std::string root = dir_.path();
-    nlohmann::json directory = {
-        {"version", 1},
-        {"county", "test"},
-        {"principals",
-         {DirectoryEntry(broker_), DirectoryEntry(school_), DirectoryEntry(social_)}}};
-    WriteText(root + "/directory.json", directory.dump(), 0644);
+    keys::TrustDirectory directory;
+    directory.set_county("test");
+    for (const TestPrincipal* principal : {&broker_, &school_, &social_}) {
+      keys::Principal entry;
+      entry.id = principal->id;
+      entry.role = principal->role;
+      entry.kind = principal->kind;
+      if (principal->role == keys::Role::kEndpoint) entry.municipality = "flen";
+      ASSERT_TRUE(directory.AddPrincipal(entry, principal->keys).ok());
+    }
+    ASSERT_TRUE(directory.Save(root + "/directory.json").ok());
     WriteText(root + "/pseudonym.key", core::PseudonymKey::Generate().ToHex() + "\n");
     int base = testing::FindFreePortRange(2);
     ASSERT_GT(base, 0);
     for (const TestPrincipal* principal : {&school_, &social_}) {
       std::string home = root + "/" + principal->id;
-      WriteSecretFile(home + "/keys", *principal);
+      std::filesystem::create_directories(home + "/keys");
+      ASSERT_TRUE(keys::WriteKeySet(principal->keys, home + "/keys").ok());
       std::string http = "127.0.0.1:" + std::to_string(principal == &school_ ? base : base + 1);
       https_[principal->id] = http;
       WriteText(home + "/agent.toml",
@@ -218,7 +195,7 @@ TEST_F(AgentLoopTest, HandsAReportOverAndAcknowledgesARedeliveryWithoutWriting) 
   ASSERT_TRUE(header.ok());
   EXPECT_EQ(header->from, "flen.school");
   EXPECT_EQ(header->message_id, "cr-1");
-  EXPECT_TRUE(core::VerifyEnvelope(envelope, *header, school_.signing.public_key).ok());
+  EXPECT_TRUE(core::VerifyEnvelope(envelope, *header, school_.keys.signing.public_key).ok());
   EXPECT_EQ(envelope.payload.find("1212"), std::string::npos);
   fake_->Send(school_route, protocol::Command::kAccepted,
               {nlohmann::json({{"message_id", "cr-1"}, {"seq", 1}, {"duplicate", false}}).dump()});
@@ -241,7 +218,7 @@ TEST_F(AgentLoopTest, HandsAReportOverAndAcknowledgesARedeliveryWithoutWriting) 
     EXPECT_EQ(answer.value("delivery", 0), 7);
     EXPECT_EQ(answer.value("receipt_key", ""), social_.key_id());
     EXPECT_TRUE(
-        core::Verify(social_.signing.public_key,
+        core::Verify(social_.keys.signing.public_key,
                      core::ReceiptSigningInput("cr-1", header->payload_digest, "flen.social"),
                      core::FromBase64(answer.value("receipt_signature", "")).value_or("")));
   }
