@@ -1,0 +1,230 @@
+// Consent enforced at the broker: every row of the rules table with its exact refusal code,
+// revocation withholding queued messages at once, and expiry at delivery — through a broker on
+// a real socket with a real RocksDB and a manual clock.
+#include <gtest/gtest.h>
+
+#include "support/harness.h"
+
+namespace stafett::broker::testing {
+namespace {
+
+using core::protocol::Command;
+
+constexpr core::Micros kDay = 24 * 3600 * kSecond;
+
+class ConsentTest : public ::testing::Test {
+ protected:
+  ConsentTest()
+      : county_(dir_.path() / "county"),
+        clock_(core::SystemClock::Instance().Now()),
+        broker_(county_, dir_.path() / "data", &clock_),
+        school_(Connect("flen.school")),
+        social_(Connect("flen.social")),
+        health_(Connect("region.health")) {
+    school_->Hello();
+    health_->Hello();
+  }
+
+  std::unique_ptr<TestClient> Connect(const std::string& id) {
+    return std::make_unique<TestClient>(broker_.endpoint(), county_.Get(id).keys,
+                                        county_.Get("broker").keys);
+  }
+
+  // Records consent ID for the child, between school and social services, for PURPOSES.
+  void Grant(const std::string& id, std::vector<std::string> purposes,
+             core::Micros valid_for = 180 * kDay, std::string personnummer = "19121212-1212") {
+    MessageSpec spec;
+    spec.message_id = id + "-grant";
+    spec.type = "consent_granted";
+    spec.from = "flen.school";
+    spec.to = {"flen.social"};
+    spec.personnummer = personnummer;
+    spec.consent_id = id;
+    core::Micros now = clock_.Now() / 1000 * 1000;
+    spec.consent = core::ConsentScope{{"flen.school", "flen.social"}, purposes, now - kSecond,
+                                      now + valid_for};
+    nlohmann::json answer = school_->Publish(Seal(county_, spec, clock_.Now()));
+    ASSERT_EQ(answer["command"], "ACCEPTED") << answer.dump();
+  }
+
+  nlohmann::json Send(TestClient& client, const std::string& id, const std::string& type,
+                      const std::string& from, std::vector<std::string> to,
+                      const std::string& consent_id, const std::string& ref = "",
+                      const std::string& personnummer = "19121212-1212") {
+    MessageSpec spec;
+    spec.message_id = id;
+    spec.type = type;
+    spec.from = from;
+    spec.to = std::move(to);
+    spec.consent_id = consent_id;
+    spec.ref = ref;
+    spec.personnummer = personnummer;
+    return client.Publish(Seal(county_, spec, clock_.Now()));
+  }
+
+  void Advance(core::Micros delta) {
+    clock_.Advance(delta);
+    for (int i = 0; i < 2; ++i) {
+      school_->SendCommand(Command::kHeartbeat, {"{}"});
+      school_->Expect(Command::kHeartbeat);
+    }
+  }
+
+  TempDir dir_;
+  County county_;
+  core::ManualClock clock_;
+  BrokerProcess broker_;
+  std::unique_ptr<TestClient> school_, social_, health_;
+};
+
+TEST_F(ConsentTest, WithoutConsentASupportRequestIsRefused) {
+  EXPECT_EQ(Send(*school_, "s1", "support_request", "flen.school", {"flen.social"}, "")["code"],
+            "CONSENT_REQUIRED");
+  EXPECT_EQ(Send(*school_, "s2", "support_request", "flen.school", {"flen.social"}, "nope")["code"],
+            "CONSENT_REQUIRED");
+}
+
+TEST_F(ConsentTest, WithAMatchingConsentItIsAccepted) {
+  Grant("c1", {"support"});
+  EXPECT_EQ(Send(*school_, "s1", "support_request", "flen.school", {"flen.social"}, "c1")["command"],
+            "ACCEPTED");
+}
+
+TEST_F(ConsentTest, AnotherChildUnderTheSameConsentIdIsOutOfScope) {
+  Grant("c1", {"support"});
+  EXPECT_EQ(Send(*school_, "s1", "support_request", "flen.school", {"flen.social"}, "c1", "",
+                 "20121212-1212")["code"],
+            "CONSENT_SCOPE");
+}
+
+TEST_F(ConsentTest, ARecipientOutsideThePartiesIsOutOfScope) {
+  Grant("c1", {"support", "assessment"});
+  EXPECT_EQ(
+      Send(*school_, "a1", "assessment_referral", "flen.school", {"region.health"}, "c1")["code"],
+      "CONSENT_SCOPE");
+}
+
+TEST_F(ConsentTest, APurposeOutsideThePurposesIsOutOfScope) {
+  Grant("c1", {"support"});
+  EXPECT_EQ(Send(*school_, "a1", "assessment_referral", "flen.school", {"flen.social"}, "c1")["code"],
+            "CONSENT_SCOPE");
+  EXPECT_EQ(Send(*school_, "i1", "information_request", "flen.school", {"flen.social"}, "c1")["code"],
+            "CONSENT_SCOPE");
+}
+
+TEST_F(ConsentTest, AfterRevocationAtAnotherPartyItIsRefused) {
+  Grant("c1", {"support"});
+  social_->Hello();
+  nlohmann::json revoked =
+      Send(*social_, "c1-revoke", "consent_revoked", "flen.social", {"flen.school"}, "c1");
+  ASSERT_EQ(revoked["command"], "ACCEPTED") << revoked.dump();
+  EXPECT_EQ(Send(*school_, "s1", "support_request", "flen.school", {"flen.social"}, "c1")["code"],
+            "CONSENT_REVOKED");
+}
+
+TEST_F(ConsentTest, AConsentForgedOrRevokedByANonPartyIsRefused) {
+  Grant("c1", {"support"});
+  EXPECT_EQ(Send(*health_, "x1", "consent_revoked", "region.health", {"flen.school", "flen.social"},
+                 "c1")["code"],
+            "CONSENT_SCOPE");
+  MessageSpec forged;
+  forged.message_id = "forged";
+  forged.type = "consent_granted";
+  forged.from = "region.health";
+  forged.to = {"flen.social"};
+  forged.consent_id = "c-forged";
+  core::Micros now = clock_.Now() / 1000 * 1000;
+  forged.consent = core::ConsentScope{{"flen.school", "flen.social"}, {"support"}, now, now + kDay};
+  EXPECT_EQ(health_->Publish(Seal(county_, forged, clock_.Now()))["code"], "CONSENT_SCOPE");
+}
+
+TEST_F(ConsentTest, AfterExpiryItIsRefused) {
+  Grant("c1", {"support"}, kDay);
+  Advance(2 * kDay);
+  EXPECT_EQ(Send(*school_, "s1", "support_request", "flen.school", {"flen.social"}, "c1")["code"],
+            "CONSENT_EXPIRED");
+}
+
+TEST_F(ConsentTest, AConcernReportToHealthIsNotAllowed) {
+  EXPECT_EQ(Send(*school_, "r1", "concern_report", "flen.school", {"region.health"}, "")["code"],
+            "NOT_ALLOWED");
+  EXPECT_EQ(Send(*school_, "r2", "concern_report", "flen.school", {"flen.social"}, "")["command"],
+            "ACCEPTED");
+}
+
+TEST_F(ConsentTest, FeedbackOnlyFromTheReportsRecipientBackToItsReporter) {
+  ASSERT_EQ(Send(*school_, "r1", "concern_report", "flen.school", {"flen.social"}, "")["command"],
+            "ACCEPTED");
+  social_->Hello();
+  EXPECT_EQ(
+      Send(*health_, "f1", "concern_feedback", "region.health", {"flen.school"}, "", "r1")["code"],
+      "NOT_ALLOWED");
+  EXPECT_EQ(
+      Send(*social_, "f2", "concern_feedback", "flen.social", {"flen.school"}, "", "r1")["command"],
+      "ACCEPTED");
+}
+
+TEST_F(ConsentTest, AQueuedReferralIsWithheldByARevocationWhileItsRecipientIsOffline) {
+  Grant("c1", {"support"});
+  ASSERT_EQ(Send(*school_, "s1", "support_request", "flen.school", {"flen.social"}, "c1")["command"],
+            "ACCEPTED");
+  // The revocation is recorded at the school (a party); social services is offline.
+  ASSERT_EQ(Send(*school_, "c1-revoke", "consent_revoked", "flen.school", {"flen.social"},
+                 "c1")["command"],
+            "ACCEPTED");
+  core::protocol::Message receipt = school_->Expect(Command::kReceipt);
+  EXPECT_EQ(receipt.object["message_id"], "s1");
+  EXPECT_EQ(receipt.object["status"], "withheld");
+  EXPECT_EQ(receipt.object["code"], "CONSENT_REVOKED");
+  // Social services returns: it gets the grant and the revocation, never the referral.
+  social_->Hello();
+  std::vector<std::string> delivered;
+  for (int i = 0; i < 2; ++i) {
+    core::protocol::Message deliver = social_->Expect(Command::kDeliver);
+    core::Result<core::Header> header = core::ParseHeader(deliver.arguments[1]);
+    ASSERT_TRUE(header.ok());
+    delivered.push_back(header->message_id);
+    social_->AcknowledgeDelivery(deliver, county_.Get("flen.social").keys, "flen.social");
+  }
+  EXPECT_EQ(delivered, (std::vector<std::string>{"c1-grant", "c1-revoke"}));
+  auto auditor = Connect("auditor");
+  nlohmann::json trail = auditor->Query({{"op", "trail"}, {"subject", PseudonymOf(county_, "19121212-1212")}});
+  std::vector<std::string> events;
+  for (const nlohmann::json& record : trail["records"]) events.push_back(record["event"]);
+  EXPECT_NE(std::find(events.begin(), events.end(), "withheld"), events.end());
+}
+
+TEST_F(ConsentTest, AMessageQueuedWhileItsConsentExpiresIsWithheldAtDelivery) {
+  Grant("c1", {"support"}, kDay);
+  ASSERT_EQ(Send(*school_, "s1", "support_request", "flen.school", {"flen.social"}, "c1")["command"],
+            "ACCEPTED");
+  Advance(2 * kDay);
+  social_->Hello();
+  core::protocol::Message grant = social_->Expect(Command::kDeliver);
+  social_->AcknowledgeDelivery(grant, county_.Get("flen.social").keys, "flen.social");
+  bool withheld = false;
+  while (std::optional<core::protocol::Message> message = school_->Receive(std::chrono::seconds(5))) {
+    if (message->command == Command::kReceipt && message->object["message_id"] == "s1") {
+      EXPECT_EQ(message->object["status"], "withheld");
+      EXPECT_EQ(message->object["code"], "CONSENT_EXPIRED");
+      withheld = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(withheld);
+}
+
+TEST_F(ConsentTest, PartiesCanAskWhichConsentsTheyHold) {
+  Grant("c1", {"support"});
+  nlohmann::json answer =
+      school_->Query({{"op", "consents"}, {"subject", PseudonymOf(county_, "19121212-1212")}});
+  ASSERT_EQ(answer["ok"], true) << answer.dump();
+  ASSERT_EQ(answer["consents"].size(), 1u);
+  EXPECT_EQ(answer["consents"][0]["state"], "active");
+  nlohmann::json stranger =
+      health_->Query({{"op", "consents"}, {"subject", PseudonymOf(county_, "19121212-1212")}});
+  EXPECT_EQ(stranger["consents"].size(), 0u) << "a non-party sees nothing";
+}
+
+}  // namespace
+}  // namespace stafett::broker::testing
