@@ -109,6 +109,9 @@ void Broker::RemoveQueueEntry(const std::string& endpoint, uint64_t queue_seq) {
   if (!cycle_.removed_queue_keys.insert(key).second) return;
   cycle_.batch.Delete(store_->Handle(Family::kQueues), key);
   ++cycle_.events;
+  // The freed slot in the endpoint's credit window is filled once the removal is durable
+  // (after DELIVERED/REJECTED nothing else would dispatch the rest of a long queue).
+  cycle_.wake.insert(endpoint);
   cycle_.on_commit.push_back([this, endpoint, queue_seq] {
     uint64_t& depth = queue_depth_[endpoint];
     if (depth > 0) --depth;
