@@ -61,8 +61,8 @@ core::Result<SignedTreeHead> SignedTreeHead::FromJson(const nlohmann::json& json
 }
 
 core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(Store& store,
-                                                        const core::SigningKeyPair& key,
-                                                        std::string key_id) {
+                                                       const core::SigningKeyPair& key,
+                                                       std::string key_id) {
   std::unique_ptr<AuditLog> log(new AuditLog(store, key, std::move(key_id)));
   uint64_t size = 0;
   if (std::optional<std::string> last = store.LastKeyWithPrefix(Family::kAudit, "")) {
@@ -108,7 +108,8 @@ SignedTreeHead AuditLog::SignHead(rocksdb::WriteBatch* batch, core::Micros now) 
   head.root = range_.Root();
   head.timestamp = core::ParseRfc3339(core::FormatRfc3339(now)).value_or(now);  // ms precision
   head.key_id = key_id_;
-  head.signature = core::Sign(key_, TreeHeadSigningInput(head.tree_size, head.root, head.timestamp));
+  head.signature =
+      core::Sign(key_, TreeHeadSigningInput(head.tree_size, head.root, head.timestamp));
   batch->Put(store_.Handle(Family::kHeads), EncodeBigEndian64(head.tree_size),
              head.ToJson().dump());
   return head;

@@ -4,10 +4,10 @@
 // Thread-safety: owned by the broker loop thread; not thread-safe.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <rocksdb/write_batch.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,9 +51,8 @@ std::string TreeHeadSigningInput(uint64_t tree_size, const core::Hash& root,
 
 class AuditLog : public core::NodeReader {
  public:
-  static core::Result<std::unique_ptr<AuditLog>> Open(Store& store,
-                                                       const core::SigningKeyPair& key,
-                                                       std::string key_id);
+  static core::Result<std::unique_ptr<AuditLog>> Open(Store& store, const core::SigningKeyPair& key,
+                                                      std::string key_id);
 
   // Appends RECORD at the next position; returns its seq. Indexes: subject, every endpoint
   // named (from, to, actor) and the message id.

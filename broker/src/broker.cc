@@ -44,8 +44,9 @@ core::Result<std::unique_ptr<Broker>> Broker::Create(const BrokerConfig& config,
   broker->key_sets_ = std::move(key_sets).value();
   const keys::Principal* self = broker->directory_.Find(broker->key_sets_.front().principal);
   if (self == nullptr || self->role != keys::Role::kBroker) {
-    return Status(Code::kKeyInvalid, config.keys_dir.string() +
-                                         ": the key set is not the broker's in the trust directory");
+    return Status(
+        Code::kKeyInvalid,
+        config.keys_dir.string() + ": the key set is not the broker's in the trust directory");
   }
   core::Result<std::unique_ptr<Store>> store =
       Store::Open(config.data_dir, Store::Options{.sync = config.fsync});
@@ -182,8 +183,7 @@ void Broker::HandleFrames(const Peer& peer, std::vector<std::string> frames) {
   core::Result<protocol::Message> decoded = protocol::Decode(frames);
   if (!decoded.ok()) {
     metrics_.CountProtocolError("malformed");
-    spdlog::warn("event=protocol_error peer={} error=\"{}\"", peer.id,
-                 decoded.status().message());
+    spdlog::warn("event=protocol_error peer={} error=\"{}\"", peer.id, decoded.status().message());
     SendError(peer, Code::kProtocolError, decoded.status().message());
     return;
   }

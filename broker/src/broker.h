@@ -6,13 +6,13 @@
 // (reads Metrics only). Thread-safety: Run() on one thread; Metrics are thread-safe.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -120,8 +120,8 @@ class Broker {
   void WithholdUnderConsent(const std::string& consent_id, core::Code code, core::Micros now);
   // Ends delivery of MESSAGE_ID to RECIPIENT: "delivered", "expired" or "withheld".
   void FinishRecipient(const std::string& message_id, nlohmann::json& state,
-                       const std::string& recipient, const std::string& outcome,
-                       core::Code code, core::Micros now, nlohmann::json receipt_extra);
+                       const std::string& recipient, const std::string& outcome, core::Code code,
+                       core::Micros now, nlohmann::json receipt_extra);
   uint64_t EnqueueEntry(const std::string& endpoint, const nlohmann::json& entry);
   void RemoveQueueEntry(const std::string& endpoint, uint64_t queue_seq);
 

@@ -27,31 +27,31 @@ core::Result<BrokerConfig> LoadBrokerConfig(const std::filesystem::path& file) {
       Assign(config.GetString("broker.http_bind", out.http_bind), &out.http_bind));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetPath("broker.data_dir", "data"), &out.data_dir));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetPath("broker.keys_dir", "keys"), &out.keys_dir));
-  STAFETT_RETURN_IF_ERROR(Assign(config.GetPath("broker.trust_directory", std::nullopt),
-                                 &out.trust_directory));
-  STAFETT_RETURN_IF_ERROR(Assign(config.GetInt("broker.max_message_bytes", out.max_message_bytes,
-                                               64 * 1024, 1LL << 30),
-                                 &out.max_message_bytes));
-  STAFETT_RETURN_IF_ERROR(Assign(config.GetInt("broker.min_free_bytes", out.min_free_bytes, 0,
-                                               INT64_MAX),
-                                 &out.min_free_bytes));
+  STAFETT_RETURN_IF_ERROR(
+      Assign(config.GetPath("broker.trust_directory", std::nullopt), &out.trust_directory));
+  STAFETT_RETURN_IF_ERROR(
+      Assign(config.GetInt("broker.max_message_bytes", out.max_message_bytes, 64 * 1024, 1LL << 30),
+             &out.max_message_bytes));
+  STAFETT_RETURN_IF_ERROR(
+      Assign(config.GetInt("broker.min_free_bytes", out.min_free_bytes, 0, INT64_MAX),
+             &out.min_free_bytes));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetBool("broker.fsync", out.fsync), &out.fsync));
   STAFETT_RETURN_IF_ERROR(
       Assign(config.GetInt("broker.max_batch", out.max_batch, 1, 65536), &out.max_batch));
   STAFETT_RETURN_IF_ERROR(Assign(
       config.GetInt("delivery.credit_window", out.credit_window, 1, 100000), &out.credit_window));
-  STAFETT_RETURN_IF_ERROR(Assign(config.GetInt("delivery.redeliver_after_seconds",
-                                               out.redeliver_after_seconds, 1, 86400),
-                                 &out.redeliver_after_seconds));
-  STAFETT_RETURN_IF_ERROR(Assign(config.GetInt("delivery.default_ttl_seconds",
-                                               out.default_ttl_seconds, 60, 366LL * 86400),
-                                 &out.default_ttl_seconds));
   STAFETT_RETURN_IF_ERROR(Assign(
-      config.GetInt("delivery.heartbeat_seconds", out.heartbeat_seconds, 1, 3600),
-      &out.heartbeat_seconds));
+      config.GetInt("delivery.redeliver_after_seconds", out.redeliver_after_seconds, 1, 86400),
+      &out.redeliver_after_seconds));
   STAFETT_RETURN_IF_ERROR(Assign(
-      config.GetInt("audit.tree_head_seconds", out.tree_head_seconds, 1, 3600),
-      &out.tree_head_seconds));
+      config.GetInt("delivery.default_ttl_seconds", out.default_ttl_seconds, 60, 366LL * 86400),
+      &out.default_ttl_seconds));
+  STAFETT_RETURN_IF_ERROR(
+      Assign(config.GetInt("delivery.heartbeat_seconds", out.heartbeat_seconds, 1, 3600),
+             &out.heartbeat_seconds));
+  STAFETT_RETURN_IF_ERROR(
+      Assign(config.GetInt("audit.tree_head_seconds", out.tree_head_seconds, 1, 3600),
+             &out.tree_head_seconds));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetString("log.format", out.log_format), &out.log_format));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetString("log.level", out.log_level), &out.log_level));
   if (out.log_format != "human" && out.log_format != "json") {

@@ -229,16 +229,19 @@ void Broker::FinishRecipient(const std::string& message_id, nlohmann::json& stat
                      "",
                      nullptr};
   uint64_t seq = AppendAudit(now, record);
-  nlohmann::json receipt = {{"message_id", message_id}, {"recipient", recipient},
-                            {"status", outcome},        {"time", core::FormatRfc3339(now)},
+  nlohmann::json receipt = {{"message_id", message_id},
+                            {"recipient", recipient},
+                            {"status", outcome},
+                            {"time", core::FormatRfc3339(now)},
                             {"seq", seq}};
   if (!code_name.empty()) receipt["code"] = code_name;
   for (auto& [key, value] : receipt_extra.items()) receipt[key] = value;
   EnqueueEntry(state.value("from", ""),
                {{"kind", "receipt"}, {"queued_at", now}, {"receipt", receipt}});
   if (outcome != "delivered") {
-    cycle_.batch.Put(store_->Handle(Family::kDeadLetters), DeadLetterKey(message_id, recipient),
-                     nlohmann::json({{"outcome", outcome}, {"code", code_name}, {"at", now}}).dump());
+    cycle_.batch.Put(
+        store_->Handle(Family::kDeadLetters), DeadLetterKey(message_id, recipient),
+        nlohmann::json({{"outcome", outcome}, {"code", code_name}, {"at", now}}).dump());
     std::string type = state.value("type", "");
     cycle_.on_commit.push_back([this, recipient, outcome, code_name] {
       if (outcome == "expired") {
@@ -261,7 +264,8 @@ void Broker::FinishRecipient(const std::string& message_id, nlohmann::json& stat
                         ExpiryKey(state.value("expires_at", int64_t{0}), message_id));
     std::string consent_id = state.value("consent_id", "");
     if (!consent_id.empty()) {
-      cycle_.batch.Delete(store_->Handle(Family::kTrail), TrailPrefix('c', consent_id) + message_id);
+      cycle_.batch.Delete(store_->Handle(Family::kTrail),
+                          TrailPrefix('c', consent_id) + message_id);
     }
   }
   StoreMessage(message_id, state);

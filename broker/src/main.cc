@@ -1,8 +1,8 @@
 // stafett-broker: the broker's entry point — flags, config, logging, signals, and `backup`.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -27,7 +27,7 @@ int Serve(const std::string& config_path, const std::string& log_format) {
   core::Result<broker::BrokerConfig> config = broker::LoadBrokerConfig(config_path);
   if (!config.ok()) return Fail(config.status().message(), 2);
   core::SetUpLogging("stafett-broker", log_format.empty() ? config->log_format : log_format,
-                       config->log_level);
+                     config->log_level);
   core::Result<std::unique_ptr<broker::Broker>> created =
       broker::Broker::Create(*config, core::SystemClock::Instance());
   if (!created.ok()) return Fail(created.status().ToString());

@@ -72,10 +72,11 @@ void Histogram::Render(const std::string& name, const std::string& labels, std::
 }
 
 Metrics::Metrics()
-    : commit_seconds_({0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1}),
+    : commit_seconds_(
+          {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1}),
       commit_events_({1, 2, 4, 8, 16, 32, 64, 128, 256, 512}),
-      delivery_seconds_({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 10, 60, 600, 3600,
-                         86400}) {}
+      delivery_seconds_(
+          {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 10, 60, 600, 3600, 86400}) {}
 
 void Metrics::CountAccepted(const std::string& type) {
   std::lock_guard lock(mutex_);

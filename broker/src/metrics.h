@@ -16,7 +16,8 @@ namespace stafett::broker {
 
 class Histogram {
  public:
-  explicit Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size() + 1) {}
+  explicit Histogram(std::vector<double> bounds)
+      : bounds_(std::move(bounds)), counts_(bounds_.size() + 1) {}
   void Observe(double value);
   void Render(const std::string& name, const std::string& labels, std::string* out) const;
 

@@ -64,8 +64,8 @@ void Broker::HandlePublish(const Peer& peer, protocol::Message message) {
   if (earlier->has_value()) {
     const nlohmann::json& state = **earlier;
     if (state.value("from", "") != header.from) {
-      return Refuse(peer, header.message_id,
-                    Status(Code::kDuplicate, "the message id is taken"), nullptr, now);
+      return Refuse(peer, header.message_id, Status(Code::kDuplicate, "the message id is taken"),
+                    nullptr, now);
     }
     // A retry: the same answer as the first time, nothing new written. If the first acceptance
     // is still in this cycle, answer once it commits.
@@ -76,9 +76,9 @@ void Broker::HandlePublish(const Peer& peer, protocol::Message message) {
       nlohmann::json failure = {{"message_id", header.message_id},
                                 {"code", "UNAVAILABLE"},
                                 {"message", "not persisted; retry"}};
-      cycle_.replies.push_back(
-          {peer.routing_id, protocol::Encode(protocol::Command::kAccepted, {reply.dump()}),
-           protocol::Encode(protocol::Command::kRefused, {failure.dump()})});
+      cycle_.replies.push_back({peer.routing_id,
+                                protocol::Encode(protocol::Command::kAccepted, {reply.dump()}),
+                                protocol::Encode(protocol::Command::kRefused, {failure.dump()})});
     } else {
       Send(peer.routing_id, protocol::Encode(protocol::Command::kAccepted, {reply.dump()}));
     }
@@ -147,16 +147,24 @@ core::RouteFacts Broker::BuildRouteFacts(const core::Header& header, core::Micro
 
 void Broker::Accept(const Peer& peer, const core::Envelope& envelope, const core::Header& header,
                     core::Micros now) {
-  AuditRecord record{AuditEventFor(header.type), header.message_id, header.type, header.from,
-                     header.to, header.subject, header.consent_id, "", "", nullptr};
+  AuditRecord record{AuditEventFor(header.type),
+                     header.message_id,
+                     header.type,
+                     header.from,
+                     header.to,
+                     header.subject,
+                     header.consent_id,
+                     "",
+                     "",
+                     nullptr};
   uint64_t seq = AppendAudit(now, record);
   cycle_.batch.Put(store_->Handle(Family::kEnvelopes), header.message_id, EncodeEnvelope(envelope));
   cycle_.batch.Put(store_->Handle(Family::kExpiry), ExpiryKey(header.expires_at, header.message_id),
                    "");
   nlohmann::json recipients = nlohmann::json::object();
   for (const std::string& recipient : header.to) {
-    nlohmann::json entry = {{"kind", "message"}, {"message_id", header.message_id},
-                            {"queued_at", now}};
+    nlohmann::json entry = {
+        {"kind", "message"}, {"message_id", header.message_id}, {"queued_at", now}};
     uint64_t queue_seq = EnqueueEntry(recipient, entry);
     recipients[recipient] = {{"state", "queued"}, {"queue_seq", queue_seq}};
   }
@@ -179,10 +187,14 @@ void Broker::Accept(const Peer& peer, const core::Envelope& envelope, const core
                      TrailPrefix('c', header.consent_id) + header.message_id, "");
   }
   if (header.type == "consent_granted" && header.consent) {
-    core::ConsentFacts consent{header.consent_id,        header.subject,
-                               header.from,              header.consent->parties,
-                               header.consent->purposes, header.consent->valid_from,
-                               header.consent->valid_until, false};
+    core::ConsentFacts consent{header.consent_id,
+                               header.subject,
+                               header.from,
+                               header.consent->parties,
+                               header.consent->purposes,
+                               header.consent->valid_from,
+                               header.consent->valid_until,
+                               false};
     StoreConsent(consent, {{"granted_message_id", header.message_id}, {"granted_seq", seq}});
   } else if (header.type == "consent_revoked") {
     if (core::Result<std::optional<core::ConsentFacts>> consent = LoadConsent(header.consent_id);
@@ -225,9 +237,16 @@ void Broker::Refuse(const Peer& peer, const std::string& message_id, const Statu
     return;
   }
   // A verified header refused by the rules is audited, durably, before the answer.
-  AuditRecord record{"refused",       header->message_id, header->type, header->from, header->to,
-                     header->subject, header->consent_id, std::string(core::CodeName(status.code())),
-                     "",              nullptr};
+  AuditRecord record{"refused",
+                     header->message_id,
+                     header->type,
+                     header->from,
+                     header->to,
+                     header->subject,
+                     header->consent_id,
+                     std::string(core::CodeName(status.code())),
+                     "",
+                     nullptr};
   AppendAudit(now, record);
   cycle_.replies.push_back({peer.routing_id, frames, frames});
 }

@@ -17,10 +17,8 @@ namespace {
 constexpr uint64_t kMaxRecordsPerQuery = 10000;
 
 nlohmann::json Failure(const nlohmann::json& id, Code code, const std::string& message) {
-  return {{"id", id},
-          {"ok", false},
-          {"code", std::string(core::CodeName(code))},
-          {"message", message}};
+  return {
+      {"id", id}, {"ok", false}, {"code", std::string(core::CodeName(code))}, {"message", message}};
 }
 
 nlohmann::json HashList(const std::vector<core::Hash>& hashes) {
@@ -170,7 +168,8 @@ nlohmann::json Broker::QueryStatus(core::Micros now) {
     }
     endpoints.push_back(std::move(row));
   }
-  return {{"endpoints", endpoints}, {"audit_size", audit_->size()}, {"storage_full", storage_full_}};
+  return {
+      {"endpoints", endpoints}, {"audit_size", audit_->size()}, {"storage_full", storage_full_}};
 }
 
 nlohmann::json Broker::QueryTrack(const std::string& message_id) {
@@ -203,11 +202,12 @@ nlohmann::json Broker::QueryTrack(const std::string& message_id) {
       auto session = sessions_.find(id);
       if (session != sessions_.end() &&
           session->second.in_flight.count(entry.value("queue_seq", uint64_t{0})) != 0) {
-        events.push_back({{"time", core::FormatRfc3339(
-                                       session->second.in_flight[entry.value("queue_seq", uint64_t{0})]
-                                           .sent_at)},
-                          {"event", "delivery_attempt"},
-                          {"endpoint", id}});
+        events.push_back(
+            {{"time",
+              core::FormatRfc3339(
+                  session->second.in_flight[entry.value("queue_seq", uint64_t{0})].sent_at)},
+             {"event", "delivery_attempt"},
+             {"endpoint", id}});
       }
     }
   }
@@ -260,8 +260,8 @@ nlohmann::json Broker::QueryTrail(const Peer& peer, const nlohmann::json& query,
   nlohmann::json recorded_query = {{kind == 's' ? "subject" : "endpoint", key}};
   if (from) recorded_query["from"] = core::FormatRfc3339(*from);
   if (to) recorded_query["to"] = core::FormatRfc3339(*to);
-  AuditRecord audit_record{"audit_query", "", "", "", {}, kind == 's' ? key : "", "", "",
-                           peer.id, recorded_query};
+  AuditRecord audit_record{"audit_query",          "", "", "",      {},
+                           kind == 's' ? key : "", "", "", peer.id, recorded_query};
   uint64_t seq = AppendAudit(now, audit_record);
   return {{"records", records}, {"truncated", truncated}, {"query_seq", seq}};
 }
@@ -282,10 +282,10 @@ nlohmann::json Broker::QueryConsents(const Peer& peer, const nlohmann::json& que
     if (std::find(parties.begin(), parties.end(), peer.id) == parties.end()) continue;
     core::Micros valid_from = consent.value("valid_from", int64_t{0});
     core::Micros valid_until = consent.value("valid_until", int64_t{0});
-    std::string state = consent.value("revoked", false)          ? "revoked"
-                        : now < valid_from                        ? "pending"
-                        : now >= valid_until                      ? "expired"
-                                                                  : "active";
+    std::string state = consent.value("revoked", false) ? "revoked"
+                        : now < valid_from              ? "pending"
+                        : now >= valid_until            ? "expired"
+                                                        : "active";
     consents.push_back({{"consent_id", consent.value("consent_id", "")},
                         {"state", state},
                         {"parties", parties},

@@ -29,7 +29,7 @@ void Broker::StoreMessage(const std::string& message_id, nlohmann::json state) {
 namespace {
 
 nlohmann::json ConsentToJson(const core::ConsentFacts& consent) {
-  return {{"consent_id", consent.consent_id}, {"subject", consent.subject},
+  return {{"consent_id", consent.consent_id},   {"subject", consent.subject},
           {"recorded_by", consent.recorded_by}, {"parties", consent.parties},
           {"purposes", consent.purposes},       {"valid_from", consent.valid_from},
           {"valid_until", consent.valid_until}, {"revoked", consent.revoked}};

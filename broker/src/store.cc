@@ -149,7 +149,8 @@ core::Status Store::Commit(rocksdb::WriteBatch* batch) {
 }
 
 std::unique_ptr<rocksdb::Iterator> Store::NewIterator(Family family) const {
-  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), Handle(family)));
+  return std::unique_ptr<rocksdb::Iterator>(
+      db_->NewIterator(rocksdb::ReadOptions(), Handle(family)));
 }
 
 std::optional<std::string> Store::LastKeyWithPrefix(Family family, std::string_view prefix) const {

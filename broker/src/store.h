@@ -20,18 +20,18 @@ namespace stafett::broker {
 
 // The column families, in the order they are opened.
 enum class Family : size_t {
-  kDefault,       // unused (RocksDB requires it)
-  kMeta,          // "schema_version" → "1"
-  kEnvelopes,     // message_id → envelope (header, signature, payload), until every recipient is done
-  kMessages,      // message_id → message state JSON (the dedup index)
-  kQueues,        // endpoint 0x00 be64(queue_seq) → queue entry JSON
-  kExpiry,        // be64(expires_at_us) message_id → ""
-  kAudit,         // be64(seq) → canonical audit record JSON (the Merkle leaf input)
-  kMerkle,        // u8(level) be64(index) → 32-byte hash of a perfect subtree
-  kHeads,         // be64(tree_size) → signed tree head JSON
-  kConsents,      // consent_id → consent state JSON
-  kTrail,         // 's'|'e'|'m' 0x00 key 0x00 be64(seq) → "" (trail indexes)
-  kDeadLetters,   // message_id 0x00 recipient → dead letter JSON
+  kDefault,    // unused (RocksDB requires it)
+  kMeta,       // "schema_version" → "1"
+  kEnvelopes,  // message_id → envelope (header, signature, payload), until every recipient is done
+  kMessages,   // message_id → message state JSON (the dedup index)
+  kQueues,     // endpoint 0x00 be64(queue_seq) → queue entry JSON
+  kExpiry,     // be64(expires_at_us) message_id → ""
+  kAudit,      // be64(seq) → canonical audit record JSON (the Merkle leaf input)
+  kMerkle,     // u8(level) be64(index) → 32-byte hash of a perfect subtree
+  kHeads,      // be64(tree_size) → signed tree head JSON
+  kConsents,   // consent_id → consent state JSON
+  kTrail,      // 's'|'e'|'m' 0x00 key 0x00 be64(seq) → "" (trail indexes)
+  kDeadLetters,  // message_id 0x00 recipient → dead letter JSON
   kCount,
 };
 
@@ -53,7 +53,8 @@ class Store {
     bool sync = true;  // fsync every batch; turning it off is for benchmarks only
   };
 
-  static core::Result<std::unique_ptr<Store>> Open(const std::filesystem::path& dir, Options options);
+  static core::Result<std::unique_ptr<Store>> Open(const std::filesystem::path& dir,
+                                                   Options options);
   ~Store();
 
   rocksdb::ColumnFamilyHandle* Handle(Family family) const {

@@ -43,8 +43,8 @@ void ZapAuthenticator::Serve() {
       } while (request.back().more());
       std::vector<zmq::message_t> reply = Answer(request);
       for (size_t i = 0; i < reply.size(); ++i) {
-        socket_->send(reply[i], i + 1 < reply.size() ? zmq::send_flags::sndmore
-                                                     : zmq::send_flags::none);
+        socket_->send(reply[i],
+                      i + 1 < reply.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
       }
     } catch (const zmq::error_t& error) {
       if (error.num() == ETERM) return;
@@ -53,8 +53,7 @@ void ZapAuthenticator::Serve() {
   }
 }
 
-std::vector<zmq::message_t> ZapAuthenticator::Answer(
-    const std::vector<zmq::message_t>& request) {
+std::vector<zmq::message_t> ZapAuthenticator::Answer(const std::vector<zmq::message_t>& request) {
   // Request: version, request id, domain, address, routing id, mechanism, credentials…
   std::string request_id = request.size() > 1 ? request[1].to_string() : "";
   auto reply = [&](std::string_view code, std::string_view text, std::string_view user) {

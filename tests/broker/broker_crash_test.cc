@@ -35,13 +35,15 @@ std::string WriteConfig(const County& county, const std::filesystem::path& dir, 
   return file.string();
 }
 
-int PortOf(const std::string& endpoint) { return std::stoi(endpoint.substr(endpoint.rfind(':') + 1)); }
+int PortOf(const std::string& endpoint) {
+  return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+}
 
 struct Ledger {
   std::mutex mutex;
-  std::set<std::string> accepted;         // acknowledged to the sender
-  std::set<std::string> delivered;        // distinct ids the recipient took
-  uint64_t deliveries = 0;                // DELIVER frames, duplicates included
+  std::set<std::string> accepted;   // acknowledged to the sender
+  std::set<std::string> delivered;  // distinct ids the recipient took
+  uint64_t deliveries = 0;          // DELIVER frames, duplicates included
   std::set<std::string> published;
 };
 
@@ -164,10 +166,11 @@ TEST(BrokerCrashTest, EveryAcknowledgedMessageArrivesExactlyOnceAcrossKills) {
   for (const std::string& id : ledger.delivered) {
     EXPECT_TRUE(ledger.published.count(id)) << id << " was delivered but never published";
   }
-  std::printf("[ figures  ] kills=%d messages=%d accepted=%zu distinct_delivered=%zu "
-              "deliveries_including_redeliveries=%llu\n",
-              kills, kMessages, ledger.accepted.size(), ledger.delivered.size(),
-              static_cast<unsigned long long>(ledger.deliveries));
+  std::printf(
+      "[ figures  ] kills=%d messages=%d accepted=%zu distinct_delivered=%zu "
+      "deliveries_including_redeliveries=%llu\n",
+      kills, kMessages, ledger.accepted.size(), ledger.delivered.size(),
+      static_cast<unsigned long long>(ledger.deliveries));
 }
 
 }  // namespace

@@ -76,9 +76,9 @@ TEST_F(BrokerTest, HandsAConcernReportFromSchoolToSocialServicesWithAReceipt) {
   EXPECT_EQ(deliver.arguments[3], envelope.payload);
   core::Result<core::Header> header = core::ParseHeader(deliver.arguments[1]);
   ASSERT_TRUE(header.ok());
-  core::Result<std::string> plaintext = core::OpenEnvelope(
-      {deliver.arguments[1], deliver.arguments[2], deliver.arguments[3]}, *header, "flen.social",
-      county_.Get("flen.social").keys.encryption);
+  core::Result<std::string> plaintext =
+      core::OpenEnvelope({deliver.arguments[1], deliver.arguments[2], deliver.arguments[3]},
+                         *header, "flen.social", county_.Get("flen.social").keys.encryption);
   ASSERT_TRUE(plaintext.ok());
   EXPECT_NE(plaintext->find("19121212-1212"), std::string::npos);
   social->AcknowledgeDelivery(deliver, county_.Get("flen.social").keys, "flen.social");
@@ -87,7 +87,8 @@ TEST_F(BrokerTest, HandsAConcernReportFromSchoolToSocialServicesWithAReceipt) {
   EXPECT_EQ(receipt.object["message_id"], "m-1");
   EXPECT_EQ(receipt.object["status"], "delivered");
   EXPECT_EQ(receipt.object["recipient"], "flen.social");
-  school->SendCommand(Command::kAck, {nlohmann::json({{"delivery", receipt.object["delivery"]}}).dump()});
+  school->SendCommand(Command::kAck,
+                      {nlohmann::json({{"delivery", receipt.object["delivery"]}}).dump()});
   EXPECT_EQ(QueueDepth("flen.social"), 0u);
   EXPECT_EQ(QueueDepth("flen.school"), 0u);
 }
@@ -96,7 +97,8 @@ TEST_F(BrokerTest, StoresAndForwardsToAnEndpointThatConnectsAnHourLater) {
   auto school = Connect("flen.school");
   school->Hello();
   for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(school->Publish(Seal(county_, Concern("later-" + std::to_string(i)), clock_.Now()))["command"],
+    ASSERT_EQ(school->Publish(
+                  Seal(county_, Concern("later-" + std::to_string(i)), clock_.Now()))["command"],
               "ACCEPTED");
   }
   Advance(3600 * kSecond, *school);
@@ -215,7 +217,8 @@ TEST_F(BrokerTest, GarbageFromAnAuthenticatedPeerIsAnsweredWithoutHarm) {
   };
   for (const auto& frames : garbage) school->Send(frames);
   int answers = 0;
-  while (std::optional<core::protocol::Message> message = school->Receive(std::chrono::seconds(2))) {
+  while (std::optional<core::protocol::Message> message =
+             school->Receive(std::chrono::seconds(2))) {
     EXPECT_TRUE(message->command == Command::kError || message->command == Command::kRefused ||
                 message->command == Command::kResult)
         << core::protocol::CommandName(message->command);

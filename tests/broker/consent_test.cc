@@ -41,8 +41,8 @@ class ConsentTest : public ::testing::Test {
     spec.personnummer = personnummer;
     spec.consent_id = id;
     core::Micros now = clock_.Now() / 1000 * 1000;
-    spec.consent = core::ConsentScope{{"flen.school", "flen.social"}, purposes, now - kSecond,
-                                      now + valid_for};
+    spec.consent = core::ConsentScope{
+        {"flen.school", "flen.social"}, purposes, now - kSecond, now + valid_for};
     nlohmann::json answer = school_->Publish(Seal(county_, spec, clock_.Now()));
     ASSERT_EQ(answer["command"], "ACCEPTED") << answer.dump();
   }
@@ -86,8 +86,9 @@ TEST_F(ConsentTest, WithoutConsentASupportRequestIsRefused) {
 
 TEST_F(ConsentTest, WithAMatchingConsentItIsAccepted) {
   Grant("c1", {"support"});
-  EXPECT_EQ(Send(*school_, "s1", "support_request", "flen.school", {"flen.social"}, "c1")["command"],
-            "ACCEPTED");
+  EXPECT_EQ(
+      Send(*school_, "s1", "support_request", "flen.school", {"flen.social"}, "c1")["command"],
+      "ACCEPTED");
 }
 
 TEST_F(ConsentTest, AnotherChildUnderTheSameConsentIdIsOutOfScope) {
@@ -106,10 +107,12 @@ TEST_F(ConsentTest, ARecipientOutsideThePartiesIsOutOfScope) {
 
 TEST_F(ConsentTest, APurposeOutsideThePurposesIsOutOfScope) {
   Grant("c1", {"support"});
-  EXPECT_EQ(Send(*school_, "a1", "assessment_referral", "flen.school", {"flen.social"}, "c1")["code"],
-            "CONSENT_SCOPE");
-  EXPECT_EQ(Send(*school_, "i1", "information_request", "flen.school", {"flen.social"}, "c1")["code"],
-            "CONSENT_SCOPE");
+  EXPECT_EQ(
+      Send(*school_, "a1", "assessment_referral", "flen.school", {"flen.social"}, "c1")["code"],
+      "CONSENT_SCOPE");
+  EXPECT_EQ(
+      Send(*school_, "i1", "information_request", "flen.school", {"flen.social"}, "c1")["code"],
+      "CONSENT_SCOPE");
 }
 
 TEST_F(ConsentTest, AfterRevocationAtAnotherPartyItIsRefused) {
@@ -166,8 +169,9 @@ TEST_F(ConsentTest, FeedbackOnlyFromTheReportsRecipientBackToItsReporter) {
 
 TEST_F(ConsentTest, AQueuedReferralIsWithheldByARevocationWhileItsRecipientIsOffline) {
   Grant("c1", {"support"});
-  ASSERT_EQ(Send(*school_, "s1", "support_request", "flen.school", {"flen.social"}, "c1")["command"],
-            "ACCEPTED");
+  ASSERT_EQ(
+      Send(*school_, "s1", "support_request", "flen.school", {"flen.social"}, "c1")["command"],
+      "ACCEPTED");
   // The revocation is recorded at the school (a party); social services is offline.
   ASSERT_EQ(Send(*school_, "c1-revoke", "consent_revoked", "flen.school", {"flen.social"},
                  "c1")["command"],
@@ -188,7 +192,8 @@ TEST_F(ConsentTest, AQueuedReferralIsWithheldByARevocationWhileItsRecipientIsOff
   }
   EXPECT_EQ(delivered, (std::vector<std::string>{"c1-grant", "c1-revoke"}));
   auto auditor = Connect("auditor");
-  nlohmann::json trail = auditor->Query({{"op", "trail"}, {"subject", PseudonymOf(county_, "19121212-1212")}});
+  nlohmann::json trail =
+      auditor->Query({{"op", "trail"}, {"subject", PseudonymOf(county_, "19121212-1212")}});
   std::vector<std::string> events;
   for (const nlohmann::json& record : trail["records"]) events.push_back(record["event"]);
   EXPECT_NE(std::find(events.begin(), events.end(), "withheld"), events.end());
@@ -196,14 +201,16 @@ TEST_F(ConsentTest, AQueuedReferralIsWithheldByARevocationWhileItsRecipientIsOff
 
 TEST_F(ConsentTest, AMessageQueuedWhileItsConsentExpiresIsWithheldAtDelivery) {
   Grant("c1", {"support"}, kDay);
-  ASSERT_EQ(Send(*school_, "s1", "support_request", "flen.school", {"flen.social"}, "c1")["command"],
-            "ACCEPTED");
+  ASSERT_EQ(
+      Send(*school_, "s1", "support_request", "flen.school", {"flen.social"}, "c1")["command"],
+      "ACCEPTED");
   Advance(2 * kDay);
   social_->Hello();
   core::protocol::Message grant = social_->Expect(Command::kDeliver);
   social_->AcknowledgeDelivery(grant, county_.Get("flen.social").keys, "flen.social");
   bool withheld = false;
-  while (std::optional<core::protocol::Message> message = school_->Receive(std::chrono::seconds(5))) {
+  while (std::optional<core::protocol::Message> message =
+             school_->Receive(std::chrono::seconds(5))) {
     if (message->command == Command::kReceipt && message->object["message_id"] == "s1") {
       EXPECT_EQ(message->object["status"], "withheld");
       EXPECT_EQ(message->object["code"], "CONSENT_EXPIRED");

@@ -80,9 +80,8 @@ int RunTrail(const AuditOptions& options) {
   core::Result<nlohmann::json> result = client->Query(query);
   if (!result.ok()) return Report(result.status());
   const nlohmann::json& records = (*result)["records"];
-  static const std::vector<std::string> kFields = {"seq",  "time",    "event",      "message_id",
-                                                   "type", "from",    "to",         "subject",
-                                                   "consent_id", "code"};
+  static const std::vector<std::string> kFields = {"seq",  "time", "event",   "message_id", "type",
+                                                   "from", "to",   "subject", "consent_id", "code"};
   if (options.format == "json") {
     for (const nlohmann::json& record : records) std::cout << record.dump() << "\n";
   } else if (options.format == "csv") {
@@ -102,9 +101,8 @@ int RunTrail(const AuditOptions& options) {
     Table table({"SEQ", "TIME", "EVENT", "MESSAGE", "TYPE", "FROM", "TO", "CONSENT", "CODE"});
     for (const nlohmann::json& record : records) {
       table.Add({record["seq"].dump(), record.value("time", ""), record.value("event", ""),
-                 record.value("message_id", ""), record.value("type", ""),
-                 record.value("from", ""), Joined(record["to"]), record.value("consent_id", ""),
-                 record.value("code", "")});
+                 record.value("message_id", ""), record.value("type", ""), record.value("from", ""),
+                 Joined(record["to"]), record.value("consent_id", ""), record.value("code", "")});
     }
     std::cout << table.Render();
   }
@@ -118,7 +116,8 @@ int RunVerify(const AuditOptions& options) {
   auto opened = Open(options.config);
   if (!opened.ok()) return Report(opened.status());
   auto& [config, client] = *opened;
-  if (config.state_dir.empty()) return Report(Status(Code::kConfigInvalid, "auditor.state_dir is not set"));
+  if (config.state_dir.empty())
+    return Report(Status(Code::kConfigInvalid, "auditor.state_dir is not set"));
   core::Result<VerifyReport> report = VerifyLog(*client, config.state_dir);
   if (!report.ok()) {
     std::fprintf(stderr, "stafett: audit log verification FAILED: %s\n",
@@ -157,9 +156,12 @@ int RunExport(const AuditOptions& options) {
         nlohmann::json record = nlohmann::json::parse(leaf);
         std::optional<core::Micros> time = core::ParseRfc3339(record.value("time", ""));
         if ((from && time && *time < *from) || (to && time && *time > *to)) return;
-        nlohmann::json line = {{"seq", seq},          {"record", record},
-                               {"leaf", core::ToBase64(leaf)}, {"proof", proof},
-                               {"tree_size", head->tree_size}, {"root", root}};
+        nlohmann::json line = {{"seq", seq},
+                               {"record", record},
+                               {"leaf", core::ToBase64(leaf)},
+                               {"proof", proof},
+                               {"tree_size", head->tree_size},
+                               {"root", root}};
         std::cout << line.dump() << "\n";
       });
   if (!streamed.ok()) return Report(streamed);
@@ -181,8 +183,8 @@ int RunProve(const AuditOptions& options) {
   core::Result<nlohmann::json> records =
       client->Query({{"op", "records"}, {"from_seq", options.seq}, {"count", 1}});
   if (!records.ok()) return Report(records.status());
-  core::Result<nlohmann::json> proof = client->Query(
-      {{"op", "inclusion"}, {"seq", options.seq}, {"tree_size", head->tree_size}});
+  core::Result<nlohmann::json> proof =
+      client->Query({{"op", "inclusion"}, {"seq", options.seq}, {"tree_size", head->tree_size}});
   if (!proof.ok()) return Report(proof.status());
   std::string leaf = core::FromBase64((*records)["records"][0].value("leaf", "")).value_or("");
   nlohmann::json out = {{"seq", options.seq},
@@ -205,7 +207,9 @@ void AddAuditCommands(CLI::App& app, int* exit_code) {
   audit->require_subcommand(1);
 
   CLI::App* trail = audit->add_subcommand("trail", "A child's, an endpoint's or a span's trail");
-  trail->add_option("--config", options->config, "auditor.toml")->required()->check(CLI::ExistingFile);
+  trail->add_option("--config", options->config, "auditor.toml")
+      ->required()
+      ->check(CLI::ExistingFile);
   auto* by_pnr = trail->add_option("--subject-pnr", options->subject_pnr,
                                    "the child's personnummer (pseudonymised locally)");
   auto* by_subject = trail->add_option("--subject", options->subject, "the child's pseudonym");
@@ -224,17 +228,23 @@ void AddAuditCommands(CLI::App& app, int* exit_code) {
   });
 
   CLI::App* verify = audit->add_subcommand("verify", "Verify the log against the signed tree head");
-  verify->add_option("--config", options->config, "auditor.toml")->required()->check(CLI::ExistingFile);
+  verify->add_option("--config", options->config, "auditor.toml")
+      ->required()
+      ->check(CLI::ExistingFile);
   verify->callback([=] { *exit_code = RunVerify(*options); });
 
   CLI::App* exporter = audit->add_subcommand("export", "JSON Lines with inclusion proofs");
-  exporter->add_option("--config", options->config, "auditor.toml")->required()->check(CLI::ExistingFile);
+  exporter->add_option("--config", options->config, "auditor.toml")
+      ->required()
+      ->check(CLI::ExistingFile);
   exporter->add_option("--from", options->from, "RFC 3339 start");
   exporter->add_option("--to", options->to, "RFC 3339 end");
   exporter->callback([=] { *exit_code = RunExport(*options); });
 
   CLI::App* prove = audit->add_subcommand("prove", "One record's inclusion proof");
-  prove->add_option("--config", options->config, "auditor.toml")->required()->check(CLI::ExistingFile);
+  prove->add_option("--config", options->config, "auditor.toml")
+      ->required()
+      ->check(CLI::ExistingFile);
   prove->add_option("--seq", options->seq, "the record's position")->required();
   prove->callback([=] { *exit_code = RunProve(*options); });
 }

@@ -29,8 +29,8 @@ core::Result<std::vector<core::Hash>> HashesFromJson(const nlohmann::json& list)
   std::vector<core::Hash> hashes;
   if (!list.is_array()) return Status(Code::kCorruption, "proof is not a list");
   for (const nlohmann::json& item : list) {
-    std::optional<core::Hash> hash = item.is_string() ? HashFromHex(item.get<std::string>())
-                                                      : std::nullopt;
+    std::optional<core::Hash> hash =
+        item.is_string() ? HashFromHex(item.get<std::string>()) : std::nullopt;
     if (!hash) return Status(Code::kCorruption, "proof hash is not 32 bytes of hex");
     hashes.push_back(*hash);
   }
@@ -133,7 +133,8 @@ core::Result<VerifyReport> VerifyLog(BrokerClient& client, const std::filesystem
     text << in.rdbuf();
     core::Result<TreeHead> previous =
         CheckSignedHead(nlohmann::json::parse(text.str(), nullptr, false), client.directory());
-    if (!previous.ok()) return Status(Code::kCorruption, saved.string() + ": " + previous.status().message());
+    if (!previous.ok())
+      return Status(Code::kCorruption, saved.string() + ": " + previous.status().message());
     report.previous_size = previous->tree_size;
     if (previous->tree_size > head->tree_size) {
       return Status(Code::kCorruption, "position " + std::to_string(head->tree_size) +
@@ -141,8 +142,9 @@ core::Result<VerifyReport> VerifyLog(BrokerClient& client, const std::filesystem
                                            std::to_string(previous->tree_size) + ")");
     }
     if (previous->tree_size > 0) {
-      core::Result<nlohmann::json> consistency = client.Query(
-          {{"op", "consistency"}, {"from_size", previous->tree_size}, {"to_size", head->tree_size}});
+      core::Result<nlohmann::json> consistency = client.Query({{"op", "consistency"},
+                                                               {"from_size", previous->tree_size},
+                                                               {"to_size", head->tree_size}});
       if (!consistency.ok()) return consistency.status();
       core::Result<std::vector<core::Hash>> proof = HashesFromJson((*consistency)["proof"]);
       if (!proof.ok()) return proof.status();
@@ -156,9 +158,8 @@ core::Result<VerifyReport> VerifyLog(BrokerClient& client, const std::filesystem
     }
   }
   Status records = ForEachRecordWithProof(
-      client, *head, [&](uint64_t, const std::string&, const nlohmann::json&) {
-        ++report.records_checked;
-      });
+      client, *head,
+      [&](uint64_t, const std::string&, const nlohmann::json&) { ++report.records_checked; });
   if (!records.ok()) return records;
   std::error_code error;
   std::filesystem::create_directories(state_dir, error);

@@ -3,11 +3,10 @@
 // Thread-safety: one thread.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -39,9 +38,8 @@ struct VerifyReport {
 core::Result<VerifyReport> VerifyLog(BrokerClient& client, const std::filesystem::path& state_dir);
 
 // Streams every record in [FROM_SEQ, head size) with its inclusion proof to EMIT.
-core::Status ForEachRecordWithProof(
-    BrokerClient& client, const TreeHead& head,
-    const std::function<void(uint64_t seq, const std::string& leaf,
-                             const nlohmann::json& proof)>& emit);
+core::Status ForEachRecordWithProof(BrokerClient& client, const TreeHead& head,
+                                    const std::function<void(uint64_t seq, const std::string& leaf,
+                                                             const nlohmann::json& proof)>& emit);
 
 }  // namespace stafett::tools

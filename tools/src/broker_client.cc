@@ -36,7 +36,8 @@ core::Result<ClientConfig> LoadClientConfig(const std::filesystem::path& file,
   STAFETT_RETURN_IF_ERROR(text("broker_http", "", &out.broker_http));
   STAFETT_RETURN_IF_ERROR(path("keys_dir", "keys", &out.keys_dir));
   STAFETT_RETURN_IF_ERROR(path("trust_directory", std::nullopt, &out.trust_directory));
-  if (out.trust_directory.empty()) return config.Error(section + ".trust_directory", "missing (required)");
+  if (out.trust_directory.empty())
+    return config.Error(section + ".trust_directory", "missing (required)");
   STAFETT_RETURN_IF_ERROR(path("pseudonym_key", std::nullopt, &out.pseudonym_key));
   STAFETT_RETURN_IF_ERROR(path("state_dir", std::nullopt, &out.state_dir));
   return out;
@@ -60,8 +61,8 @@ core::Result<std::unique_ptr<BrokerClient>> BrokerClient::Connect(const ClientCo
   if (broker == nullptr || broker->keys.empty()) {
     return Status(Code::kConfigInvalid, "the trust directory names no broker");
   }
-  const keys::PublicKeys* broker_keys = client->directory_.CurrentKeys(
-      broker->id, core::SystemClock::Instance().Now());
+  const keys::PublicKeys* broker_keys =
+      client->directory_.CurrentKeys(broker->id, core::SystemClock::Instance().Now());
   if (broker_keys == nullptr) return Status(Code::kKeyInvalid, "the broker has no key valid now");
   try {
     client->socket_ = std::make_unique<zmq::socket_t>(client->context_, zmq::socket_type::dealer);
@@ -94,8 +95,9 @@ core::Result<nlohmann::json> BrokerClient::Query(nlohmann::json query,
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 || zmq::poll(&item, 1, left) == 0) {
-      return Status(Code::kUnavailable, "the broker did not answer (is it running and is this "
-                                        "key in its trust directory?)");
+      return Status(Code::kUnavailable,
+                    "the broker did not answer (is it running and is this "
+                    "key in its trust directory?)");
     }
     std::vector<std::string> reply;
     zmq::message_t part;

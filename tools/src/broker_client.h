@@ -3,11 +3,10 @@
 // Thread-safety: one thread per client (it owns its socket).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <zmq.hpp>
 

@@ -81,7 +81,8 @@ int RunStatus(const std::string& config_path, const std::string& format) {
 
 int RunTrack(const std::string& message_id, const std::string& config_path,
              const std::string& format) {
-  core::Result<nlohmann::json> result = Ask(config_path, {{"op", "track"}, {"message_id", message_id}});
+  core::Result<nlohmann::json> result =
+      Ask(config_path, {{"op", "track"}, {"message_id", message_id}});
   if (!result.ok()) return Report(result.status());
   nlohmann::json out = *result;
   out.erase("id");
@@ -101,8 +102,8 @@ int RunTrack(const std::string& message_id, const std::string& config_path,
                                                              ? event["endpoint"].get<std::string>()
                                                              : event["endpoint"].dump())
                                                       : "";
-    table.Add({event.value("time", ""), event.value("event", ""), endpoint,
-               event.value("code", "")});
+    table.Add(
+        {event.value("time", ""), event.value("event", ""), endpoint, event.value("code", "")});
   }
   std::cout << table.Render();
   return 0;
@@ -115,7 +116,9 @@ void AddOperationsCommands(CLI::App& app, int* exit_code) {
   auto status_format = std::make_shared<std::string>("table");
   CLI::App* status = app.add_subcommand(
       "status", "Every endpoint: connected or not, last seen, queue depth, oldest undelivered");
-  status->add_option("--config", *status_config, "operator.toml")->required()->check(CLI::ExistingFile);
+  status->add_option("--config", *status_config, "operator.toml")
+      ->required()
+      ->check(CLI::ExistingFile);
   status->add_option("--format", *status_format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
   status->callback([=] { *exit_code = RunStatus(*status_config, *status_format); });
@@ -125,7 +128,9 @@ void AddOperationsCommands(CLI::App& app, int* exit_code) {
   auto track_format = std::make_shared<std::string>("table");
   CLI::App* track = app.add_subcommand("track", "A message's life so far (metadata only)");
   track->add_option("MESSAGE_ID", *track_id, "the message id")->required();
-  track->add_option("--config", *track_config, "operator.toml")->required()->check(CLI::ExistingFile);
+  track->add_option("--config", *track_config, "operator.toml")
+      ->required()
+      ->check(CLI::ExistingFile);
   track->add_option("--format", *track_format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
   track->callback([=] { *exit_code = RunTrack(*track_id, *track_config, *track_format); });

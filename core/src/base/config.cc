@@ -2,9 +2,10 @@
 // Status values that name the file, line and problem).
 #include "stafett/core/config.h"
 
+#include <toml++/toml.h>
+
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace stafett::core {
 
@@ -49,8 +50,8 @@ Result<std::string> Config::GetString(const std::string& key,
   return std::string(*node.value<std::string>());
 }
 
-Result<int64_t> Config::GetInt(const std::string& key, std::optional<int64_t> fallback,
-                               int64_t min, int64_t max) const {
+Result<int64_t> Config::GetInt(const std::string& key, std::optional<int64_t> fallback, int64_t min,
+                               int64_t max) const {
   toml::node_view<const toml::node> node = table_->at_path(key);
   if (!node) {
     if (fallback) return *fallback;

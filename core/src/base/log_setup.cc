@@ -1,10 +1,11 @@
 // Logging set-up: a JSON-lines formatter for spdlog and the stderr sink.
 #include "stafett/core/log_setup.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
 
 #include "stafett/core/clock.h"
 
@@ -52,10 +53,11 @@ class JsonFormatter final : public spdlog::formatter {
   explicit JsonFormatter(std::string program) : program_(std::move(program)) {}
 
   void format(const spdlog::details::log_msg& message, spdlog::memory_buf_t& dest) override {
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                      message.time.time_since_epoch())
-                      .count();
-    nlohmann::json line = FieldsOf(std::string_view(message.payload.data(), message.payload.size()));
+    auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(message.time.time_since_epoch())
+            .count();
+    nlohmann::json line =
+        FieldsOf(std::string_view(message.payload.data(), message.payload.size()));
     line["time"] = FormatRfc3339(micros);
     line["level"] = std::string(spdlog::level::to_string_view(message.level).data(),
                                 spdlog::level::to_string_view(message.level).size());

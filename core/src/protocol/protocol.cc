@@ -52,7 +52,8 @@ Result<Message> Decode(const std::vector<std::string>& frames) {
   if (spec.first_is_json) {
     message.object = nlohmann::json::parse(frames[2], nullptr, /*allow_exceptions=*/false);
     if (!message.object.is_object()) {
-      return Status(Code::kProtocolError, std::string(spec.name) + ": argument is not a JSON object");
+      return Status(Code::kProtocolError,
+                    std::string(spec.name) + ": argument is not a JSON object");
     }
   }
   return message;

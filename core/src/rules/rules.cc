@@ -26,7 +26,8 @@ Status CheckConsent(const MessageRule& rule, const RouteFacts& facts) {
   }
   for (const std::string& recipient : facts.to) {
     if (!Contains(consent.parties, recipient)) {
-      return Refuse(Code::kConsentScope, "recipient " + recipient + " is not a party of the consent");
+      return Refuse(Code::kConsentScope,
+                    "recipient " + recipient + " is not a party of the consent");
     }
   }
   if (!Contains(consent.purposes, rule.purpose)) {
@@ -58,11 +59,15 @@ Status CheckReference(const MessageRule& rule, const RouteFacts& facts) {
     return Status::Ok();
   }
   // between_parties: sender and every recipient took part in the earlier message.
-  auto party = [&](const std::string& id) { return id == earlier.from || Contains(earlier.to, id); };
-  if (!party(facts.from)) return Refuse(Code::kNotAllowed, "the sender is not a party of the referral");
+  auto party = [&](const std::string& id) {
+    return id == earlier.from || Contains(earlier.to, id);
+  };
+  if (!party(facts.from))
+    return Refuse(Code::kNotAllowed, "the sender is not a party of the referral");
   for (const std::string& recipient : facts.to) {
     if (!party(recipient)) {
-      return Refuse(Code::kNotAllowed, "recipient " + recipient + " is not a party of the referral");
+      return Refuse(Code::kNotAllowed,
+                    "recipient " + recipient + " is not a party of the referral");
     }
   }
   return Status::Ok();
@@ -87,7 +92,8 @@ Status CheckConsentGranted(const RouteFacts& facts) {
   }
   for (const std::string& recipient : facts.to) {
     if (!Contains(scope.parties, recipient)) {
-      return Refuse(Code::kConsentScope, "recipient " + recipient + " is not a party of the consent");
+      return Refuse(Code::kConsentScope,
+                    "recipient " + recipient + " is not a party of the consent");
     }
   }
   return Status::Ok();
@@ -111,7 +117,8 @@ Status CheckConsentRevoked(const RouteFacts& facts) {
   }
   for (const std::string& recipient : facts.to) {
     if (!Contains(consent.parties, recipient)) {
-      return Refuse(Code::kConsentScope, "recipient " + recipient + " is not a party of the consent");
+      return Refuse(Code::kConsentScope,
+                    "recipient " + recipient + " is not a party of the consent");
     }
   }
   return Status::Ok();
@@ -135,7 +142,8 @@ const std::vector<MessageRule>& RulesTable() {
        "Consent for `information_exchange` covering sender and every recipient."},
       {"information_response", "information_exchange", "any", "information_request",
        "back_to_requester",
-       "Consent for `information_exchange`; only from a recipient of the request, back to its sender."},
+       "Consent for `information_exchange`; only from a recipient of the request, back to its "
+       "sender."},
       {"referral_status", "", "any",
        "support_request assessment_referral sip_invitation information_request", "between_parties",
        "No new consent (covered by the referral's). Only between the referral's parties."},

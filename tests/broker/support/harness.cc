@@ -80,7 +80,8 @@ County::County(const std::filesystem::path& dir)
     Principal principal{row.id, row.role, row.kind, row.municipality, MakeKeySet(row.id)};
     std::filesystem::create_directories(keys_dir(row.id));
     if (!keys::WriteKeySet(principal.keys, keys_dir(row.id)).ok()) std::abort();
-    nlohmann::json entry = {{"id", row.id}, {"role", row.role}, {"keys", {PublicEntry(principal.keys)}}};
+    nlohmann::json entry = {
+        {"id", row.id}, {"role", row.role}, {"keys", {PublicEntry(principal.keys)}}};
     if (*row.kind) {
       entry["kind"] = row.kind;
       entry["municipality"] = row.municipality;
@@ -132,9 +133,12 @@ TestClient::TestClient(const std::string& endpoint, const keys::KeySet& own,
   socket_->set(zmq::sockopt::linger, 0);
   socket_->set(zmq::sockopt::curve_serverkey,
                zmq::const_buffer(broker.transport.public_key.data(), 32));
-  socket_->set(zmq::sockopt::curve_publickey, zmq::const_buffer(own.transport.public_key.data(), 32));
-  socket_->set(zmq::sockopt::curve_secretkey, zmq::const_buffer(own.transport.secret_key.data(), 32));
-  std::string monitor_address = "inproc://monitor-" + std::to_string(reinterpret_cast<uintptr_t>(this));
+  socket_->set(zmq::sockopt::curve_publickey,
+               zmq::const_buffer(own.transport.public_key.data(), 32));
+  socket_->set(zmq::sockopt::curve_secretkey,
+               zmq::const_buffer(own.transport.secret_key.data(), 32));
+  std::string monitor_address =
+      "inproc://monitor-" + std::to_string(reinterpret_cast<uintptr_t>(this));
   zmq_socket_monitor(socket_->handle(), monitor_address.c_str(),
                      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                          ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
@@ -180,7 +184,8 @@ protocol::Message TestClient::Expect(protocol::Command command, std::chrono::mil
   while (true) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    std::optional<protocol::Message> message = Receive(std::max(left, std::chrono::milliseconds(0)));
+    std::optional<protocol::Message> message =
+        Receive(std::max(left, std::chrono::milliseconds(0)));
     if (!message) {
       ADD_FAILURE() << "timed out waiting for " << protocol::CommandName(command);
       return protocol::Message{protocol::Command::kError, {}, nlohmann::json::object()};
@@ -253,7 +258,8 @@ bool TestClient::HandshakeFailedAuth(std::chrono::milliseconds timeout) {
     if (event.more()) (void)monitor_->recv(address, zmq::recv_flags::none);
     uint16_t id = 0;
     std::memcpy(&id, event.data(), sizeof(id));
-    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) return true;
+    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+      return true;
     if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) return false;
   }
   return false;
@@ -285,9 +291,8 @@ core::Envelope Seal(const County& county, const MessageSpec& spec, core::Micros 
     const keys::KeySet& recipient = county.Get(id).keys;
     recipients.push_back({id, recipient.key_id, recipient.encryption.public_key});
   }
-  nlohmann::json plaintext = {{"v", 1},
-                              {"personnummer", spec.personnummer},
-                              {"body", {{"description", spec.body_text}}}};
+  nlohmann::json plaintext = {
+      {"v", 1}, {"personnummer", spec.personnummer}, {"body", {{"description", spec.body_text}}}};
   core::Result<core::Envelope> envelope =
       core::SealEnvelope(header, plaintext.dump(), sender.signing, recipients);
   EXPECT_TRUE(envelope.ok()) << envelope.status().ToString();

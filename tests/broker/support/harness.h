@@ -4,13 +4,12 @@
 // Thread-safety: the broker runs on its own thread; a TestClient belongs to the test thread.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>

@@ -3,12 +3,11 @@
 // Thread-safety: pure functions over values.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "stafett/core/status.h"
 

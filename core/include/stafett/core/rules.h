@@ -18,12 +18,12 @@ namespace stafett::core {
 // One row of the rules table.
 struct MessageRule {
   std::string_view type;
-  std::string_view purpose;           // the consent purpose it needs; empty: no consent
-  std::string_view recipient_kinds;   // "social" or "any"
-  std::string_view reference;         // "none", or the type(s) the `ref` must name
-  std::string_view reference_route;   // "none", "back_to_reporter", "between_parties",
-                                      // "back_to_requester"
-  std::string_view summary;           // one line for the docs
+  std::string_view purpose;          // the consent purpose it needs; empty: no consent
+  std::string_view recipient_kinds;  // "social" or "any"
+  std::string_view reference;        // "none", or the type(s) the `ref` must name
+  std::string_view reference_route;  // "none", "back_to_reporter", "between_parties",
+                                     // "back_to_requester"
+  std::string_view summary;          // one line for the docs
 };
 
 const std::vector<MessageRule>& RulesTable();
@@ -52,9 +52,9 @@ struct RouteFacts {
   std::string type, from;
   std::vector<std::string> to;
   std::string subject, consent_id, ref;
-  std::map<std::string, std::string> kinds;  // endpoint id → kind, for `from` and every `to`
-  std::optional<ConsentFacts> consent;        // the consent named by consent_id, if known
-  std::optional<ConsentFacts> granted;        // for consent_granted: the scope in the header
+  std::map<std::string, std::string> kinds;     // endpoint id → kind, for `from` and every `to`
+  std::optional<ConsentFacts> consent;          // the consent named by consent_id, if known
+  std::optional<ConsentFacts> granted;          // for consent_granted: the scope in the header
   std::optional<ReferencedMessage> referenced;  // the message named by ref, if known
   Micros now = 0;
 };

@@ -1,6 +1,6 @@
 // Status and Result<T>: the error type used at every module boundary.
-// The codes are stable: the same names travel on the wire, land in error files and in the audit log.
-// Thread-safety: values; safe to copy between threads.
+// The codes are stable: the same names travel on the wire, land in error files and in the audit
+// log. Thread-safety: values; safe to copy between threads.
 #pragma once
 
 #include <optional>
@@ -19,8 +19,9 @@ namespace stafett::core {
     "not JSON, not matching its schema, or a field failing validation")                          \
   X(kUnknownRecipient, "UNKNOWN_RECIPIENT", "a recipient is not in the trust directory")         \
   X(kNotAllowed, "NOT_ALLOWED", "the rules forbid this route for this message type")             \
-  X(kConsentRequired, "CONSENT_REQUIRED", "the type needs consent and none (or an unknown one) " \
-                                          "was given")                                           \
+  X(kConsentRequired, "CONSENT_REQUIRED",                                                        \
+    "the type needs consent and none (or an unknown one) "                                       \
+    "was given")                                                                                 \
   X(kConsentScope, "CONSENT_SCOPE", "the consent does not cover this child, party or purpose")   \
   X(kConsentRevoked, "CONSENT_REVOKED", "the consent was revoked")                               \
   X(kConsentExpired, "CONSENT_EXPIRED", "now is outside the consent's validity")                 \
@@ -77,7 +78,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : state_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
   Result(Code code, std::string message) : state_(Status(code, std::move(message))) {}
 
@@ -101,8 +102,8 @@ class [[nodiscard]] Result {
 }  // namespace stafett::core
 
 // Returns early with the Status when `expr` is not ok.
-#define STAFETT_RETURN_IF_ERROR(expr)         \
-  do {                                        \
+#define STAFETT_RETURN_IF_ERROR(expr)          \
+  do {                                         \
     ::stafett::core::Status status__ = (expr); \
-    if (!status__.ok()) return status__;      \
+    if (!status__.ok()) return status__;       \
   } while (0)
