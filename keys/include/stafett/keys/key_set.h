@@ -1,6 +1,6 @@
 // KeySet: one principal's keys (CURVE transport, X25519 encryption, Ed25519 signing) and the
-// files that hold them: <key_id>.secret.json (mode 0600, refused when group or others may read
-// it) and <key_id>.public.json. Also the county pseudonym key file. docs/DESIGN.md, "Keys".
+// files that hold them: <key_id>.secret.json (mode 0600, refused when group or others may access
+// it) and <key_id>.public.json. docs/DESIGN.md, "Keys"; keys/README.md for handling.
 // Thread-safety: values and free functions; no shared state.
 #pragma once
 
@@ -10,11 +10,13 @@
 
 #include "stafett/core/clock.h"
 #include "stafett/core/crypto.h"
-#include "stafett/core/pseudonym.h"
 #include "stafett/core/status.h"
+#include "stafett/keys/pseudonym_key_file.h"  // IWYU pragma: export (older includes)
+#include "stafett/keys/secret_file.h"         // IWYU pragma: export (older includes)
 
 namespace stafett::keys {
 
+// Every principal gets all three key pairs (the encryption pair is used by endpoints only).
 struct KeySet {
   std::string principal;
   std::string key_id;  // 16 hex: core::KeyIdOf(transport, encryption, signing)
@@ -22,31 +24,37 @@ struct KeySet {
   core::TransportKeyPair transport;
   core::BoxKeyPair encryption;
   core::SigningKeyPair signing;
+
+  bool ValidAt(core::Micros now) const { return valid_from <= now && now < valid_until; }
 };
 
-// Fresh keys for PRINCIPAL, valid in [VALID_FROM, VALID_UNTIL).
+// Fresh keys for PRINCIPAL, valid in [VALID_FROM, VALID_UNTIL) (times truncated to whole
+// milliseconds, what survives the files' RFC 3339). kKeyInvalid for a bad id or empty period.
 core::Result<KeySet> GenerateKeySet(const std::string& principal, core::Micros valid_from,
                                     core::Micros valid_until);
 
 // Writes <key_id>.secret.json (created exclusively with mode 0600, fsynced) and
-// <key_id>.public.json into DIR, which must exist.
+// <key_id>.public.json (0644) into DIR, which must exist.
 core::Status WriteKeySet(const KeySet& key_set, const std::filesystem::path& dir);
 
-// Loads a secret key file; refuses group/other permissions, malformed JSON, wrong key lengths,
-// public keys that do not match their secrets, and a key_id that does not match the keys.
+// The secret file's path in DIR.
+std::filesystem::path SecretKeyFilePath(const std::filesystem::path& dir, const KeySet& key_set);
+// The public file's path in DIR.
+std::filesystem::path PublicKeyFilePath(const std::filesystem::path& dir, const KeySet& key_set);
+
+// Loads a secret key file; kKeyInvalid naming FILE for a mode open to group or others,
+// malformed JSON, wrong key lengths, public keys that do not match their secrets, and a key_id
+// that does not match the keys.
 core::Result<KeySet> LoadSecretKeyFile(const std::filesystem::path& file);
 
-// Every *.secret.json in DIR, the newest valid_from first (the current set for signing).
+// Every *.secret.json in DIR (rotation leaves several), newest valid_from first. kKeyInvalid
+// when DIR is missing, holds none, holds one that does not load, or holds several principals.
 core::Result<std::vector<KeySet>> LoadKeyDir(const std::filesystem::path& dir);
 
-// The public half as the directory's key entry JSON.
+// Of KEY_SETS, the one valid at NOW with the latest valid_from (what to sign with), or nullptr.
+const KeySet* CurrentKeySet(const std::vector<KeySet>& key_sets, core::Micros now);
+
+// The public key file's text: the secret file without its "secret" members.
 std::string PublicKeyFileJson(const KeySet& key_set);
-
-// kKeyInvalid when FILE is readable or writable by group or others.
-core::Status CheckSecretFileMode(const std::filesystem::path& file);
-
-// The county pseudonym key: 64 hex characters and a newline, mode 0600.
-core::Status WritePseudonymKeyFile(const std::filesystem::path& file, const core::PseudonymKey& key);
-core::Result<core::PseudonymKey> LoadPseudonymKeyFile(const std::filesystem::path& file);
 
 }  // namespace stafett::keys

@@ -3,9 +3,8 @@
 // Thread-safety: immutable after Load(); concurrent reads are safe. Mutators are for tools.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,10 +38,12 @@ struct Principal {
 
 class TrustDirectory {
  public:
+  // Reads and validates FILE. kConfigInvalid "FILE: principals[3].keys[0]: problem" etc.
   static core::Result<TrustDirectory> Load(const std::filesystem::path& file);
+  // Parses TEXT; ORIGIN names it in errors.
   static core::Result<TrustDirectory> Parse(const std::string& text, const std::string& origin);
   nlohmann::json ToJson() const;
-  // Writes atomically (temp file, fsync, rename).
+  // Writes atomically (temp file, fsync, rename), mode 0644.
   core::Status Save(const std::filesystem::path& file) const;
 
   const std::string& county() const { return county_; }
@@ -52,6 +53,12 @@ class TrustDirectory {
   const Principal* Find(std::string_view id) const;
   // The principal whose transport key is RAW_KEY and valid at NOW, or nullptr.
   const Principal* FindByTransportKey(std::string_view raw_key, core::Micros now) const;
+  // The same, with the matching key entry; both nullptr when none matches.
+  struct TransportMatch {
+    const Principal* principal = nullptr;
+    const PublicKeys* keys = nullptr;
+  };
+  TransportMatch MatchTransportKey(std::string_view raw_key, core::Micros now) const;
   // A key by id, whatever its validity (older messages still verify), or nullptr.
   const PublicKeys* KeyById(std::string_view principal, std::string_view key_id) const;
   // The key valid now with the latest valid_from, or nullptr.
@@ -59,12 +66,18 @@ class TrustDirectory {
   // Endpoints in directory order.
   std::vector<const Principal*> Endpoints() const;
 
-  // Adds a principal with KEY_SET's public keys; refuses a duplicate id or key.
+  // Adds a principal (id, role, kind, municipality, name) with KEY_SET's public keys; refuses
+  // an invalid or duplicate id, kind, or key (kConfigInvalid) and leaves the directory unchanged.
   core::Status AddPrincipal(Principal principal, const KeySet& key_set);
-  // Adds KEY_SET to its principal and ends the older keys' validity at OLD_VALID_UNTIL.
+  // Adds KEY_SET to its principal and ends the older keys' validity at OLD_VALID_UNTIL (never
+  // extending it); kNotFound for an unknown principal. Unchanged on error.
   core::Status Rotate(const KeySet& key_set, core::Micros old_valid_until);
 
+  // The directory entry for a key set's public half.
+  static PublicKeys PublicPartOf(const KeySet& key_set);
+
  private:
+  // Every rule a loaded directory must satisfy; errors name ORIGIN and the principal.
   core::Status Validate(const std::string& origin) const;
   std::string county_;
   std::vector<Principal> principals_;
