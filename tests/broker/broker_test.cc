@@ -116,6 +116,27 @@ TEST_F(BrokerTest, StoresAndForwardsToAnEndpointThatConnectsAnHourLater) {
   EXPECT_EQ(QueueDepth("flen.social"), 0u);
 }
 
+// Regression (2a39e04): a queue longer than the credit window stalled after the first window.
+TEST_F(BrokerTest, AQueueLongerThanTheCreditWindowDrainsInOrder) {
+  auto school = Connect("flen.school");
+  school->Hello();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(school->Publish(
+                  Seal(county_, Concern("window-" + std::to_string(i)), clock_.Now()))["command"],
+              "ACCEPTED");
+  }
+  auto social = Connect("flen.social");
+  social->Hello(/*credit=*/3);
+  for (int i = 0; i < 10; ++i) {
+    core::protocol::Message deliver = social->Expect(Command::kDeliver);
+    core::Result<core::Header> header = core::ParseHeader(deliver.arguments[1]);
+    ASSERT_TRUE(header.ok());
+    EXPECT_EQ(header->message_id, "window-" + std::to_string(i));
+    social->AcknowledgeDelivery(deliver, county_.Get("flen.social").keys, "flen.social");
+  }
+  EXPECT_EQ(QueueDepth("flen.social"), 0u);
+}
+
 TEST_F(BrokerTest, ARetryWithTheSameIdIsAcceptedOnceAndDeliveredOnce) {
   auto school = Connect("flen.school");
   school->Hello();
