@@ -2,37 +2,14 @@
 #include "agent.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
-
-#include <fstream>
-#include <sstream>
 
 #include "file_util.h"
+#include "stafett/keys/pseudonym_key_file.h"
 
 namespace stafett::agent {
 
 using core::Code;
 using core::Status;
-
-namespace {
-
-core::Result<core::PseudonymKey> LoadPseudonymKey(const std::filesystem::path& file) {
-  struct stat info {};
-  if (::stat(file.c_str(), &info) != 0) {
-    return Status(Code::kKeyInvalid, file.string() + ": cannot read the pseudonym key");
-  }
-  if ((info.st_mode & 077) != 0) {
-    return Status(Code::kKeyInvalid, file.string() + ": readable or writable by group or others");
-  }
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  core::Result<core::PseudonymKey> key = core::PseudonymKey::FromHex(text.str());
-  if (!key.ok()) return Status(Code::kKeyInvalid, file.string() + ": " + key.status().message());
-  return key;
-}
-
-}  // namespace
 
 Agent::Agent(const AgentConfig& config, const core::Clock& clock, Trust trust,
              core::PseudonymKey pseudonym_key)
@@ -48,7 +25,7 @@ core::Result<std::unique_ptr<Agent>> Agent::Create(const AgentConfig& config,
                                                    const core::Clock& clock) {
   core::Result<Trust> trust = Trust::Load(config.trust_directory, config.keys_dir, config.id);
   if (!trust.ok()) return trust.status();
-  core::Result<core::PseudonymKey> pseudonym_key = LoadPseudonymKey(config.pseudonym_key);
+  core::Result<core::PseudonymKey> pseudonym_key = keys::LoadPseudonymKeyFile(config.pseudonym_key);
   if (!pseudonym_key.ok()) return pseudonym_key.status();
   std::unique_ptr<Agent> agent(
       new Agent(config, clock, std::move(trust).value(), std::move(pseudonym_key).value()));
