@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   CLI::App* backup = app.add_subcommand(
       "backup", "Write a consistent online copy of the broker's database (RocksDB checkpoint)");
   backup->add_option("--to", backup_to, "a folder that does not exist yet")->required();
+  backup->fallthrough();  // `stafett-broker backup --config F --to D` works as well
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
