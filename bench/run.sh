@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# bench/run.sh: Stafett against RabbitMQ (quorum and classic queues) and NATS JetStream on this
+# machine, plus the machine's own limits, in one run. Installs the peers from Debian (no system
+# service is started: bench/scripts/install_peers.sh), builds the bench clients, starts every
+# server on 127.0.0.1 with its data under one temporary folder, runs the same workload through
+# each, stops them by PID, prints one table and writes bench/results/latest.json.
+#
+#   bench/run.sh [--quick] [--million] [--no-install] [--skip-peers] [--build-dir DIR] [--out FILE]
+#
+# --quick: small counts, under five minutes. --million: also the 10^6-message backlog.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="$ROOT/build-bench"
+OUT="$ROOT/bench/results/latest.json"
+QUICK=0 MILLION=0 INSTALL=1 PEERS=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --million) MILLION=1 ;;
+    --no-install) INSTALL=0 ;;
+    --skip-peers) PEERS=0 ;;
+    --build-dir) BUILD="$2"; shift ;;
+    --out) OUT="$2"; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# The workload, the same for every system.
+WINDOW=256          # messages in flight per publisher (unconfirmed, or not yet consumed in e2e)
+CREDIT=128          # deliveries in flight to the consumer: Stafett credit, AMQP prefetch, JS max_ack_pending
+RATE=1000           # offered rate of the latency runs, msg/s
+if [ "$QUICK" -eq 1 ]; then
+  COUNT=3000 NOBATCH_COUNT=600 LAT_SECONDS=10 LIMIT_SECONDS=1.5 ZMQ_COUNT=30000
+  BACKLOGS="10000 100000" DRAIN=5000
+else
+  COUNT=20000 NOBATCH_COUNT=2000 LAT_SECONDS=30 LIMIT_SECONDS=4 ZMQ_COUNT=200000
+  BACKLOGS="10000 100000" DRAIN=20000
+fi
+[ "$MILLION" -eq 1 ] && BACKLOGS="$BACKLOGS 1000000"
+
+log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+# --- install and build ------------------------------------------------------------------------
+if [ "$INSTALL" -eq 1 ] && [ "$PEERS" -eq 1 ]; then
+  bash "$ROOT/bench/scripts/install_peers.sh" >&2
+fi
+if [ ! -f "$BUILD/build.ninja" ]; then
+  log "configuring $BUILD (release, no sanitizers)"
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAFETT_WERROR=ON \
+    -DSTAFETT_BUILD_TESTS=OFF -DSTAFETT_BUILD_BENCH=ON >&2
+fi
+targets=(stafett-broker stafett_bench stafett_limits)
+[ "$PEERS" -eq 1 ] && targets+=(bench_nats bench_rabbitmq)
+log "building ${targets[*]}"
+cmake --build "$BUILD" --target "${targets[@]}" >&2
+BROKER_BIN="$BUILD/broker/stafett-broker"
+STAFETT="$BUILD/bench/stafett_bench"
+LIMITS="$BUILD/bench/stafett_limits"
+
+# --- temporary folder, processes we started, cleanup -------------------------------------------
+TMP="$(mktemp -d /tmp/stafett-bench.XXXXXX)"
+RESULTS="$TMP/results.jsonl"
+: >"$RESULTS"
+STARTED_PIDS=()
+descendants() { local pid; for pid in $(pgrep -P "$1" 2>/dev/null); do descendants "$pid"; echo "$pid"; done; }
+stop_pid() {  # TERM, wait up to 30 s, then KILL; and whatever it left behind
+  local pid="$1" kids
+  kids="$(descendants "$pid")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for kid in $kids; do kill -KILL "$kid" 2>/dev/null || true; done
+}
+cleanup() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do stop_pid "$pid"; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {  # PORT SECONDS
+  for _ in $(seq $(($2 * 10))); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  log "port $1 did not open"; return 1
+}
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# Listening sockets of PID and its children that are not on loopback (must be none).
+exposed() {
+  local pids; pids="$(echo "$1" $(descendants "$1") | tr ' ' '|')"
+  ss -Hltnp 2>/dev/null | grep -E "pid=($pids)," | awk '{print $4}' | grep -vE '^(127\.|\[::1\]|\[::ffff:127\.)' || true
+}
+# Runs a bench client, appends its JSON line with LABEL and EXTRA (a JSON object) to RESULTS.
+record() {  # LABEL EXTRA_JSON COMMAND...
+  local label="$1" extra="$2" line
+  shift 2
+  log "$label"
+  line="$("$@" | tail -n 1)" || { log "$label failed: $line"; line='{"error":"client failed"}'; }
+  jq -c --arg label "$label" --argjson extra "$extra" '. + {label: $label} + $extra' <<<"$line" >>"$RESULTS"
+  tail -n 1 "$RESULTS" >&2
+}
+record_json() { jq -c -n --arg label "$1" --argjson value "$2" '$value + {label: $label}' >>"$RESULTS"; }
+
+log "load before: $(cat /proc/loadavg)"
+record_json load_before "{\"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+
+# --- the machine's limits ------------------------------------------------------------------------
+record limits '{}' "$LIMITS" --dir "$TMP" --seconds "$LIMIT_SECONDS" --zmq-count "$ZMQ_COUNT"
+
+# --- Stafett ----------------------------------------------------------------------------------
+COUNTY="$TMP/county"
+"$STAFETT" county --dir "$COUNTY"
+BROKER_PID=""
+BROKER_URL=""
+write_broker_config() {  # DIR PORT MAX_BATCH
+  cat >"$1/broker.toml" <<TOML
+[broker]
+zmq_bind = "tcp://127.0.0.1:$2"
+http_bind = ""
+data_dir = "$1/data"
+keys_dir = "$COUNTY/keys/broker"
+trust_directory = "$COUNTY/trust/directory.json"
+min_free_bytes = 0
+max_batch = $3
+[delivery]
+credit_window = $CREDIT
+[log]
+level = "warn"
+TOML
+}
+start_broker() {  # NAME MAX_BATCH (a fresh data folder per NAME)
+  local dir="$TMP/stafett-$1" port
+  if [ ! -f "$dir/broker.toml" ]; then
+    mkdir -p "$dir"
+    port="$(free_port)"
+    write_broker_config "$dir" "$port" "$2"
+  fi
+  port="$(sed -n 's/^zmq_bind = "tcp:\/\/127.0.0.1:\([0-9]*\)"/\1/p' "$dir/broker.toml")"
+  "$BROKER_BIN" --config "$dir/broker.toml" >>"$dir/broker.log" 2>&1 &
+  BROKER_PID=$!
+  STARTED_PIDS+=("$BROKER_PID")
+  BROKER_URL="tcp://127.0.0.1:$port"
+  wait_port "$port" 60
+}
+stop_broker() { stop_pid "$BROKER_PID"; }
+stafett_flow() { "$STAFETT" "$1" --county "$COUNTY" --broker "$BROKER_URL" --window "$WINDOW" --credit "$CREDIT" "${@:2}"; }
+
+start_broker accept 512
+record stafett_accept '{"max_batch":512}' stafett_flow accept --count "$COUNT"
+stop_broker
+start_broker nobatch 1
+record stafett_accept_no_group_commit '{"max_batch":1}' stafett_flow accept --count "$NOBATCH_COUNT"
+stop_broker
+start_broker e2e 512
+record stafett_e2e '{}' stafett_flow e2e --count "$COUNT"
+stop_broker
+start_broker latency 512
+record stafett_latency '{}' stafett_flow latency --rate "$RATE" --seconds "$LAT_SECONDS"
+exposed_stafett="$(exposed "$BROKER_PID")"
+stop_broker
+
+# Backlog for an offline recipient: RSS at each size, then SIGKILL, restart and recovery.
+start_broker backlog 512
+queued=0
+for size in $BACKLOGS; do
+  record "stafett_backlog_fill_$size" "{\"queued_before\": $queued}" \
+    stafett_flow accept --count $((size - queued)) --prefix "b$size"
+  queued=$size
+  sleep 2
+  record_json "stafett_backlog_rss_$size" \
+    "{\"queued\": $size, \"rss_kib\": $(rss_kib "$BROKER_PID"), \"data_kib\": $(du -sk "$TMP/stafett-backlog/data" | cut -f1)}"
+done
+kill -KILL "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true
+t0="$(date +%s%N)"
+start_broker backlog 512
+record stafett_recovery "{\"queued\": $queued}" \
+  "$STAFETT" recover --county "$COUNTY" --broker "$BROKER_URL" --credit "$CREDIT" --t0-unix-ns "$t0" --count "$DRAIN"
+record_json stafett_recovery_rss "{\"queued\": $queued, \"rss_kib_after_restart\": $(rss_kib "$BROKER_PID")}"
+stop_broker
+
+# --- RabbitMQ -------------------------------------------------------------------------------
+exposed_rabbitmq="" exposed_nats=""
+if [ "$PEERS" -eq 1 ]; then
+  dir="$TMP/rabbitmq"
+  mkdir -p "$dir/mnesia" "$dir/log" "$dir/home"
+  RABBIT_PORT="$(free_port)" DIST_PORT="$(free_port)" EPMD_PORT="$(free_port)"
+  cat >"$dir/rabbitmq.conf" <<CONF
+listeners.tcp.1 = 127.0.0.1:$RABBIT_PORT
+loopback_users.guest = true
+CONF
+  echo '[].' >"$dir/enabled_plugins"
+  epmd -address 127.0.0.1 -port "$EPMD_PORT" >"$dir/epmd.log" 2>&1 &
+  EPMD_PID=$!
+  STARTED_PIDS+=("$EPMD_PID")
+  env HOME="$dir/home" ERL_EPMD_PORT="$EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1 \
+    RABBITMQ_NODENAME=stafettbench@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+    RABBITMQ_NODE_PORT="$RABBIT_PORT" RABBITMQ_DIST_PORT="$DIST_PORT" \
+    RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" RABBITMQ_MNESIA_BASE="$dir/mnesia" \
+    RABBITMQ_LOG_BASE="$dir/log" RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" \
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+    /usr/lib/rabbitmq/bin/rabbitmq-server >"$dir/stdout.log" 2>&1 &
+  RABBIT_PID=$!
+  STARTED_PIDS+=("$RABBIT_PID")
+  log "starting RabbitMQ $(dpkg-query -W -f='${Version}' rabbitmq-server) on 127.0.0.1:$RABBIT_PORT"
+  wait_port "$RABBIT_PORT" 180
+  for type in quorum classic; do
+    rabbit() { "$BUILD/bench/bench_rabbitmq" "$1" --port "$RABBIT_PORT" --queue-type "$type" --window "$WINDOW" --credit "$CREDIT" "${@:2}"; }
+    record "rabbitmq_${type}_accept" '{}' rabbit accept --count "$COUNT"
+    record "rabbitmq_${type}_e2e" '{}' rabbit e2e --count "$COUNT"
+    record "rabbitmq_${type}_latency" '{}' rabbit latency --rate "$RATE" --seconds "$LAT_SECONDS"
+  done
+  exposed_rabbitmq="$(exposed "$RABBIT_PID")$(exposed "$EPMD_PID")"
+  stop_pid "$RABBIT_PID"
+  stop_pid "$EPMD_PID"
+
+  # --- NATS JetStream -----------------------------------------------------------------------
+  dir="$TMP/nats"
+  mkdir -p "$dir"
+  NATS_PORT="$(free_port)"
+  nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$dir/jetstream" -l "$dir/nats.log" &
+  NATS_PID=$!
+  STARTED_PIDS+=("$NATS_PID")
+  log "starting NATS $(dpkg-query -W -f='${Version}' nats-server) on 127.0.0.1:$NATS_PORT"
+  wait_port "$NATS_PORT" 60
+  nats() { "$BUILD/bench/bench_nats" "$1" --port "$NATS_PORT" --window "$WINDOW" --credit "$CREDIT" "${@:2}"; }
+  record nats_jetstream_accept '{}' nats accept --count "$COUNT"
+  record nats_jetstream_e2e '{}' nats e2e --count "$COUNT"
+  record nats_jetstream_latency '{}' nats latency --rate "$RATE" --seconds "$LAT_SECONDS"
+  exposed_nats="$(exposed "$NATS_PID")"
+  stop_pid "$NATS_PID"
+fi
+
+record_json load_after "{\"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+record_json exposure "$(jq -n --arg s "$exposed_stafett" --arg r "$exposed_rabbitmq" --arg n "$exposed_nats" \
+  '{stafett: $s, rabbitmq: $r, nats: $n}')"
+log "load after: $(cat /proc/loadavg)"
+
+mkdir -p "$(dirname "$OUT")"
+python3 "$ROOT/bench/scripts/report.py" --results "$RESULTS" --out "$OUT" --quick "$QUICK" \
+  --broker-config "$TMP/stafett-e2e/broker.toml" --rabbitmq-config "$TMP/rabbitmq/rabbitmq.conf" \
+  --window "$WINDOW" --credit "$CREDIT" --rate "$RATE" --count "$COUNT" --latency-seconds "$LAT_SECONDS"

@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""bench/scripts/report.py: turns run.sh's results.jsonl into the table and latest.json.
+
+Every figure in the output is one that a client measured in this run; ratios are Stafett
+divided by the peer (above 1.0 means Stafett is faster for throughput, slower for latency).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+
+
+def sh(command):
+    try:
+        return subprocess.run(command, shell=True, capture_output=True, text=True,
+                              timeout=20).stdout.strip()
+    except Exception:  # noqa: BLE001 - a missing tool only loses a detail of the machine
+        return ""
+
+
+def machine():
+    cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
+    return {
+        "kernel": platform.release(),
+        "os": sh(". /etc/os-release && echo $PRETTY_NAME"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "tmp_filesystem": sh("df -T /tmp | tail -1 | awk '{print $1\" \"$2}'"),
+        "virtualisation": sh("systemd-detect-virt 2>/dev/null") or "unknown",
+        "versions": {
+            "rabbitmq-server": sh("dpkg-query -W -f='${Version}' rabbitmq-server"),
+            "erlang": sh("dpkg-query -W -f='${Version}' erlang-base"),
+            "nats-server": sh("dpkg-query -W -f='${Version}' nats-server"),
+            "librabbitmq": sh("dpkg-query -W -f='${Version}' librabbitmq-dev"),
+            "libnats": sh("dpkg-query -W -f='${Version}' libnats-dev"),
+            "rocksdb": sh("dpkg-query -W -f='${Version}' librocksdb-dev"),
+            "libzmq": sh("dpkg-query -W -f='${Version}' libzmq3-dev"),
+            "libsodium": sh("dpkg-query -W -f='${Version}' libsodium-dev"),
+            "stafett_commit": sh("git -C '%s' rev-parse --short HEAD" % os.path.dirname(
+                os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
+        },
+    }
+
+
+def get(rows, label, *path):
+    value = rows.get(label)
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return round(a / b, 3)
+
+
+def fmt(value, digits=0, scale=1.0):
+    if value is None:
+        return "—"
+    return f"{value * scale:,.{digits}f}"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--results", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--quick", type=int, default=0)
+    parser.add_argument("--broker-config")
+    parser.add_argument("--rabbitmq-config")
+    for name in ("window", "credit", "rate", "count", "latency-seconds"):
+        parser.add_argument("--" + name, type=float)
+    args = parser.parse_args()
+
+    rows = {}
+    with open(args.results) as results:
+        for line in results:
+            line = line.strip()
+            if line:
+                record = json.loads(line)
+                rows[record["label"]] = record
+
+    systems = [
+        ("stafett", "Stafett (protocol level: seal+sign / verify+open+signed receipt per msg; "
+                    "fsync per group commit)"),
+        ("rabbitmq_quorum", "RabbitMQ quorum queue (durable, persistent, confirms, manual acks; "
+                            "fsync before confirm)"),
+        ("rabbitmq_classic", "RabbitMQ classic queue (durable, persistent, confirms, manual acks; "
+                             "fsync before confirm)"),
+        ("nats_jetstream", "NATS JetStream (file, work-queue, durable pull, explicit acks; "
+                           "fsync on a timer only, NOT per message)"),
+    ]
+    figures = {}
+    for key, _ in systems:
+        figures[key] = {
+            "accept_msgs_per_sec": get(rows, f"{key}_accept", "msgs_per_sec"),
+            "e2e_msgs_per_sec": get(rows, f"{key}_e2e", "msgs_per_sec"),
+            "latency_at_rate": get(rows, f"{key}_latency", "e2e_latency"),
+            "accept_latency_at_rate": get(rows, f"{key}_latency", "accept_latency"),
+            "consumed_at_rate": get(rows, f"{key}_latency", "consumed"),
+        }
+    s = figures["stafett"]
+    q = figures["rabbitmq_quorum"]
+    n = figures["nats_jetstream"]
+    c = figures["rabbitmq_classic"]
+
+    def p99(fig):
+        return (fig["latency_at_rate"] or {}).get("p99_us")
+
+    ratios = {
+        "e2e_throughput_vs_rabbitmq_quorum": ratio(s["e2e_msgs_per_sec"], q["e2e_msgs_per_sec"]),
+        "e2e_throughput_vs_rabbitmq_classic": ratio(s["e2e_msgs_per_sec"], c["e2e_msgs_per_sec"]),
+        "e2e_throughput_vs_nats_jetstream": ratio(s["e2e_msgs_per_sec"], n["e2e_msgs_per_sec"]),
+        "accept_throughput_vs_rabbitmq_quorum": ratio(s["accept_msgs_per_sec"],
+                                                      q["accept_msgs_per_sec"]),
+        "accept_throughput_vs_nats_jetstream": ratio(s["accept_msgs_per_sec"],
+                                                     n["accept_msgs_per_sec"]),
+        "p99_latency_vs_rabbitmq_quorum": ratio(p99(s), p99(q)),
+        "p99_latency_vs_rabbitmq_classic": ratio(p99(s), p99(c)),
+        "p99_latency_vs_nats_jetstream": ratio(p99(s), p99(n)),
+    }
+
+    backlog = []
+    for label, record in rows.items():
+        if label.startswith("stafett_backlog_rss_"):
+            backlog.append({"queued": record["queued"], "rss_kib": record["rss_kib"],
+                            "data_kib": record.get("data_kib")})
+    backlog.sort(key=lambda item: item["queued"])
+    broker = {
+        "accept_group_commit_msgs_per_sec": s["accept_msgs_per_sec"],
+        "accept_no_group_commit_msgs_per_sec": get(rows, "stafett_accept_no_group_commit",
+                                                   "msgs_per_sec"),
+        "backlog_rss": backlog,
+        "recovery": {k: v for k, v in (rows.get("stafett_recovery") or {}).items()
+                     if k not in ("system", "mode", "label")},
+        "rss_kib_after_restart": get(rows, "stafett_recovery_rss", "rss_kib_after_restart"),
+    }
+    limits = {k: v for k, v in (rows.get("limits") or {}).items() if k not in ("system", "label")}
+
+    targets = {
+        "e2e_throughput_at_least_rabbitmq_quorum": (
+            None if ratios["e2e_throughput_vs_rabbitmq_quorum"] is None
+            else ratios["e2e_throughput_vs_rabbitmq_quorum"] >= 1.0),
+        "p99_at_most_rabbitmq_quorum": (
+            None if ratios["p99_latency_vs_rabbitmq_quorum"] is None
+            else ratios["p99_latency_vs_rabbitmq_quorum"] <= 1.0),
+        "backlog_memory_flat": None,
+    }
+    if len(backlog) >= 2:
+        # "Flat": ten times the backlog costs less than 1.5x the memory.
+        targets["backlog_memory_flat"] = backlog[-1]["rss_kib"] < 1.5 * backlog[0]["rss_kib"]
+
+    configs = {
+        "workload": {
+            "payload_bytes": 2048,
+            "publish_window": args.window,
+            "consumer_credit": args.credit,
+            "throughput_messages": args.count,
+            "latency_offered_rate_msgs_per_sec": args.rate,
+            "latency_seconds": args.latency_seconds,
+            "latency_measured_from": "each message's scheduled send time (no coordinated omission)",
+            "latency_measured_to": "the consumer has processed the message and sent its ack",
+            "one_sender_one_recipient": True,
+            "fresh_server_state_per_run": "Stafett: a new broker and data folder per scenario; "
+                                          "RabbitMQ: queue deleted and declared; NATS: stream "
+                                          "deleted and added",
+        },
+        "stafett_broker_toml": open(args.broker_config).read() if args.broker_config and
+        os.path.exists(args.broker_config) else None,
+        "rabbitmq_conf": open(args.rabbitmq_config).read() if args.rabbitmq_config and
+        os.path.exists(args.rabbitmq_config) else None,
+        "rabbitmq": "x-queue-type quorum|classic, durable queue, delivery_mode 2, confirm.select, "
+                    "basic.qos prefetch = credit, basic.consume no_ack=false, basic.ack per message",
+        "nats": "nats-server -js -sd TMP (file storage), stream retention WorkQueue, "
+                "js_PublishAsync (MaxPending = window), durable pull consumer AckExplicit, "
+                "MaxAckPending = credit, Fetch(batch = credit), natsMsg_Ack per message; "
+                "JetStream 2.9 fsyncs on a timer (2 min), not per message",
+        "stafett": "stafett-broker with the broker.toml above (fsync on, group commit "
+                   "max_batch 512; max_batch 1 for the no-group-commit run); client seals and "
+                   "signs each message, verifies and opens each delivery, signs each receipt, "
+                   "acks each RECEIPT",
+    }
+
+    report = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "quick": bool(args.quick),
+        "machine": machine(),
+        "load": {"before": get(rows, "load_before", "loadavg"),
+                 "after": get(rows, "load_after", "loadavg")},
+        "non_loopback_listeners": rows.get("exposure"),
+        "figures": figures,
+        "ratios": ratios,
+        "targets_met": targets,
+        "broker": broker,
+        "limits": limits,
+        "configs": configs,
+        "raw": rows,
+    }
+    with open(args.out, "w") as out:
+        json.dump(report, out, indent=2, sort_keys=False)
+        out.write("\n")
+
+    lines = []
+    lines.append(f"Stafett bench — {report['date']} — {'quick' if args.quick else 'full'} run — "
+                 f"load {report['load']['before']} → {report['load']['after']}")
+    lines.append("")
+    lines.append(f"{'system':<18} {'accept msg/s':>13} {'e2e msg/s':>10} "
+                 f"{'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9}  (latency at "
+                 f"{fmt(args.rate)} msg/s, e2e)")
+    for key, note in systems:
+        fig = figures[key]
+        lat = fig["latency_at_rate"] or {}
+        lines.append(f"{key:<18} {fmt(fig['accept_msgs_per_sec']):>13} "
+                     f"{fmt(fig['e2e_msgs_per_sec']):>10} "
+                     f"{fmt(lat.get('p50_us'), 2, 1e-3):>8} {fmt(lat.get('p99_us'), 2, 1e-3):>8} "
+                     f"{fmt(lat.get('p999_us'), 2, 1e-3):>9}")
+    lines.append("")
+    for key, note in systems:
+        lines.append(f"  {key}: {note}")
+    lines.append("")
+    lines.append("ratios (Stafett ÷ peer): " + ", ".join(
+        f"{k}={v}" for k, v in ratios.items() if v is not None))
+    lines.append("targets: " + ", ".join(f"{k}={v}" for k, v in targets.items()))
+    lines.append("")
+    lines.append(f"broker: accept with group commit {fmt(broker['accept_group_commit_msgs_per_sec'])}"
+                 f" msg/s, without (max_batch=1) "
+                 f"{fmt(broker['accept_no_group_commit_msgs_per_sec'])} msg/s")
+    for item in backlog:
+        lines.append(f"broker: {item['queued']:>9,} queued for an offline endpoint: RSS "
+                     f"{item['rss_kib'] / 1024:,.1f} MiB, data {(item['data_kib'] or 0) / 1024:,.1f} MiB")
+    rec = broker["recovery"]
+    if rec:
+        lines.append(f"broker: SIGKILL with {fmt(get(rows, 'stafett_recovery', 'queued'))} queued → "
+                     f"WELCOME after {fmt(rec.get('welcome_after_start_s'), 2)} s, first DELIVER "
+                     f"after {fmt(rec.get('first_deliver_after_start_s'), 2)} s, backlog drains at "
+                     f"{fmt(rec.get('drain_msgs_per_sec'))} msg/s; RSS after restart "
+                     f"{fmt((broker['rss_kib_after_restart'] or 0) / 1024, 1)} MiB")
+    if limits:
+        fd = limits.get("fdatasync", {})
+        rk = limits.get("rocksdb", {})
+        cr = limits.get("crypto", {})
+        zq = limits.get("zmq", {})
+        lines.append("")
+        lines.append(f"limits: fdatasync {fmt(fd.get('syncs_per_sec'))}/s; RocksDB sync puts "
+                     f"{fmt(rk.get('sync_single_puts_per_sec'))}/s, 64-batches "
+                     f"{fmt(rk.get('sync_batch64_values_per_sec'))} values/s")
+        lines.append("limits: libsodium µs/op: " + ", ".join(
+            f"{k[:-3]} {v:.1f}" for k, v in cr.items()))
+        lines.append(f"limits: ZeroMQ DEALER→ROUTER→DEALER with acks, 2 KiB, window "
+                     f"{zq.get('window')}: plain {fmt(zq.get('plain_roundtrips_per_sec'))}/s, "
+                     f"CURVE {fmt(zq.get('curve_roundtrips_per_sec'))}/s")
+    exposure = rows.get("exposure") or {}
+    bad = {k: v for k, v in exposure.items() if k != "label" and v}
+    lines.append("")
+    lines.append("listeners beyond loopback: " + (json.dumps(bad) if bad else "none"))
+    lines.append(f"written: {args.out}")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
