@@ -223,7 +223,8 @@ core::Result<std::vector<KeySet>> LoadKeyDir(const std::filesystem::path& dir) {
     return Status(Code::kKeyInvalid, dir.string() + ": no *.secret.json key file");
   }
   std::sort(key_sets.begin(), key_sets.end(), [](const KeySet& a, const KeySet& b) {
-    return a.valid_from != b.valid_from ? a.valid_from > b.valid_from : a.key_id < b.key_id;
+    if (a.valid_from != b.valid_from) return a.valid_from > b.valid_from;
+    return a.created != b.created ? a.created > b.created : a.key_id < b.key_id;
   });
   return key_sets;
 }
@@ -231,7 +232,9 @@ core::Result<std::vector<KeySet>> LoadKeyDir(const std::filesystem::path& dir) {
 const KeySet* CurrentKeySet(const std::vector<KeySet>& key_sets, core::Micros now) {
   const KeySet* best = nullptr;
   for (const KeySet& key_set : key_sets) {
-    if (key_set.ValidAt(now) && (best == nullptr || key_set.valid_from > best->valid_from)) {
+    if (key_set.ValidAt(now) &&
+        (best == nullptr || key_set.valid_from > best->valid_from ||
+         (key_set.valid_from == best->valid_from && key_set.created > best->created))) {
       best = &key_set;
     }
   }

@@ -147,7 +147,8 @@ const PublicKeys* TrustDirectory::CurrentKeys(std::string_view principal, core::
   if (found == nullptr) return nullptr;
   const PublicKeys* best = nullptr;
   for (const PublicKeys& keys : found->keys) {
-    if (keys.ValidAt(now) && (best == nullptr || keys.valid_from > best->valid_from)) best = &keys;
+    // On a tie the later entry wins: rotation appends.
+    if (keys.ValidAt(now) && (best == nullptr || keys.valid_from >= best->valid_from)) best = &keys;
   }
   return best;
 }

@@ -4,6 +4,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "table.h"
 
 namespace stafett::tools {
@@ -75,8 +77,13 @@ core::Result<Rotation> RotateKeys(const std::string& id, const std::filesystem::
     rotation.ended_key_ids.push_back(keys.key_id);
   rotation.old_valid_until = now + overlap_days * kMicrosPerDay;
 
+  // The new set must start after every older one, or it would not be the current one.
+  core::Micros valid_from = now - kClockSkewAllowance;
+  for (const keys::PublicKeys& keys : principal->keys) {
+    valid_from = std::max(valid_from, keys.valid_from + 1000);
+  }
   core::Result<keys::KeySet> key_set =
-      keys::GenerateKeySet(id, now - kClockSkewAllowance, now + valid_days * kMicrosPerDay);
+      keys::GenerateKeySet(id, valid_from, now + valid_days * kMicrosPerDay);
   if (!key_set.ok()) return key_set.status();
   // Check the directory change before any file is written.
   STAFETT_RETURN_IF_ERROR(directory->Rotate(*key_set, rotation.old_valid_until));

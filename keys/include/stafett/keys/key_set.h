@@ -47,11 +47,13 @@ std::filesystem::path PublicKeyFilePath(const std::filesystem::path& dir, const 
 // that does not match the keys.
 core::Result<KeySet> LoadSecretKeyFile(const std::filesystem::path& file);
 
-// Every *.secret.json in DIR (rotation leaves several), newest valid_from first. kKeyInvalid
-// when DIR is missing, holds none, holds one that does not load, or holds several principals.
+// Every *.secret.json in DIR (rotation leaves several), newest valid_from (then created) first.
+// kKeyInvalid when DIR is missing, holds none, holds one that does not load, or holds several
+// principals.
 core::Result<std::vector<KeySet>> LoadKeyDir(const std::filesystem::path& dir);
 
-// Of KEY_SETS, the one valid at NOW with the latest valid_from (what to sign with), or nullptr.
+// Of KEY_SETS, the one valid at NOW with the latest valid_from (ties: the latest created) — what
+// to sign with — or nullptr.
 const KeySet* CurrentKeySet(const std::vector<KeySet>& key_sets, core::Micros now);
 
 // The public key file's text: the secret file without its "secret" members.

@@ -61,7 +61,7 @@ class TrustDirectory {
   TransportMatch MatchTransportKey(std::string_view raw_key, core::Micros now) const;
   // A key by id, whatever its validity (older messages still verify), or nullptr.
   const PublicKeys* KeyById(std::string_view principal, std::string_view key_id) const;
-  // The key valid now with the latest valid_from, or nullptr.
+  // The key valid now with the latest valid_from (ties: the later entry), or nullptr.
   const PublicKeys* CurrentKeys(std::string_view principal, core::Micros now) const;
   // Endpoints in directory order.
   std::vector<const Principal*> Endpoints() const;
