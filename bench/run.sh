@@ -101,10 +101,11 @@ record() {  # LABEL EXTRA_JSON COMMAND...
   shift 2
   log "$label"
   line="$("$@" | tail -n 1)" || { log "$label failed: $line"; line='{"error":"client failed"}'; }
-  jq -c --arg label "$label" --argjson extra "$extra" '. + {label: $label} + $extra' <<<"$line" >>"$RESULTS"
+  jq -c --arg name "$label" --argjson extra "$extra" '. + {"label": $name} + $extra' <<<"$line" >>"$RESULTS" ||
+    jq -c -n --arg name "$label" '{"label": $name, "error": "client printed no result"}' >>"$RESULTS"
   tail -n 1 "$RESULTS" >&2
 }
-record_json() { jq -c -n --arg label "$1" --argjson value "$2" '$value + {label: $label}' >>"$RESULTS"; }
+record_json() { jq -c -n --arg name "$1" --argjson value "$2" '$value + {"label": $name}' >>"$RESULTS"; }
 
 log "load before: $(cat /proc/loadavg)"
 record_json load_before "{\"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
