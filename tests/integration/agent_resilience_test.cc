@@ -32,6 +32,7 @@ TEST(AgentResilienceTest, SenderKilledMidFlightDeliversEachFileExactlyOnce) {
       WaitUntil([&] { return ListNames(school.outbox + "/sent").size() >= 20; }, seconds(60)));
   sandbox.KillAgent(kSchool);
   size_t sent_at_kill = ListNames(school.outbox + "/sent").size();
+  EXPECT_LT(sent_at_kill, static_cast<size_t>(kMessages));  // really killed mid-flight
   ASSERT_TRUE(sandbox.StartAgent(kSchool)) << sandbox.LogOf(kSchool);
   EXPECT_TRUE(WaitUntil([&] { return ListNames(school.outbox + "/sent").size() == kMessages; },
                         seconds(120)))
