@@ -266,6 +266,36 @@ TEST_F(AgentLoopTest, HandsAReportOverAndAcknowledgesARedeliveryWithoutWriting) 
   social->Stop();
 }
 
+TEST_F(AgentLoopTest, RecipientRejectsAMessageUnderAConsentItDoesNotKnow) {
+  std::unique_ptr<Agent> social = StartAgent(social_);
+  std::string social_route = Welcome();
+  std::unique_ptr<Agent> school = StartAgent(school_);
+  std::string school_route = Welcome();
+  // The fake broker does not check consent; the receiving agent must.
+  nlohmann::json request = {{"message_id", "sr-1"},
+                            {"type", "support_request"},
+                            {"to", {"flen.social"}},
+                            {"subject", {{"personnummer", "19121212-1212"}}},
+                            {"consent_id", "consent-nobody-gave"},
+                            {"body", {{"reason", "x"}}}};
+  ASSERT_TRUE(
+      testing::WriteFileByRename(dir_.path() + "/flen.school/outbox/sr.json", request.dump()));
+  auto publish = fake_->ReceiveCommand(std::chrono::seconds(10));
+  ASSERT_TRUE(publish && publish->second.command == protocol::Command::kPublish);
+  fake_->Send(
+      social_route, protocol::Command::kDeliver,
+      {nlohmann::json({{"delivery", 3}, {"attempt", 1}}).dump(), publish->second.arguments[0],
+       publish->second.arguments[1], publish->second.arguments[2]});
+  auto rejected = fake_->ReceiveCommand(std::chrono::seconds(10));
+  ASSERT_TRUE(rejected);
+  EXPECT_EQ(rejected->second.command, protocol::Command::kRejected);
+  EXPECT_EQ(rejected->second.object.value("code", ""), "CONSENT_REQUIRED");
+  EXPECT_EQ(rejected->second.object.value("delivery", 0), 3);
+  EXPECT_TRUE(testing::ListNames(dir_.path() + "/flen.social/inbox").empty());
+  school->Stop();
+  social->Stop();
+}
+
 TEST_F(AgentLoopTest, PendingMessagesAreResentAfterANewHello) {
   std::unique_ptr<Agent> school = StartAgent(school_);
   std::string first = Welcome();
