@@ -89,6 +89,16 @@ wait_port() {  # PORT SECONDS
   done
   log "port $1 did not open"; return 1
 }
+# CPU seconds (user + system) used so far by PID and its descendants.
+cpu_seconds() {
+  local pid total=0 ticks
+  for pid in "$1" $(descendants "$1"); do
+    ticks="$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)"
+    total=$((total + ticks))
+  done
+  python3 -c "print($total / $(getconf CLK_TCK))"
+}
+SERVER_PID=""  # the server under test: record() adds its CPU time during the client's run
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # Listening sockets of PID and its children that are not on loopback (must be none).
 exposed() {
@@ -100,7 +110,12 @@ record() {  # LABEL EXTRA_JSON COMMAND...
   local label="$1" extra="$2" line
   shift 2
   log "$label"
+  local cpu_before=0 cpu_after=0
+  [ -n "$SERVER_PID" ] && cpu_before="$(cpu_seconds "$SERVER_PID")"
   line="$("$@" | tail -n 1)" || { log "$label failed: $line"; line='{"error":"client failed"}'; }
+  [ -n "$SERVER_PID" ] && cpu_after="$(cpu_seconds "$SERVER_PID")"
+  extra="$(jq -c --argjson cpu "$(python3 -c "print(round($cpu_after - $cpu_before, 3))")" \
+    '. + {"server_cpu_s": $cpu}' <<<"$extra")"
   jq -c --arg name "$label" --argjson extra "$extra" '. + {"label": $name} + $extra' <<<"$line" >>"$RESULTS" ||
     jq -c -n --arg name "$label" '{"label": $name, "error": "client printed no result"}' >>"$RESULTS"
   tail -n 1 "$RESULTS" >&2
@@ -111,6 +126,7 @@ log "load before: $(cat /proc/loadavg)"
 record_json load_before "{\"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
 
 # --- the machine's limits ------------------------------------------------------------------------
+SERVER_PID=""
 record limits '{}' "$LIMITS" --dir "$TMP" --seconds "$LIMIT_SECONDS" --zmq-count "$ZMQ_COUNT"
 
 # --- Stafett ----------------------------------------------------------------------------------
@@ -144,6 +160,7 @@ start_broker() {  # NAME MAX_BATCH (a fresh data folder per NAME)
   port="$(sed -n 's/^zmq_bind = "tcp:\/\/127.0.0.1:\([0-9]*\)"/\1/p' "$dir/broker.toml")"
   "$BROKER_BIN" --config "$dir/broker.toml" >>"$dir/broker.log" 2>&1 &
   BROKER_PID=$!
+  SERVER_PID=$BROKER_PID
   STARTED_PIDS+=("$BROKER_PID")
   BROKER_URL="tcp://127.0.0.1:$port"
   wait_port "$port" 60
@@ -206,6 +223,7 @@ CONF
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
     /usr/lib/rabbitmq/bin/rabbitmq-server >"$dir/stdout.log" 2>&1 &
   RABBIT_PID=$!
+  SERVER_PID=$RABBIT_PID
   STARTED_PIDS+=("$RABBIT_PID")
   log "starting RabbitMQ $(dpkg-query -W -f='${Version}' rabbitmq-server) on 127.0.0.1:$RABBIT_PORT"
   wait_port "$RABBIT_PORT" 180
@@ -225,6 +243,7 @@ CONF
   NATS_PORT="$(free_port)"
   nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$dir/jetstream" -l "$dir/nats.log" &
   NATS_PID=$!
+  SERVER_PID=$NATS_PID
   STARTED_PIDS+=("$NATS_PID")
   log "starting NATS $(dpkg-query -W -f='${Version}' nats-server) on 127.0.0.1:$NATS_PORT"
   wait_port "$NATS_PORT" 60

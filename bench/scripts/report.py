@@ -54,6 +54,13 @@ def get(rows, label, *path):
     return value
 
 
+def per_message(record, field):
+    """CPU microseconds per message of one run, from a CPU-seconds FIELD."""
+    if not record or record.get(field) is None or not record.get("count"):
+        return None
+    return round(record[field] / record["count"] * 1e6, 1)
+
+
 def ratio(a, b):
     if a is None or b is None or b == 0:
         return None
@@ -103,6 +110,8 @@ def main():
             "latency_at_rate": get(rows, f"{key}_latency", "e2e_latency"),
             "accept_latency_at_rate": get(rows, f"{key}_latency", "accept_latency"),
             "consumed_at_rate": get(rows, f"{key}_latency", "consumed"),
+            "e2e_server_cpu_us_per_msg": per_message(rows.get(f"{key}_e2e"), "server_cpu_s"),
+            "e2e_client_cpu_us_per_msg": per_message(rows.get(f"{key}_e2e"), "client_cpu_s"),
         }
     s = figures["stafett"]
     q = figures["rabbitmq_quorum"]
@@ -210,15 +219,19 @@ def main():
                  f"load {report['load']['before']} → {report['load']['after']}")
     lines.append("")
     lines.append(f"{'system':<18} {'accept msg/s':>13} {'e2e msg/s':>10} "
-                 f"{'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9}  (latency at "
-                 f"{fmt(args.rate)} msg/s, e2e)")
+                 f"{'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'srv µs/msg':>10} "
+                 f"{'cli µs/msg':>10}")
     for key, note in systems:
         fig = figures[key]
         lat = fig["latency_at_rate"] or {}
         lines.append(f"{key:<18} {fmt(fig['accept_msgs_per_sec']):>13} "
                      f"{fmt(fig['e2e_msgs_per_sec']):>10} "
                      f"{fmt(lat.get('p50_us'), 2, 1e-3):>8} {fmt(lat.get('p99_us'), 2, 1e-3):>8} "
-                     f"{fmt(lat.get('p999_us'), 2, 1e-3):>9}")
+                     f"{fmt(lat.get('p999_us'), 2, 1e-3):>9} "
+                     f"{fmt(fig['e2e_server_cpu_us_per_msg']):>10} "
+                     f"{fmt(fig['e2e_client_cpu_us_per_msg']):>10}")
+    lines.append(f"(latency: end to end at an offered {fmt(args.rate)} msg/s, from the scheduled "
+                 f"send time; CPU: server and client CPU time per message in the e2e run)")
     lines.append("")
     for key, note in systems:
         lines.append(f"  {key}: {note}")

@@ -4,6 +4,8 @@
 // Thread-safety: LatencySamples is per thread or guarded by its owner; the rest is pure.
 #pragma once
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -65,7 +67,15 @@ class Schedule {
 };
 
 // The result line every client prints on stdout (run.sh collects them).
-inline void PrintResult(const nlohmann::json& result) {
+// Adds the client's own CPU time (user + system, all threads) so that CPU per message can be
+// compared across systems whatever else the machine is doing.
+inline void PrintResult(nlohmann::json result) {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& time) {
+    return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_usec) / 1e6;
+  };
+  result["client_cpu_s"] = seconds(usage.ru_utime) + seconds(usage.ru_stime);
   std::printf("%s\n", result.dump().c_str());
   std::fflush(stdout);
 }
