@@ -39,12 +39,20 @@ install_packages() {
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
+# build PRESET [TARGET...]: configure and build (everything, or just the named targets).
 build() {
   local preset=$1
-  say "configuring and building ($preset)"
+  shift
+  say "configuring and building ($preset${*:+: $*})"
   cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$jobs"
+  if (($# > 0)); then
+    cmake --build --preset "$preset" -j "$jobs" --target "$@"
+  else
+    cmake --build --preset "$preset" -j "$jobs"
+  fi
 }
+
+binaries=(stafett stafett-broker stafett-agent)
 
 case "${1:-}" in
   deps)
@@ -52,11 +60,11 @@ case "${1:-}" in
     ;;
   build)
     install_packages
-    build release
+    build release "${binaries[@]}"
     ;;
   demo)
     install_packages
-    build release
+    build release "${binaries[@]}"
     exec "$here/deploy/demo.sh" "$here/build/release"
     ;;
   test)
