@@ -38,11 +38,23 @@ double RoundTrips(int count, int window, const CurveKeys* keys) {
 
   std::thread relay([&] {
     zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
+    // Both peers say "hello" first; the sender gets "go" once the router knows them both (a
+    // ROUTER drops what it is asked to send to a peer it has not heard from yet).
+    bool heard_sender = false, heard_recipient = false, started = false;
     while (!stop) {
       if (zmq::poll(&item, 1, std::chrono::milliseconds(50)) == 0) continue;
       zmq::message_t from, body;
       while (router.recv(from, zmq::recv_flags::dontwait)) {
         (void)router.recv(body, zmq::recv_flags::none);
+        if (!started) {
+          (from.to_string() == "s" ? heard_sender : heard_recipient) = true;
+          if (heard_sender && heard_recipient) {
+            router.send(zmq::str_buffer("s"), zmq::send_flags::sndmore);
+            router.send(zmq::str_buffer("go"), zmq::send_flags::none);
+            started = true;
+          }
+          continue;
+        }
         std::string to = from.to_string() == "s" ? "r" : "s";
         router.send(zmq::buffer(to), zmq::send_flags::sndmore);
         router.send(body, zmq::send_flags::none);
@@ -73,9 +85,15 @@ double RoundTrips(int count, int window, const CurveKeys* keys) {
   sender.connect(address);
   zmq::pollitem_t item{sender.handle(), 0, ZMQ_POLLIN, 0};
   std::string payload(2048, 'z');
-  // Wait for the recipient's "hello" to come back to us via the router ("r" → "s").
-  zmq::message_t first;
-  (void)sender.recv(first, zmq::recv_flags::none);
+  sender.send(zmq::str_buffer("hello"), zmq::send_flags::none);
+  if (zmq::poll(&item, 1, std::chrono::milliseconds(10000)) == 0) {
+    stop = true;
+    relay.join();
+    recipient.join();
+    return 0;
+  }
+  zmq::message_t go;
+  (void)sender.recv(go, zmq::recv_flags::none);
   int sent = 0, acked = 0;
   int64_t start = NowNanos();
   while (acked < count) {
