@@ -25,6 +25,7 @@ struct Run {
   uint64_t count = 10000, window = 256;
   int credit = 128;
   double rate = 1000;
+  double max_seconds = 600;  // a run that has not finished by then stops and says so
 };
 
 struct Shared {
@@ -103,8 +104,14 @@ nlohmann::json RunPublisher(const Run& run, jsCtx* js, Shared& shared) {
     return end_to_end ? shared.consumed >= run.count
                       : shared.accepted + shared.refused >= run.count;
   };
+  const int64_t deadline = start + static_cast<int64_t>(run.max_seconds * 1e9);
+  bool timed_out = false;
   while (!shared.stop && !finished()) {
     int64_t now = NowNanos();
+    if (now > deadline) {
+      timed_out = true;
+      break;
+    }
     bool sent = false;
     while (published < run.count) {
       uint64_t done = end_to_end ? shared.consumed.load() : shared.accepted + shared.refused;
@@ -130,11 +137,13 @@ nlohmann::json RunPublisher(const Run& run, jsCtx* js, Shared& shared) {
   }
   int64_t end = end_to_end ? shared.last_consumed_at : shared.last_accepted_at.load();
   double seconds = static_cast<double>(end - start) / 1e9;
-  return {{"published", published},
+  nlohmann::json out = {{"published", published},
           {"accepted", shared.accepted.load()},
           {"refused", shared.refused.load()},
           {"seconds", seconds},
           {"msgs_per_sec", static_cast<double>(run.count) / seconds}};
+  if (timed_out) out["error"] = "timed out after " + std::to_string(run.max_seconds) + " s";
+  return out;
 }
 
 }  // namespace
@@ -151,6 +160,7 @@ int main(int argc, char** argv) {
   run.credit = static_cast<int>(flags.Int("credit", 128));
   run.rate = flags.Double("rate", 1000);
   run.count = static_cast<uint64_t>(flags.Int("count", 10000));
+  run.max_seconds = flags.Double("max-seconds", 600);
   if (run.mode == "latency") run.count = static_cast<uint64_t>(run.rate * flags.Double("seconds", 10));
   Shared shared(run.count);
   shared.end_to_end.Reserve(run.count);

@@ -22,6 +22,7 @@ struct Run {
   uint64_t count = 10000, window = 256;
   int credit = 128;
   double rate = 1000;
+  double max_seconds = 600;  // a run that has not finished by then stops and says so
   std::string queue() const { return "bench-" + queue_type; }
 };
 
@@ -124,8 +125,14 @@ nlohmann::json RunPublisher(const Run& run, Shared& shared) {
   auto finished = [&] {
     return end_to_end ? shared.consumed >= run.count : confirmed + nacked >= run.count;
   };
+  const int64_t deadline = start + static_cast<int64_t>(run.max_seconds * 1e9);
+  bool timed_out = false;
   while (!shared.stop && !finished()) {
     int64_t now = NowNanos();
+    if (now > deadline) {
+      timed_out = true;
+      break;
+    }
     while (published < run.count) {
       uint64_t in_flight = end_to_end ? published - shared.consumed : published - confirmed - nacked;
       if (latency ? schedule.At(published) > now : in_flight >= run.window) break;
@@ -183,12 +190,14 @@ nlohmann::json RunPublisher(const Run& run, Shared& shared) {
   int64_t end = end_to_end ? shared.last_consumed_at : last_confirmed_at;
   double seconds = static_cast<double>(end - start) / 1e9;
   Close(connection);
-  return {{"published", published},
+  nlohmann::json out = {{"published", published},
           {"accepted", confirmed},
           {"refused", nacked},
           {"seconds", seconds},
           {"msgs_per_sec", static_cast<double>(run.count) / seconds},
           {"accept_latency", accept_latency.Summary()}};
+  if (timed_out) out["error"] = "timed out after " + std::to_string(run.max_seconds) + " s";
+  return out;
 }
 
 }  // namespace
@@ -206,6 +215,7 @@ int main(int argc, char** argv) {
   run.credit = static_cast<int>(flags.Int("credit", 128));
   run.rate = flags.Double("rate", 1000);
   run.count = static_cast<uint64_t>(flags.Int("count", 10000));
+  run.max_seconds = flags.Double("max-seconds", 600);
   if (run.mode == "latency") run.count = static_cast<uint64_t>(run.rate * flags.Double("seconds", 10));
   {
     amqp_connection_state_t setup = Connect(run.port);

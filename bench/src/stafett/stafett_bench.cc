@@ -31,6 +31,7 @@ struct Run {
   uint64_t window = 256;
   int credit = 128;
   double rate = 1000;
+  double max_seconds = 600;  // a run that has not finished by then stops and says so
 };
 
 // State shared by the two agent threads of one run.
@@ -99,8 +100,14 @@ nlohmann::json RunSender(zmq::context_t& context, const Run& run, const CountyVi
   auto finished = [&] {
     return end_to_end ? shared.consumed >= run.count : accepted + refused >= run.count;
   };
+  const int64_t deadline = start + static_cast<int64_t>(run.max_seconds * 1e9);
+  bool timed_out = false;
   while (!shared.stop && !finished()) {
     int64_t now = NowNanos();
+    if (now > deadline) {
+      timed_out = true;
+      break;
+    }
     while (published < run.count) {
       uint64_t in_flight = end_to_end ? published - shared.consumed : published - accepted - refused;
       if (latency ? schedule.At(published) > now : in_flight >= run.window) break;
@@ -144,6 +151,7 @@ nlohmann::json RunSender(zmq::context_t& context, const Run& run, const CountyVi
                         {"msgs_per_sec", static_cast<double>(run.count) / seconds},
                         {"accept_latency", accept_latency.Summary()}};
   if (!last_refusal.empty()) out["last_refusal"] = last_refusal;
+  if (timed_out) out["error"] = "timed out after " + std::to_string(run.max_seconds) + " s";
   // Acknowledge the receipts still coming so that the broker's queues end empty.
   if (end_to_end) {
     for (int i = 0; i < 20; ++i) {
@@ -256,6 +264,7 @@ int main(int argc, char** argv) {
   run.credit = static_cast<int>(flags.Int("credit", 128));
   run.rate = flags.Double("rate", 1000);
   run.count = static_cast<uint64_t>(flags.Int("count", 10000));
+  run.max_seconds = flags.Double("max-seconds", 600);
   if (run.mode == "latency") {
     run.count = static_cast<uint64_t>(run.rate * flags.Double("seconds", 10));
   }
