@@ -47,6 +47,9 @@ log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 if [ "$INSTALL" -eq 1 ] && [ "$PEERS" -eq 1 ]; then
   bash "$ROOT/bench/scripts/install_peers.sh" >&2
 fi
+for tool in jq python3 ss pgrep cmake ninja; do
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool is needed (apt-get install it)" >&2; exit 2; }
+done
 if [ ! -f "$BUILD/build.ninja" ]; then
   log "configuring $BUILD (release, no sanitizers)"
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAFETT_WERROR=ON \

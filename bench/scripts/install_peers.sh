@@ -5,7 +5,7 @@
 # Idempotent: does nothing when everything is already installed.
 set -euo pipefail
 
-packages=(nats-server libnats-dev rabbitmq-server librabbitmq-dev)
+packages=(nats-server libnats-dev rabbitmq-server librabbitmq-dev jq)  # jq: run.sh's results
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
