@@ -38,6 +38,18 @@ TEST(ProtocolTest, RejectsWhatIsNotTheProtocol) {
             Code::kProtocolError);
 }
 
+// Regression (fuzzing report): a QUERY whose id nested 100,000 levels deep overflowed the
+// broker's stack when the value was copied. Deep JSON is refused before it is parsed.
+TEST(ProtocolTest, RefusesDeeplyNestedJsonBeforeParsing) {
+  std::string deep = "{\"id\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  Result<Message> message = Decode({"STF1", "QUERY", deep});
+  ASSERT_FALSE(message.ok());
+  EXPECT_NE(message.status().message().find("too deeply"), std::string::npos);
+  std::string shallow = "{\"id\":[[1]],\"s\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}";
+  EXPECT_TRUE(Decode({"STF1", "QUERY", shallow}).ok()) << "brackets inside strings do not count";
+  EXPECT_EQ(JsonNestingDepth("{\"a\":{\"b\":[1,{\"c\":\"]]]\\\"{{\"}]}}"), 4u);
+}
+
 TEST(ProtocolTest, ErrorsNeverEchoFrames) {
   Result<Message> message = Decode({"STF1", "19121212-1212", "{}"});
   ASSERT_FALSE(message.ok());

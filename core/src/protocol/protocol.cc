@@ -1,6 +1,8 @@
 // The protocol command table and the frame codec.
 #include "stafett/core/protocol.h"
 
+#include <algorithm>
+
 namespace stafett::core::protocol {
 
 const std::vector<CommandSpec>& CommandTable() {
@@ -38,6 +40,32 @@ std::optional<Command> CommandFromName(std::string_view name) {
   return std::nullopt;
 }
 
+size_t JsonNestingDepth(std::string_view text, size_t limit) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) return deepest;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 Result<Message> Decode(const std::vector<std::string>& frames) {
   if (frames.size() < 2) return Status(Code::kProtocolError, "fewer than two frames");
   if (frames[0] != kVersion) return Status(Code::kProtocolError, "unsupported protocol version");
@@ -50,6 +78,9 @@ Result<Message> Decode(const std::vector<std::string>& frames) {
   }
   Message message{*command, std::vector<std::string>(frames.begin() + 2, frames.end()), {}};
   if (spec.first_is_json) {
+    if (JsonNestingDepth(frames[2]) > kMaxJsonDepth) {
+      return Status(Code::kProtocolError, std::string(spec.name) + ": JSON nested too deeply");
+    }
     message.object = nlohmann::json::parse(frames[2], nullptr, /*allow_exceptions=*/false);
     if (!message.object.is_object()) {
       return Status(Code::kProtocolError,

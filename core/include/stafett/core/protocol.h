@@ -53,9 +53,17 @@ struct Message {
   nlohmann::json object;  // the first argument, parsed, for commands whose first is JSON
 };
 
+// JSON arguments may nest at most this deep; deeper input is refused before it is parsed (a
+// deeply nested value costs stack to copy and destroy).
+inline constexpr size_t kMaxJsonDepth = 32;
+
+// The deepest nesting of arrays and objects in TEXT (strings and escapes respected), counting
+// no further than LIMIT + 1.
+size_t JsonNestingDepth(std::string_view text, size_t limit = kMaxJsonDepth);
+
 // Checks the version frame, the command name and the argument count (and that a JSON argument
-// is a JSON object) against the table. kProtocolError with a short reason otherwise.
-// Never echoes frame contents in the message.
+// is a JSON object no deeper than kMaxJsonDepth) against the table. kProtocolError with a short
+// reason otherwise. Never echoes frame contents in the message.
 Result<Message> Decode(const std::vector<std::string>& frames);
 
 // Version frame, command frame, then the arguments.
