@@ -78,6 +78,22 @@ void Broker::HandleQuery(const Peer& peer, const protocol::Message& message) {
       spdlog::info("event=backup_written audit_size={}", audit_->size());
       result = {{"audit_size", audit_->size()}};
     } else if (op == "head") {
+      if (!query.contains("tree_size") && audit_->size() != last_head_size_) {
+        // On request: a fresh head covering everything so far, signed into this cycle and sent
+        // once it (and the records it covers) are durable.
+        SignedTreeHead fresh = audit_->SignHead(&cycle_.batch, now);
+        ++cycle_.events;
+        cycle_.on_commit.push_back([this, now, size = fresh.tree_size] {
+          last_head_at_ = now;
+          last_head_size_ = size;
+        });
+        nlohmann::json answer = {{"id", id}, {"ok", true}, {"head", fresh.ToJson()}};
+        cycle_.replies.push_back(
+            {peer.routing_id, protocol::Encode(protocol::Command::kResult, {answer.dump()}),
+             protocol::Encode(protocol::Command::kResult,
+                              {Failure(id, Code::kUnavailable, "not persisted; retry").dump()})});
+        return;
+      }
       core::Result<std::optional<SignedTreeHead>> head =
           query.contains("tree_size") && query["tree_size"].is_number_unsigned()
               ? audit_->HeadAt(query["tree_size"].get<uint64_t>())
@@ -185,7 +201,9 @@ nlohmann::json Broker::QueryTrack(const std::string& message_id) {
     if (!json.is_object()) continue;
     nlohmann::json event = {{"time", json["time"]}, {"event", json["event"]}, {"seq", seq}};
     if (json.contains("code")) event["code"] = json["code"];
-    if (json["event"] != "accepted" && json["event"] != "refused") event["endpoint"] = json["to"];
+    if (json["event"] != "accepted" && json["event"] != "refused" && json["to"].size() == 1) {
+      event["endpoint"] = json["to"][0];
+    }
     events.push_back(std::move(event));
   }
   if (!state.ok() || !state->has_value()) {
