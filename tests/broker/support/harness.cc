@@ -165,6 +165,15 @@ void TestClient::SendCommand(protocol::Command command, std::vector<std::string>
 }
 
 std::optional<protocol::Message> TestClient::Receive(std::chrono::milliseconds timeout) {
+  if (!kept_.empty()) {
+    protocol::Message message = std::move(kept_.front());
+    kept_.pop_front();
+    return message;
+  }
+  return ReceiveFromSocket(timeout);
+}
+
+std::optional<protocol::Message> TestClient::ReceiveFromSocket(std::chrono::milliseconds timeout) {
   zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
   if (zmq::poll(&item, 1, timeout) == 0) return std::nullopt;
   std::vector<std::string> frames;
@@ -180,22 +189,25 @@ std::optional<protocol::Message> TestClient::Receive(std::chrono::milliseconds t
 }
 
 protocol::Message TestClient::Expect(protocol::Command command, std::chrono::milliseconds timeout) {
+  for (auto it = kept_.begin(); it != kept_.end(); ++it) {
+    if (it->command == command) {
+      protocol::Message message = std::move(*it);
+      kept_.erase(it);
+      return message;
+    }
+  }
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     std::optional<protocol::Message> message =
-        Receive(std::max(left, std::chrono::milliseconds(0)));
+        ReceiveFromSocket(std::max(left, std::chrono::milliseconds(0)));
     if (!message) {
       ADD_FAILURE() << "timed out waiting for " << protocol::CommandName(command);
       return protocol::Message{protocol::Command::kError, {}, nlohmann::json::object()};
     }
     if (message->command == command) return *message;
-    if (message->command == protocol::Command::kHeartbeat) continue;
-    ADD_FAILURE() << "expected " << protocol::CommandName(command) << ", got "
-                  << protocol::CommandName(message->command) << " "
-                  << (message->object.is_null() ? "" : message->object.dump());
-    return *message;
+    if (message->command != protocol::Command::kHeartbeat) kept_.push_back(std::move(*message));
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -85,10 +86,11 @@ class TestClient {
 
   void Send(std::vector<std::string> frames);
   void SendCommand(core::protocol::Command command, std::vector<std::string> arguments);
-  // The next message, or nullopt after TIMEOUT.
+  // The next message (kept ones first), or nullopt after TIMEOUT.
   std::optional<core::protocol::Message> Receive(
       std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  // The next message with COMMAND, skipping heartbeats; fails the test on timeout.
+  // The next message with COMMAND; other messages that arrive first are kept, in order, for
+  // later calls (heartbeats are dropped). Fails the test on timeout.
   core::protocol::Message Expect(core::protocol::Command command,
                                  std::chrono::milliseconds timeout = std::chrono::seconds(10));
   nlohmann::json Hello(int credit = 64);
@@ -106,6 +108,8 @@ class TestClient {
   zmq::context_t context_;
   std::unique_ptr<zmq::socket_t> socket_;
   std::unique_ptr<zmq::socket_t> monitor_;
+  std::optional<core::protocol::Message> ReceiveFromSocket(std::chrono::milliseconds timeout);
+  std::deque<core::protocol::Message> kept_;  // received while waiting for something else
 };
 
 // Builds and seals a message from FROM (its key set) to TO.
