@@ -323,8 +323,8 @@ void Broker::PublishGauges(core::Micros now) {
     auto depth = queue_depth_.find(endpoint->id);
     gauge.queue_depth = depth == queue_depth_.end() ? 0 : depth->second;
     if (gauge.queue_depth > 0) {
-      std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kQueues);
       std::string prefix = QueuePrefix(endpoint->id);
+      std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kQueues, prefix);
       it->Seek(prefix);
       if (it->Valid() && it->key().starts_with(prefix)) {
         nlohmann::json entry = nlohmann::json::parse(it->value().ToString(), nullptr, false);

@@ -69,8 +69,8 @@ void Broker::Dispatch(const std::string& endpoint, core::Micros now) {
   if (found == sessions_.end() || !found->second.connected) return;
   Session& session = found->second;
   if (session.in_flight.size() >= session.window) return;
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kQueues);
   std::string prefix = QueuePrefix(endpoint);
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kQueues, prefix);
   for (it->Seek(QueueKey(endpoint, session.cursor + 1));
        it->Valid() && it->key().starts_with(prefix) && session.in_flight.size() < session.window;
        it->Next()) {
@@ -317,8 +317,8 @@ void Broker::ExpireDue(core::Micros now) {
 }
 
 void Broker::WithholdUnderConsent(const std::string& consent_id, Code code, core::Micros now) {
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kTrail);
   std::string prefix = TrailPrefix('c', consent_id);
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kTrail, prefix);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::string message_id = it->key().ToString().substr(prefix.size());
     core::Result<std::optional<nlohmann::json>> state = LoadMessage(message_id);

@@ -171,8 +171,8 @@ nlohmann::json Broker::QueryStatus(core::Micros now) {
       }
     }
     if (queue_depth_[endpoint->id] > 0) {
-      std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kQueues);
       std::string prefix = QueuePrefix(endpoint->id);
+      std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kQueues, prefix);
       it->Seek(prefix);
       if (it->Valid() && it->key().starts_with(prefix)) {
         nlohmann::json entry = nlohmann::json::parse(it->value().ToString(), nullptr, false);
@@ -191,8 +191,8 @@ nlohmann::json Broker::QueryStatus(core::Micros now) {
 nlohmann::json Broker::QueryTrack(const std::string& message_id) {
   core::Result<std::optional<nlohmann::json>> state = LoadMessage(message_id);
   nlohmann::json events = nlohmann::json::array();
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kTrail);
   std::string prefix = TrailPrefix('m', message_id);
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kTrail, prefix);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     uint64_t seq = DecodeBigEndian64(it->key().ToStringView().substr(prefix.size()));
     core::Result<std::string> record = audit_->RecordAt(seq);
@@ -259,8 +259,8 @@ nlohmann::json Broker::QueryTrail(const Peer& peer, const nlohmann::json& query,
     return Failure(nullptr, Code::kProtocolError, "from/to must be RFC 3339 times");
   }
   nlohmann::json records = nlohmann::json::array();
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kTrail);
   std::string prefix = TrailPrefix(kind, key);
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kTrail, prefix);
   bool truncated = false;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     uint64_t seq = DecodeBigEndian64(it->key().ToStringView().substr(prefix.size()));
@@ -288,8 +288,8 @@ nlohmann::json Broker::QueryConsents(const Peer& peer, const nlohmann::json& que
                                      core::Micros now) {
   std::string subject = query.value("subject", "");
   nlohmann::json consents = nlohmann::json::array();
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kTrail);
   std::string prefix = TrailPrefix('k', subject);
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kTrail, prefix);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     core::Result<std::optional<std::string>> stored =
         store_->Get(Family::kConsents, it->key().ToStringView().substr(prefix.size()));

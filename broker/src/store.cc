@@ -96,6 +96,11 @@ core::Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& di
   // stop on a torn record rather than silently skipping data in the middle.
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db_options.max_background_jobs = 2;
+  // One memtable budget for all twelve families and a bounded WAL: memory with a large
+  // backlog stays flat, and recovery replays at most this much (bench/results/
+  // broker-experiments.md: RSS at 10^5 queued 235 → 100 MiB, restart 4.0 → 0.9 s).
+  db_options.db_write_buffer_size = 64 << 20;
+  db_options.max_total_wal_size = 128 << 20;
   db_options.keep_log_file_num = 4;
 
   rocksdb::ColumnFamilyOptions family_options;
@@ -151,6 +156,30 @@ core::Status Store::Commit(rocksdb::WriteBatch* batch) {
 std::unique_ptr<rocksdb::Iterator> Store::NewIterator(Family family) const {
   return std::unique_ptr<rocksdb::Iterator>(
       db_->NewIterator(rocksdb::ReadOptions(), Handle(family)));
+}
+
+std::unique_ptr<rocksdb::Iterator> Store::NewPrefixIterator(Family family,
+                                                            std::string_view prefix) const {
+  // The smallest key greater than every key with PREFIX: drop trailing 0xff bytes, then
+  // increment the last byte. Our prefixes end in 0x00, so this is one increment.
+  auto* upper = new std::string(prefix);
+  while (!upper->empty() && static_cast<uint8_t>(upper->back()) == 0xff) upper->pop_back();
+  rocksdb::ReadOptions read_options;
+  rocksdb::Slice* bound = nullptr;
+  if (!upper->empty()) {
+    upper->back() = static_cast<char>(static_cast<uint8_t>(upper->back()) + 1);
+    bound = new rocksdb::Slice(*upper);
+    read_options.iterate_upper_bound = bound;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, Handle(family)));
+  // The bound must live as long as the iterator.
+  it->RegisterCleanup(
+      [](void* slice, void* text) {
+        delete static_cast<rocksdb::Slice*>(slice);
+        delete static_cast<std::string*>(text);
+      },
+      bound, upper);
+  return it;
 }
 
 std::optional<std::string> Store::LastKeyWithPrefix(Family family, std::string_view prefix) const {

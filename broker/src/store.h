@@ -68,6 +68,11 @@ class Store {
   core::Status Commit(rocksdb::WriteBatch* batch);
   // An iterator over one family (caller owns it).
   std::unique_ptr<rocksdb::Iterator> NewIterator(Family family) const;
+  // An iterator that ends at the last key starting with PREFIX (iterate_upper_bound), so a
+  // Seek never walks the deleted entries of the next prefix — acknowledged queue entries of
+  // the next endpoint leave tombstones until compaction.
+  std::unique_ptr<rocksdb::Iterator> NewPrefixIterator(Family family,
+                                                       std::string_view prefix) const;
   // The last key of FAMILY that starts with PREFIX, if any.
   std::optional<std::string> LastKeyWithPrefix(Family family, std::string_view prefix) const;
 
