@@ -53,10 +53,12 @@ nlohmann::json MeasureCrypto(double seconds) {
       core::SealEnvelope(envelope_header, payload, signer, recipients);
 
   nlohmann::json out = {
-      {"ed25519_sign_us", MicrosPerCall(seconds, [&] { sink = core::Sign(signer, header).empty(); })},
+      {"ed25519_sign_us",
+       MicrosPerCall(seconds, [&] { sink = core::Sign(signer, header).empty(); })},
       {"ed25519_verify_us",
        MicrosPerCall(seconds, [&] { sink = core::Verify(signer.public_key, header, signature); })},
-      {"box_seal_us", MicrosPerCall(seconds, [&] { sink = core::Seal(box.public_key, key).empty(); })},
+      {"box_seal_us",
+       MicrosPerCall(seconds, [&] { sink = core::Seal(box.public_key, key).empty(); })},
       {"box_seal_open_us", MicrosPerCall(seconds, [&] { sink = core::Unseal(box, sealed).ok(); })},
       {"aead_encrypt_2k_us",
        MicrosPerCall(seconds, [&] { sink = core::AeadEncrypt(key, payload, "ad").empty(); })},

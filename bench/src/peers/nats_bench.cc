@@ -36,7 +36,7 @@ struct Shared {
   std::atomic<int64_t> last_accepted_at{0};
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> failures{0};
-  LatencySamples end_to_end;    // consumer thread only
+  LatencySamples end_to_end;      // consumer thread only
   LatencySamples accept_latency;  // ack-handler thread only
   int64_t last_consumed_at = 0;
 };
@@ -138,10 +138,10 @@ nlohmann::json RunPublisher(const Run& run, jsCtx* js, Shared& shared) {
   int64_t end = end_to_end ? shared.last_consumed_at : shared.last_accepted_at.load();
   double seconds = static_cast<double>(end - start) / 1e9;
   nlohmann::json out = {{"published", published},
-          {"accepted", shared.accepted.load()},
-          {"refused", shared.refused.load()},
-          {"seconds", seconds},
-          {"msgs_per_sec", static_cast<double>(run.count) / seconds}};
+                        {"accepted", shared.accepted.load()},
+                        {"refused", shared.refused.load()},
+                        {"seconds", seconds},
+                        {"msgs_per_sec", static_cast<double>(run.count) / seconds}};
   if (timed_out) out["error"] = "timed out after " + std::to_string(run.max_seconds) + " s";
   return out;
 }
@@ -161,7 +161,8 @@ int main(int argc, char** argv) {
   run.rate = flags.Double("rate", 1000);
   run.count = static_cast<uint64_t>(flags.Int("count", 10000));
   run.max_seconds = flags.Double("max-seconds", 600);
-  if (run.mode == "latency") run.count = static_cast<uint64_t>(run.rate * flags.Double("seconds", 10));
+  if (run.mode == "latency")
+    run.count = static_cast<uint64_t>(run.rate * flags.Double("seconds", 10));
   Shared shared(run.count);
   shared.end_to_end.Reserve(run.count);
   shared.accept_latency.Reserve(run.count);
@@ -171,7 +172,8 @@ int main(int argc, char** argv) {
   if (Fail(natsConnection_ConnectTo(&connection, url.c_str()), "connect")) return 1;
   jsOptions options;
   jsOptions_Init(&options);
-  options.PublishAsync.MaxPending = static_cast<int64_t>(run.mode == "latency" ? 100000 : run.window);
+  options.PublishAsync.MaxPending =
+      static_cast<int64_t>(run.mode == "latency" ? 100000 : run.window);
   options.PublishAsync.AckHandler = OnPublishAck;
   options.PublishAsync.AckHandlerClosure = &shared;
   jsCtx* js = nullptr;

@@ -73,8 +73,7 @@ bool DeclareQueue(amqp_connection_state_t connection, const Run& run) {
   entry.value.kind = AMQP_FIELD_KIND_UTF8;
   entry.value.value.bytes = amqp_cstring_bytes(run.queue_type.c_str());
   amqp_table_t arguments = {1, &entry};
-  amqp_queue_declare(connection, 1, amqp_cstring_bytes(run.queue().c_str()), 0, 1, 0, 0,
-                     arguments);
+  amqp_queue_declare(connection, 1, amqp_cstring_bytes(run.queue().c_str()), 0, 1, 0, 0, arguments);
   return Check(amqp_get_rpc_reply(connection), "queue.declare");
 }
 
@@ -86,8 +85,8 @@ void RunConsumer(const Run& run, Shared& shared) {
     return;
   }
   amqp_basic_qos(connection, 1, 0, static_cast<uint16_t>(run.credit), 0);
-  amqp_basic_consume(connection, 1, amqp_cstring_bytes(run.queue().c_str()), amqp_empty_bytes, 0,
-                     0, 0, amqp_empty_table);
+  amqp_basic_consume(connection, 1, amqp_cstring_bytes(run.queue().c_str()), amqp_empty_bytes, 0, 0,
+                     0, amqp_empty_table);
   if (!Check(amqp_get_rpc_reply(connection), "basic.consume")) shared.failures++;
   shared.consumer_ready = true;
   while (!shared.stop && shared.consumed < run.count) {
@@ -134,7 +133,8 @@ nlohmann::json RunPublisher(const Run& run, Shared& shared) {
       break;
     }
     while (published < run.count) {
-      uint64_t in_flight = end_to_end ? published - shared.consumed : published - confirmed - nacked;
+      uint64_t in_flight =
+          end_to_end ? published - shared.consumed : published - confirmed - nacked;
       if (latency ? schedule.At(published) > now : in_flight >= run.window) break;
       std::string body = MakePayload(published);
       shared.scheduled[published] = latency ? schedule.At(published) : NowNanos();
@@ -191,11 +191,11 @@ nlohmann::json RunPublisher(const Run& run, Shared& shared) {
   double seconds = static_cast<double>(end - start) / 1e9;
   Close(connection);
   nlohmann::json out = {{"published", published},
-          {"accepted", confirmed},
-          {"refused", nacked},
-          {"seconds", seconds},
-          {"msgs_per_sec", static_cast<double>(run.count) / seconds},
-          {"accept_latency", accept_latency.Summary()}};
+                        {"accepted", confirmed},
+                        {"refused", nacked},
+                        {"seconds", seconds},
+                        {"msgs_per_sec", static_cast<double>(run.count) / seconds},
+                        {"accept_latency", accept_latency.Summary()}};
   if (timed_out) out["error"] = "timed out after " + std::to_string(run.max_seconds) + " s";
   return out;
 }
@@ -216,7 +216,8 @@ int main(int argc, char** argv) {
   run.rate = flags.Double("rate", 1000);
   run.count = static_cast<uint64_t>(flags.Int("count", 10000));
   run.max_seconds = flags.Double("max-seconds", 600);
-  if (run.mode == "latency") run.count = static_cast<uint64_t>(run.rate * flags.Double("seconds", 10));
+  if (run.mode == "latency")
+    run.count = static_cast<uint64_t>(run.rate * flags.Double("seconds", 10));
   {
     amqp_connection_state_t setup = Connect(run.port);
     if (setup == nullptr || !DeclareQueue(setup, run)) return 1;

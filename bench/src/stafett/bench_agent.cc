@@ -26,9 +26,8 @@ keys::Role RoleOf(const std::string& name) {
 
 // A referral body padded so that the plaintext is exactly 2,048 bytes.
 std::string ReferralPlaintext() {
-  nlohmann::json body = {{"v", 1},
-                         {"personnummer", "19121212-1212"},
-                         {"body", {{"description", ""}}}};
+  nlohmann::json body = {
+      {"v", 1}, {"personnummer", "19121212-1212"}, {"body", {{"description", ""}}}};
   size_t base = body.dump().size();
   body["body"]["description"] = std::string(2048 - base, 'x');
   return body.dump();
@@ -159,9 +158,9 @@ core::Result<std::string> BenchAgent::AcceptDelivery(const protocol::Message& de
   core::Result<std::string> plaintext =
       core::OpenEnvelope(envelope, *header, id_, county_.own.encryption);
   if (!plaintext.ok()) return plaintext.status();
-  std::string signature = core::Sign(
-      county_.own.signing,
-      core::ReceiptSigningInput(header->message_id, header->payload_digest, id_));
+  std::string signature =
+      core::Sign(county_.own.signing,
+                 core::ReceiptSigningInput(header->message_id, header->payload_digest, id_));
   nlohmann::json delivered = {{"message_id", header->message_id},
                               {"delivery", deliver.object["delivery"]},
                               {"receipt_key", county_.own.key_id},
@@ -171,7 +170,8 @@ core::Result<std::string> BenchAgent::AcceptDelivery(const protocol::Message& de
 }
 
 void BenchAgent::AcknowledgeReceipt(const protocol::Message& receipt) {
-  Send(protocol::Command::kAck, {nlohmann::json({{"delivery", receipt.object["delivery"]}}).dump()});
+  Send(protocol::Command::kAck,
+       {nlohmann::json({{"delivery", receipt.object["delivery"]}}).dump()});
 }
 
 }  // namespace stafett::bench

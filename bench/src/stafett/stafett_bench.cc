@@ -109,7 +109,8 @@ nlohmann::json RunSender(zmq::context_t& context, const Run& run, const CountyVi
       break;
     }
     while (published < run.count) {
-      uint64_t in_flight = end_to_end ? published - shared.consumed : published - accepted - refused;
+      uint64_t in_flight =
+          end_to_end ? published - shared.consumed : published - accepted - refused;
       if (latency ? schedule.At(published) > now : in_flight >= run.window) break;
       core::Result<core::Envelope> envelope =
           agent.SealReferral(run.prefix + "-" + std::to_string(published));
