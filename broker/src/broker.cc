@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 
 #include "stafett/core/encoding.h"
 
@@ -17,6 +19,16 @@ namespace {
 
 constexpr size_t kMaxFrames = 16;  // no command has more; more is a protocol error
 constexpr core::Micros kTimerInterval = 200'000;
+
+// Tuning knobs for A/B measurements (docs/DESIGN.md, "Performance"); the defaults are what the
+// measurements favoured.
+long EnvOr(const char* name, long fallback) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return fallback;
+  char* end = nullptr;
+  long parsed = std::strtol(value, &end, 10);
+  return end != nullptr && *end == '\0' ? parsed : fallback;
+}
 
 }  // namespace
 
@@ -60,6 +72,14 @@ core::Result<std::unique_ptr<Broker>> Broker::Create(const BrokerConfig& config,
   STAFETT_RETURN_IF_ERROR(broker->RecoverCounters());
   broker->cycle_.audit_mark = broker->audit_->Mark();
   broker->cycle_.queue_seq_mark = broker->queue_seq_;
+  // Signature checks: the loop and VERIFY_THREADS workers (default: one per further core, at
+  // most 3). Commits: on a thread of their own unless STAFETT_BROKER_COMMIT_THREAD=0.
+  long cores = static_cast<long>(std::max(1u, std::thread::hardware_concurrency()));
+  long verify_threads = std::clamp(EnvOr("STAFETT_BROKER_VERIFY_THREADS", cores - 1), 0L, 16L);
+  broker->verify_pool_ = std::make_unique<WorkerPool>(static_cast<size_t>(verify_threads));
+  if (EnvOr("STAFETT_BROKER_COMMIT_THREAD", 1) != 0) {
+    broker->commit_thread_ = std::make_unique<CommitThread>(*broker->store_);
+  }
   return broker;
 }
 
@@ -105,47 +125,86 @@ core::Status Broker::Bind() {
 
 core::Status Broker::Run(const std::atomic<bool>& stop) {
   STAFETT_RETURN_IF_ERROR(Bind());
-  spdlog::info("event=broker_started bind={} audit_size={} queued={}", config_.zmq_bind,
-               audit_->size(), [this] {
-                 uint64_t total = 0;
-                 for (const auto& [id, depth] : queue_depth_) total += depth;
-                 return total;
-               }());
+  spdlog::info(
+      "event=broker_started bind={} audit_size={} queued={} verify_threads={} "
+      "commit_thread={}",
+      config_.zmq_bind, audit_->size(),
+      [this] {
+        uint64_t total = 0;
+        for (const auto& [id, depth] : queue_depth_) total += depth;
+        return total;
+      }(),
+      verify_pool_->threads(), commit_thread_ != nullptr);
   metrics_.SetReady(true);
+  const size_t max_batch = static_cast<size_t>(std::max<int64_t>(1, config_.max_batch));
   // Deliver what survived a restart as soon as agents say hello.
-  zmq::pollitem_t item{router_->handle(), 0, ZMQ_POLLIN, 0};
+  zmq::pollitem_t items[2] = {{router_->handle(), 0, ZMQ_POLLIN, 0},
+                              {nullptr, commit_thread_ ? commit_thread_->fd() : -1, ZMQ_POLLIN, 0}};
+  std::vector<Received> received;  // received and checked, not handled yet
   while (!stop.load()) {
-    try {
-      zmq::poll(&item, 1, std::chrono::milliseconds(cycle_.empty() ? 100 : 0));
-    } catch (const zmq::error_t& error) {
-      if (error.num() != EINTR) spdlog::error("event=poll_failed error=\"{}\"", error.what());
-      continue;
+    if (received.empty()) {
+      try {
+        zmq::poll(items, 1, std::chrono::milliseconds(cycle_.empty() ? 100 : 0));
+      } catch (const zmq::error_t& error) {
+        if (error.num() != EINTR) spdlog::error("event=poll_failed error=\"{}\"", error.what());
+        continue;
+      }
+      ReceiveAvailable(max_batch, &received);
+      Precheck(&received, 0);
     }
-    ReceiveAvailable(static_cast<size_t>(config_.max_batch));
+    // Handled in the order received: per peer (and overall) order is kept.
+    for (Received& item : received) HandleReceived(item);
+    received.clear();
     core::Micros now = clock_.Now();
     if (now - last_timers_at_ >= kTimerInterval || now < last_timers_at_) {
       RunTimers(now);
       last_timers_at_ = now;
     }
-    if (!cycle_.empty()) {
+    if (cycle_.empty()) continue;
+    if (commit_thread_ == nullptr) {
       Status committed = CommitCycle();
       if (!committed.ok()) spdlog::error("event=commit_failed error=\"{}\"", committed.ToString());
+      continue;
     }
+    // While cycle N is written and fsynced on the commit thread, receive and check the commands
+    // of cycle N+1; stage nothing (every read of state waits for N to be durable or failed).
+    SealCycle();
+    commit_thread_->Start(&committing_.batch);
+    while (!commit_thread_->Finished()) {
+      size_t before = received.size();
+      if (before >= max_batch) break;  // a full next cycle: Take() waits for the commit
+      ReceiveAvailable(max_batch - before, &received);
+      if (received.size() > before) {
+        Precheck(&received, before);
+        continue;
+      }
+      try {
+        zmq::poll(items, 2, std::chrono::milliseconds(100));  // a command, or the commit done
+      } catch (const zmq::error_t& error) {
+        if (error.num() != EINTR) spdlog::error("event=poll_failed error=\"{}\"", error.what());
+      }
+    }
+    double seconds = 0;
+    Status status = commit_thread_->Take(&seconds);
+    Status committed = FinishCommit(std::move(status), seconds);
+    if (!committed.ok()) spdlog::error("event=commit_failed error=\"{}\"", committed.ToString());
   }
+  for (Received& item : received) HandleReceived(item);
   if (!cycle_.empty()) CommitCycle().ok();
   metrics_.SetReady(false);
   spdlog::info("event=broker_stopping audit_size={}", audit_->size());
   return Status::Ok();
 }
 
-void Broker::ReceiveAvailable(size_t max_messages) {
+size_t Broker::ReceiveAvailable(size_t max_messages, std::vector<Received>* out) {
+  size_t received = 0;
   for (size_t n = 0; n < max_messages; ++n) {
     std::vector<std::string> frames;
     std::string routing_id, user_id;
     bool oversized = false;
     try {
       zmq::message_t part;
-      if (!router_->recv(part, zmq::recv_flags::dontwait)) return;
+      if (!router_->recv(part, zmq::recv_flags::dontwait)) return received;
       routing_id = part.to_string();
       while (part.more()) {
         if (!router_->recv(part, zmq::recv_flags::none)) break;
@@ -160,27 +219,74 @@ void Broker::ReceiveAvailable(size_t max_messages) {
         }
       }
     } catch (const zmq::error_t& error) {
-      if (error.num() == EAGAIN) return;
+      if (error.num() == EAGAIN) return received;
       spdlog::warn("event=receive_failed error=\"{}\"", error.what());
-      return;
+      return received;
     }
     const keys::Principal* principal = directory_.Find(user_id);
     if (principal == nullptr) {
       metrics_.CountProtocolError("unauthenticated");
       continue;  // cannot happen with ZAP in place; never serve an unnamed peer
     }
-    Peer peer{routing_id, principal->id, principal->role};
-    if (oversized) {
-      metrics_.CountProtocolError("too_many_frames");
-      SendError(peer, Code::kProtocolError, "too many frames");
-      continue;
-    }
-    HandleFrames(peer, std::move(frames));
+    Received item;
+    item.peer = Peer{routing_id, principal->id, principal->role};
+    item.frames = std::move(frames);
+    item.oversized = oversized;
+    out->push_back(std::move(item));
+    ++received;
   }
+  return received;
 }
 
-void Broker::HandleFrames(const Peer& peer, std::vector<std::string> frames) {
-  core::Result<protocol::Message> decoded = protocol::Decode(frames);
+void Broker::Precheck(std::vector<Received>* items, size_t from) {
+  if (from >= items->size()) return;
+  // Reads only: the frames, the immutable trust directory and committed message states (for a
+  // receipt's digest). Nothing here touches the cycle, the sessions or the metrics.
+  std::function<void(size_t)> check = [this, items, from](size_t index) {
+    Received& item = (*items)[from + index];
+    if (item.oversized) return;
+    try {
+      item.decoded.emplace(protocol::Decode(item.frames));
+      if (!item.decoded->ok() || item.peer.role != keys::Role::kEndpoint) return;
+      protocol::Message& message = **item.decoded;
+      if (message.command == protocol::Command::kPublish && message.arguments.size() >= 3) {
+        item.envelope.emplace(core::Envelope{std::move(message.arguments[0]),
+                                             std::move(message.arguments[1]),
+                                             std::move(message.arguments[2])});
+        item.publish.emplace(CheckPublish(directory_, item.peer.id, *item.envelope,
+                                          static_cast<size_t>(config_.max_message_bytes)));
+      } else if (message.command == protocol::Command::kDelivered) {
+        const nlohmann::json& body = message.object;
+        std::string message_id = body.value("message_id", "");
+        core::Result<std::optional<std::string>> stored =
+            store_->Get(Family::kMessages, message_id);
+        if (!stored.ok() || !stored->has_value()) return;  // the loop checks it
+        nlohmann::json state = nlohmann::json::parse(**stored, nullptr, false);
+        if (!state.is_object()) return;
+        std::optional<std::string> digest = core::FromHex(state.value("digest", ""));
+        if (!digest) return;
+        bool ok = CheckReceipt(directory_, item.peer.id, message_id, body.value("receipt_key", ""),
+                               body.value("receipt_signature", ""), *digest);
+        item.receipt.emplace(ReceiptCheck{std::move(*digest), ok});
+      }
+    } catch (const std::exception&) {
+      // Malformed fields: leave the checks to the loop, which answers as it always has.
+      item.publish.reset();
+      item.receipt.reset();
+    }
+  };
+  verify_pool_->ParallelFor(items->size() - from, check);
+}
+
+void Broker::HandleReceived(Received& item) {
+  const Peer& peer = item.peer;
+  if (item.oversized) {
+    metrics_.CountProtocolError("too_many_frames");
+    SendError(peer, Code::kProtocolError, "too many frames");
+    return;
+  }
+  if (!item.decoded) item.decoded.emplace(protocol::Decode(item.frames));
+  core::Result<protocol::Message>& decoded = *item.decoded;
   if (!decoded.ok()) {
     metrics_.CountProtocolError("malformed");
     spdlog::warn("event=protocol_error peer={} error=\"{}\"", peer.id, decoded.status().message());
@@ -202,13 +308,31 @@ void Broker::HandleFrames(const Peer& peer, std::vector<std::string> frames) {
       Send(peer.routing_id, protocol::Encode(protocol::Command::kHeartbeat, {"{}"}));
       return;
     case protocol::Command::kQuery:
+      if (!cycle_.empty()) {
+        // Answered once the commands received before it are durable, so that it sees them
+        // (queue depths, message states and the audit size change only at a commit).
+        deferred_queries_.emplace_back(peer, std::move(message));
+        return;
+      }
       HandleQuery(peer, message);
       return;
     case protocol::Command::kPublish:
-      if (endpoint) return HandlePublish(peer, std::move(message));
+      if (endpoint) {
+        if (!item.publish) {
+          // Not checked on the pool (it threw): check here.
+          if (!item.envelope) {
+            item.envelope.emplace(core::Envelope{std::move(message.arguments[0]),
+                                                 std::move(message.arguments[1]),
+                                                 std::move(message.arguments[2])});
+          }
+          item.publish.emplace(CheckPublish(directory_, peer.id, *item.envelope,
+                                            static_cast<size_t>(config_.max_message_bytes)));
+        }
+        return HandlePublish(peer, *item.envelope, *item.publish);
+      }
       break;
     case protocol::Command::kDelivered:
-      if (endpoint) return HandleDelivered(peer, message);
+      if (endpoint) return HandleDelivered(peer, message, item.receipt ? &*item.receipt : nullptr);
       break;
     case protocol::Command::kRejected:
       if (endpoint) return HandleRejected(peer, message);
@@ -226,16 +350,34 @@ void Broker::HandleFrames(const Peer& peer, std::vector<std::string> frames) {
 }
 
 core::Status Broker::CommitCycle() {
+  SealCycle();
+  auto started = std::chrono::steady_clock::now();
+  Status status = store_->Commit(&committing_.batch);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return FinishCommit(std::move(status), seconds);
+}
+
+void Broker::SealCycle() {
   if (queue_seq_ != cycle_.queue_seq_mark) {
     // Queue seqs are never reused, even after the entries holding the largest ones are gone.
     cycle_.batch.Put(store_->Handle(Family::kMeta), "queue_seq", EncodeBigEndian64(queue_seq_));
   }
-  auto started = std::chrono::steady_clock::now();
-  Status status = store_->Commit(&cycle_.batch);
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  Cycle done = std::move(cycle_);
+  committing_ = std::move(cycle_);
   cycle_ = Cycle();
+}
+
+core::Status Broker::FinishCommit(core::Status status, double seconds) {
+  Cycle done = std::move(committing_);
+  committing_ = Cycle();
+  if (!status.ok()) {
+    // Nothing of the cycle is durable: the in-memory frontier and counters go back.
+    if (done.audit_mark) audit_->Restore(*done.audit_mark);
+    queue_seq_ = done.queue_seq_mark;
+  }
+  // The next cycle starts here, before the deliveries below can stage into it.
+  cycle_.audit_mark = audit_->Mark();
+  cycle_.queue_seq_mark = queue_seq_;
   if (status.ok()) {
     metrics_.ObserveCommit(seconds, done.events);
     for (Cycle::Reply& reply : done.replies) {
@@ -247,16 +389,15 @@ core::Status Broker::CommitCycle() {
   } else {
     storage_full_ = storage_full_ || status.code() == Code::kStorageFull;
     metrics_.SetStorageFull(storage_full_);
-    if (done.audit_mark) audit_->Restore(*done.audit_mark);
-    queue_seq_ = done.queue_seq_mark;
     for (Cycle::Reply& reply : done.replies) {
       if (!reply.on_failure.empty()) Send(reply.routing_id, std::move(reply.on_failure));
     }
     // RocksDB stops writing after a failed sync; try to resume once space may have returned.
     store_->db()->Resume().PermitUncheckedError();
   }
-  cycle_.audit_mark = audit_->Mark();
-  cycle_.queue_seq_mark = queue_seq_;
+  std::vector<std::pair<Peer, protocol::Message>> queries = std::move(deferred_queries_);
+  deferred_queries_.clear();
+  for (auto& [peer, message] : queries) HandleQuery(peer, message);
   return status;
 }
 

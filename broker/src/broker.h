@@ -1,9 +1,13 @@
 // Broker: the store-and-forward core. One thread (the broker loop) owns the ROUTER socket and
-// is the only writer to the store: it drains whatever peers sent, handles each command into
-// one pending cycle, commits the cycle as one fsynced WriteBatch (group commit), then sends the
-// replies and deliveries that the commit made true. Nothing is acknowledged before its commit.
-// Threads: the broker loop (this class), the ZAP handler (ZapAuthenticator), the HTTP server
-// (reads Metrics only). Thread-safety: Run() on one thread; Metrics are thread-safe.
+// is the only writer to the store: it drains whatever peers sent, has the signatures checked
+// (on a small worker pool: pure functions of the frames and the trust directory), handles each
+// command, in the order received, into one pending cycle, commits the cycle as one fsynced
+// WriteBatch (group commit, on the commit thread; meanwhile the loop receives and checks the
+// next commands but stages nothing), then sends the replies and deliveries that the commit
+// made true. Nothing is acknowledged before its commit.
+// Threads: the broker loop (this class), the verify pool (WorkerPool), the commit thread
+// (CommitThread), the ZAP handler (ZapAuthenticator), the HTTP server (reads Metrics only).
+// Thread-safety: Run() on one thread; Metrics are thread-safe.
 #pragma once
 
 #include <rocksdb/write_batch.h>
@@ -22,6 +26,7 @@
 
 #include "audit_log.h"
 #include "broker_config.h"
+#include "commit_thread.h"
 #include "metrics.h"
 #include "stafett/core/clock.h"
 #include "stafett/core/envelope.h"
@@ -30,6 +35,7 @@
 #include "stafett/keys/key_set.h"
 #include "stafett/keys/trust_directory.h"
 #include "store.h"
+#include "verify_pool.h"
 #include "zap_authenticator.h"
 
 namespace stafett::broker {
@@ -39,6 +45,17 @@ struct Peer {
   std::string routing_id;  // ROUTER's id for the connection
   std::string id;          // the principal, from ZAP's User-Id
   keys::Role role;
+};
+
+// One command as received, with what the verify pool found before the loop handles it.
+struct Received {
+  Peer peer;
+  std::vector<std::string> frames;
+  bool oversized = false;
+  std::optional<core::Result<core::protocol::Message>> decoded;
+  std::optional<core::Envelope> envelope;  // PUBLISH from an endpoint
+  std::optional<PublishCheck> publish;     // PUBLISH from an endpoint
+  std::optional<ReceiptCheck> receipt;     // DELIVERED from an endpoint, when its digest was found
 };
 
 // What a connected endpoint's agent has in flight.
@@ -92,9 +109,17 @@ class Broker {
 
   // broker.cc: the loop.
   core::Status Bind();
-  void ReceiveAvailable(size_t max_messages);
-  void HandleFrames(const Peer& peer, std::vector<std::string> frames);
+  // Receives up to MAX_MESSAGES commands without waiting, appending them to OUT.
+  size_t ReceiveAvailable(size_t max_messages, std::vector<Received>* out);
+  // Decodes and checks signatures of (*ITEMS)[FROM…] on the verify pool (reads only).
+  void Precheck(std::vector<Received>* items, size_t from);
+  void HandleReceived(Received& item);
+  // Commits the pending cycle and waits (stop, or the sequential loop).
   core::Status CommitCycle();
+  // The pending cycle becomes the one being committed; a new cycle begins.
+  void SealCycle();
+  // Replies, deliveries and counters once the sealed cycle's commit has STATUS.
+  core::Status FinishCommit(core::Status status, double seconds);
   void RunTimers(core::Micros now);
   void Send(const std::string& routing_id, std::vector<std::string> frames);
   void SendError(const Peer& peer, core::Code code, const std::string& message);
@@ -102,7 +127,7 @@ class Broker {
   void BeginCycleIfNeeded();
 
   // publish.cc: accepting a message.
-  void HandlePublish(const Peer& peer, core::protocol::Message message);
+  void HandlePublish(const Peer& peer, const core::Envelope& envelope, const PublishCheck& check);
   core::RouteFacts BuildRouteFacts(const core::Header& header, core::Micros now);
   void Accept(const Peer& peer, const core::Envelope& envelope, const core::Header& header,
               core::Micros now);
@@ -111,7 +136,9 @@ class Broker {
 
   // delivery.cc: sessions, delivery, acknowledgements, expiry and withholding.
   void HandleHello(const Peer& peer, const core::protocol::Message& message);
-  void HandleDelivered(const Peer& peer, const core::protocol::Message& message);
+  // PRECHECK: the receipt's signature checked on the pool, if it was.
+  void HandleDelivered(const Peer& peer, const core::protocol::Message& message,
+                       const ReceiptCheck* precheck);
   void HandleRejected(const Peer& peer, const core::protocol::Message& message);
   void HandleAck(const Peer& peer, const core::protocol::Message& message);
   void Dispatch(const std::string& endpoint, core::Micros now);
@@ -152,6 +179,11 @@ class Broker {
   std::unique_ptr<zmq::socket_t> router_;
 
   Cycle cycle_;
+  Cycle committing_;  // sealed, being committed
+  // Queries received while a cycle was pending, answered after its commit.
+  std::vector<std::pair<Peer, core::protocol::Message>> deferred_queries_;
+  std::unique_ptr<WorkerPool> verify_pool_;
+  std::unique_ptr<CommitThread> commit_thread_;  // null: commit on the loop (sequential)
   uint64_t queue_seq_ = 0;  // last queue seq used (recovered from the queues at start)
   std::unordered_map<std::string, Session> sessions_;      // endpoint id → session
   std::unordered_map<std::string, uint64_t> queue_depth_;  // endpoint id → entries

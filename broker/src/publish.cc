@@ -29,32 +29,18 @@ std::string AuditEventFor(const std::string& type) {
 
 }  // namespace
 
-void Broker::HandlePublish(const Peer& peer, protocol::Message message) {
+void Broker::HandlePublish(const Peer& peer, const core::Envelope& envelope,
+                           const PublishCheck& check) {
   core::Micros now = clock_.Now();
-  core::Envelope envelope{std::move(message.arguments[0]), std::move(message.arguments[1]),
-                          std::move(message.arguments[2])};
-  size_t total = envelope.header_bytes.size() + envelope.signature.size() + envelope.payload.size();
-  if (total > static_cast<size_t>(config_.max_message_bytes)) {
-    return Refuse(peer, "", Status(Code::kTooLarge, "the envelope exceeds the broker's limit"),
-                  nullptr, now);
+  // Size, header syntax, sender = authenticated peer, known key, signature and payload digest:
+  // CheckPublish (verify_pool.cc), run on the verify pool before the loop handles the command.
+  if (!check.status.ok()) {
+    if (check.spoofed) {
+      spdlog::warn("event=spoofed_sender peer={} message_id={}", peer.id, check.message_id);
+    }
+    return Refuse(peer, check.message_id, check.status, nullptr, now);
   }
-  core::Result<core::Header> parsed = core::ParseHeader(envelope.header_bytes);
-  if (!parsed.ok()) return Refuse(peer, "", parsed.status(), nullptr, now);
-  const core::Header& header = *parsed;
-  if (header.from != peer.id) {
-    spdlog::warn("event=spoofed_sender peer={} message_id={}", peer.id, header.message_id);
-    return Refuse(peer, header.message_id,
-                  Status(Code::kSpoofedSender, "the header's sender is not the authenticated peer"),
-                  nullptr, now);
-  }
-  const keys::PublicKeys* sender_key = directory_.KeyById(header.from, header.sender_key_id);
-  if (sender_key == nullptr) {
-    return Refuse(peer, header.message_id,
-                  Status(Code::kUnknownKey, "the sender key id is not in the directory"), nullptr,
-                  now);
-  }
-  Status verified = core::VerifyEnvelope(envelope, header, sender_key->signing);
-  if (!verified.ok()) return Refuse(peer, header.message_id, verified, nullptr, now);
+  const core::Header& header = *check.header;
 
   core::Result<std::optional<nlohmann::json>> earlier = LoadMessage(header.message_id);
   if (!earlier.ok()) {

@@ -1,0 +1,53 @@
+// CommitThread: commits one WriteBatch at a time (Store::Commit: write + fsync of the WAL) on a
+// thread of its own, so that the broker loop can receive and verify the next commands while
+// the disk syncs (docs/DESIGN.md, "Performance"). The loop polls fd() (an eventfd, readable
+// once the commit has finished) beside its ROUTER socket, then calls Take().
+// Thread-safety: Start/Take/busy from one thread (the broker loop); the batch handed to Start
+// must not be touched until Take returns.
+#pragma once
+
+#include <rocksdb/write_batch.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "stafett/core/status.h"
+#include "store.h"
+
+namespace stafett::broker {
+
+class CommitThread {
+ public:
+  explicit CommitThread(Store& store);
+  ~CommitThread();
+  CommitThread(const CommitThread&) = delete;
+  CommitThread& operator=(const CommitThread&) = delete;
+
+  // Begins committing BATCH; returns at once. Only one commit is in flight at a time.
+  void Start(rocksdb::WriteBatch* batch);
+  bool busy() const { return busy_; }
+  // Whether the commit in flight has finished (Take will not block).
+  bool Finished();
+  // Waits for the commit in flight; returns its status and its duration in seconds.
+  core::Status Take(double* seconds);
+  // Readable once the commit in flight has finished.
+  int fd() const { return event_fd_; }
+
+ private:
+  void Work();
+
+  Store& store_;
+  int event_fd_ = -1;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  rocksdb::WriteBatch* batch_ = nullptr;  // the job, while queued or running
+  bool finished_ = false;
+  core::Status status_;
+  double seconds_ = 0;
+  bool stop_ = false;
+  bool busy_ = false;  // loop-side: a commit was started and not yet taken
+  std::thread thread_;
+};
+
+}  // namespace stafett::broker
