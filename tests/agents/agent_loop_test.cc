@@ -13,7 +13,10 @@
 
 #include "agent.h"
 #include "stafett/core/encoding.h"
+#include "stafett/core/envelope.h"
+#include "stafett/core/personnummer.h"
 #include "stafett/core/protocol.h"
+#include "stafett/core/pseudonym.h"
 #include "stafett/keys/key_set.h"
 #include "stafett/keys/trust_directory.h"
 #include "support/http_client.h"
@@ -118,7 +121,7 @@ class AgentLoopTest : public ::testing::Test {
       ASSERT_TRUE(directory.AddPrincipal(entry, principal->keys).ok());
     }
     ASSERT_TRUE(directory.Save(root + "/directory.json").ok());
-    WriteText(root + "/pseudonym.key", core::PseudonymKey::Generate().ToHex() + "\n");
+    WriteText(root + "/pseudonym.key", pseudonym_key_.ToHex() + "\n");
     int base = testing::FindFreePortRange(2);
     ASSERT_GT(base, 0);
     for (const TestPrincipal* principal : {&school_, &social_}) {
@@ -164,7 +167,34 @@ class AgentLoopTest : public ::testing::Test {
     return hello->first;
   }
 
+  // An envelope from the school to social services, sealed and signed as a (compromised) school
+  // could: the header says HEADER_NUMBER's child and REF, the encrypted payload says
+  // PAYLOAD_NUMBER's child and BODY.
+  core::Envelope Forge(const std::string& message_id, const std::string& type,
+                       const std::string& header_number, const std::string& payload_number,
+                       const std::string& ref, const nlohmann::json& body) {
+    core::Micros now = core::SystemClock::Instance().Now();
+    core::Header header;
+    header.message_id = message_id;
+    header.type = type;
+    header.from = school_.id;
+    header.to = {social_.id};
+    header.subject =
+        core::Pseudonymise(pseudonym_key_, core::ParsePersonnummer(header_number, now).value());
+    header.ref = ref;
+    header.sent_at = now;
+    header.expires_at = now + 3600'000'000LL;
+    header.sender_key_id = school_.key_id();
+    nlohmann::json plaintext = {{"v", 1}, {"personnummer", payload_number}, {"body", body}};
+    core::Result<core::Envelope> sealed =
+        core::SealEnvelope(header, plaintext.dump(), school_.keys.signing,
+                           {{social_.id, social_.key_id(), social_.keys.encryption.public_key}});
+    EXPECT_TRUE(sealed.ok()) << sealed.status().ToString();
+    return std::move(sealed).value();
+  }
+
   testing::TempDir dir_;
+  core::PseudonymKey pseudonym_key_ = core::PseudonymKey::Generate();
   TestPrincipal broker_, school_, social_;
   std::unique_ptr<FakeBroker> fake_;
   std::map<std::string, std::string> https_;
@@ -293,6 +323,52 @@ TEST_F(AgentLoopTest, RecipientRejectsAMessageUnderAConsentItDoesNotKnow) {
   EXPECT_EQ(rejected->second.object.value("delivery", 0), 3);
   EXPECT_TRUE(testing::ListNames(dir_.path() + "/flen.social/inbox").empty());
   school->Stop();
+  social->Stop();
+}
+
+TEST_F(AgentLoopTest, RecipientRejectsABodyThatContradictsItsSignedHeader) {
+  std::unique_ptr<Agent> social = StartAgent(social_);
+  std::string social_route = Welcome();
+  struct Case {
+    core::Envelope envelope;
+    std::string why;
+  };
+  std::vector<Case> cases = {
+      {Forge("cr-child", "concern_report", "19121212-1212", "20121212-1212", "",
+             {{"description", "x"}}),
+       "the payload names another child than the header"},
+      {Forge("fb-ref", "concern_feedback", "19121212-1212", "19121212-1212", "cr-1",
+             {{"report_message_id", "cr-other"}, {"outcome", "investigation_opened"}}),
+       "the body references another report than the header"},
+      {Forge("cr-shape", "concern_report", "19121212-1212", "19121212-1212", "",
+             {{"reason", "a support request's body under a concern report's header"}}),
+       "the body is not the header's type"}};
+  int delivery = 10;
+  for (const Case& forged : cases) {
+    SCOPED_TRACE(forged.why);
+    fake_->Send(social_route, protocol::Command::kDeliver,
+                {nlohmann::json({{"delivery", delivery}, {"attempt", 1}}).dump(),
+                 forged.envelope.header_bytes, forged.envelope.signature, forged.envelope.payload});
+    auto rejected = fake_->ReceiveCommand(std::chrono::seconds(10));
+    ASSERT_TRUE(rejected);
+    EXPECT_EQ(rejected->second.command, protocol::Command::kRejected);
+    EXPECT_EQ(rejected->second.object.value("code", ""), "SCHEMA_INVALID");
+    EXPECT_EQ(rejected->second.object.value("delivery", 0), delivery);
+    ++delivery;
+  }
+  EXPECT_TRUE(testing::ListNames(dir_.path() + "/flen.social/inbox").empty());
+  // The same report with header and body in agreement is written: the rejections above were
+  // about the contradictions, not the forging harness.
+  core::Envelope honest = Forge("cr-honest", "concern_report", "19121212-1212", "19121212-1212", "",
+                                {{"description", "x"}});
+  fake_->Send(social_route, protocol::Command::kDeliver,
+              {nlohmann::json({{"delivery", delivery}, {"attempt", 1}}).dump(), honest.header_bytes,
+               honest.signature, honest.payload});
+  auto delivered = fake_->ReceiveCommand(std::chrono::seconds(10));
+  ASSERT_TRUE(delivered);
+  EXPECT_EQ(delivered->second.command, protocol::Command::kDelivered);
+  EXPECT_EQ(testing::ListNames(dir_.path() + "/flen.social/inbox"),
+            std::vector<std::string>{"cr-honest.json"});
   social->Stop();
 }
 
