@@ -6,16 +6,7 @@
 
 namespace stafett::agent {
 
-namespace {
-
-template <typename T>
-core::Status Assign(core::Result<T> result, T* out) {
-  if (!result.ok()) return result.status();
-  *out = std::move(result).value();
-  return core::Status::Ok();
-}
-
-}  // namespace
+using core::Assign;
 
 core::Result<AgentConfig> LoadAgentConfig(const std::filesystem::path& file) {
   core::Result<core::Config> loaded = core::Config::Load(file);

@@ -5,16 +5,7 @@
 
 namespace stafett::broker {
 
-namespace {
-
-template <typename T>
-core::Status Assign(core::Result<T> result, T* out) {
-  if (!result.ok()) return result.status();
-  *out = std::move(result).value();
-  return core::Status::Ok();
-}
-
-}  // namespace
+using core::Assign;
 
 core::Result<BrokerConfig> LoadBrokerConfig(const std::filesystem::path& file) {
   core::Result<core::Config> loaded = core::Config::Load(file);

@@ -99,6 +99,14 @@ class [[nodiscard]] Result {
   std::variant<T, Status> state_;
 };
 
+// Moves RESULT's value into *OUT, or returns why there is none (*OUT is left as it was).
+template <typename T>
+Status Assign(Result<T> result, T* out) {
+  if (!result.ok()) return result.status();
+  *out = std::move(result).value();
+  return Status::Ok();
+}
+
 }  // namespace stafett::core
 
 // Returns early with the Status when `expr` is not ok.
