@@ -138,8 +138,15 @@ void Connection::OpenSocket(TimePoint now) {
                  zmq::const_buffer(own.transport.public_key.data(), 32));
     socket_->set(zmq::sockopt::curve_secretkey,
                  zmq::const_buffer(own.transport.secret_key.data(), 32));
-    // Nothing is queued for a connection that is not up: every session starts with HELLO.
-    socket_->set(zmq::sockopt::immediate, 1);
+    // ZMQ_IMMEDIATE stays 0: with 1, libzmq 4.3 terminates the pipe of a dropped connection at
+    // once, and if that lands while this thread is between the frames of a message (the socket
+    // processes commands every 100 receives) and the new connection's pipe is already attached,
+    // libzmq aborts the process ("Assertion failed: !_more (src/fq.cpp:112)"): a broker restart
+    // under load killed the agent (tests/integration/fault_driver_test.cc). With 0 the pipe
+    // survives the reconnect; what was sent while disconnected (acknowledgements, heartbeats)
+    // goes on the new connection, which the protocol's idempotence makes harmless. The session
+    // still starts with HELLO on every HANDSHAKE_SUCCEEDED.
+    socket_->set(zmq::sockopt::immediate, 0);
     socket_->set(zmq::sockopt::linger, 0);
     socket_->set(zmq::sockopt::reconnect_ivl,
                  static_cast<int>(Jitter(config_.reconnect_min_millis * 2)));
