@@ -6,14 +6,16 @@
 # each, stops them by PID, prints one table and writes bench/results/latest.json.
 #
 #   bench/run.sh [--quick] [--million] [--no-install] [--skip-peers] [--build-dir DIR] [--out FILE]
+#                [--audit-records N]
 #
 # --quick: small counts, under five minutes. --million: also the 10^6-message backlog.
+# --audit-records N: the audit-log bench at N records (default 10^6; 10^5 with --quick).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$ROOT/build-bench"
 OUT="$ROOT/bench/results/latest.json"
-QUICK=0 MILLION=0 INSTALL=1 PEERS=1
+QUICK=0 MILLION=0 INSTALL=1 PEERS=1 AUDIT_RECORDS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -22,7 +24,8 @@ while [ $# -gt 0 ]; do
     --skip-peers) PEERS=0 ;;
     --build-dir) BUILD="$2"; shift ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --audit-records) AUDIT_RECORDS="$2"; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -34,10 +37,10 @@ CREDIT=128          # deliveries in flight to the consumer: Stafett credit, AMQP
 RATE=1000           # offered rate of the latency runs, msg/s
 if [ "$QUICK" -eq 1 ]; then
   COUNT=3000 NOBATCH_COUNT=600 LAT_SECONDS=10 LIMIT_SECONDS=1.5 ZMQ_COUNT=30000
-  BACKLOGS="10000 100000" DRAIN=5000
+  BACKLOGS="10000 100000" DRAIN=5000 AUDIT_RECORDS="${AUDIT_RECORDS:-100000}"
 else
   COUNT=20000 NOBATCH_COUNT=2000 LAT_SECONDS=30 LIMIT_SECONDS=4 ZMQ_COUNT=200000
-  BACKLOGS="10000 100000" DRAIN=20000
+  BACKLOGS="10000 100000" DRAIN=20000 AUDIT_RECORDS="${AUDIT_RECORDS:-1000000}"
 fi
 [ "$MILLION" -eq 1 ] && BACKLOGS="$BACKLOGS 1000000"
 
@@ -55,13 +58,15 @@ if [ ! -f "$BUILD/build.ninja" ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAFETT_WERROR=ON \
     -DSTAFETT_BUILD_TESTS=OFF -DSTAFETT_BUILD_BENCH=ON >&2
 fi
-targets=(stafett-broker stafett_bench stafett_limits)
+targets=(stafett-broker stafett_bench stafett_limits stafett_audit_bench)
 [ "$PEERS" -eq 1 ] && targets+=(bench_nats bench_rabbitmq)
 log "building ${targets[*]}"
-cmake --build "$BUILD" --target "${targets[@]}" >&2
+# STAFETT_BUILD_LOCK=FILE: take this flock around the build (a build tree shared with others).
+${STAFETT_BUILD_LOCK:+flock "$STAFETT_BUILD_LOCK"} cmake --build "$BUILD" --target "${targets[@]}" >&2
 BROKER_BIN="$BUILD/broker/stafett-broker"
 STAFETT="$BUILD/bench/stafett_bench"
 LIMITS="$BUILD/bench/stafett_limits"
+AUDIT_BENCH="$BUILD/bench/stafett_audit_bench"
 
 # --- temporary folder, processes we started, cleanup -------------------------------------------
 TMP="$(mktemp -d /tmp/stafett-bench.XXXXXX)"
@@ -203,6 +208,11 @@ record stafett_recovery "{\"queued\": $queued}" \
   "$STAFETT" recover --county "$COUNTY" --broker "$BROKER_URL" --credit "$CREDIT" --t0-unix-ns "$t0" --count "$DRAIN"
 record_json stafett_recovery_rss "{\"queued\": $queued, \"rss_kib_after_restart\": $(rss_kib "$BROKER_PID")}"
 stop_broker
+
+# --- the audit log at AUDIT_RECORDS records (broker/src/audit_log + store, RocksDB on disk) -----
+SERVER_PID=""
+record stafett_audit '{}' "$AUDIT_BENCH" --dir "$TMP/audit" --records "$AUDIT_RECORDS"
+rm -rf "$TMP/audit"
 
 # --- RabbitMQ -------------------------------------------------------------------------------
 exposed_rabbitmq="" exposed_nats=""

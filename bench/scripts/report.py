@@ -150,6 +150,8 @@ def main():
         "rss_kib_after_restart": get(rows, "stafett_recovery_rss", "rss_kib_after_restart"),
     }
     limits = {k: v for k, v in (rows.get("limits") or {}).items() if k not in ("system", "label")}
+    audit = {k: v for k, v in (rows.get("stafett_audit") or {}).items()
+             if k not in ("system", "label", "server_cpu_s")}
 
     targets = {
         "e2e_throughput_at_least_rabbitmq_quorum": (
@@ -206,6 +208,7 @@ def main():
         "ratios": ratios,
         "targets_met": targets,
         "broker": broker,
+        "audit": audit,
         "limits": limits,
         "configs": configs,
         "raw": rows,
@@ -253,6 +256,24 @@ def main():
                      f"after {fmt(rec.get('first_deliver_after_start_s'), 2)} s, backlog drains at "
                      f"{fmt(rec.get('drain_msgs_per_sec'))} msg/s; RSS after restart "
                      f"{fmt((broker['rss_kib_after_restart'] or 0) / 1024, 1)} MiB")
+    if audit.get("append"):
+        ap = audit["append"]
+        inc = audit.get("inclusion_proof", {})
+        con = audit.get("consistency_proof", {})
+        tr = audit.get("trail_query", {})
+        lines.append("")
+        lines.append(f"audit log at {audit['records']:,} records: append {fmt(ap.get('records_per_s'))}"
+                     f" records/s with the Merkle tree ({audit.get('batch')} per fsynced batch; "
+                     f"{fmt(ap.get('append_cpu_us_per_record'), 1)} µs CPU in Append, "
+                     f"{fmt(ap.get('process_cpu_us_per_record'), 1)} µs CPU in all per record)")
+        lines.append(f"audit log: inclusion proof p50 {fmt(inc.get('p50_us'), 0)} µs, p99 "
+                     f"{fmt(inc.get('p99_us'), 0)} µs; consistency proof p50 "
+                     f"{fmt(con.get('p50_us'), 0)} µs, p99 {fmt(con.get('p99_us'), 0)} µs; "
+                     f"reopen {fmt(audit.get('reopen_audit_log_ms'), 1)} ms (+ RocksDB "
+                     f"{fmt(audit.get('reopen_store_ms'), 0)} ms)")
+        lines.append(f"audit log: trail of one child ({fmt(tr.get('records_mean'), 1)} records) "
+                     f"p50 {fmt(tr.get('p50_us'), 2, 1e-3)} ms, p99 {fmt(tr.get('p99_us'), 2, 1e-3)}"
+                     f" ms; data {fmt((audit.get('data_bytes') or 0) / 2**20, 0)} MiB")
     if limits:
         fd = limits.get("fdatasync", {})
         rk = limits.get("rocksdb", {})
