@@ -403,7 +403,7 @@ TEST_F(OperationsTest, MetricsMoveWithTrafficAndAnOfflineRecipient) {
   EXPECT_EQ(sandbox_.StopAgent(kSocial), 0);
   WaitBroker(social_connected, 0);
   WaitBroker("stafett_agents_connected", 1);
-  PostAccepted("offline", 5);
+  ASSERT_NO_FATAL_FAILURE(PostAccepted("offline", 5));
   WaitBroker(depth, 5);
   ASSERT_TRUE(WaitMetric(
       broker_http_, oldest, [](double v) { return v > 0; }, &first_age));
@@ -460,7 +460,7 @@ TEST_F(OperationsTest, MetricsMoveWithTrafficAndAnOfflineRecipient) {
 TEST_F(OperationsTest, StatusAndTrackShowAnOfflineEndpointWithABacklog) {
   ASSERT_TRUE(sandbox_.StartBroker()) << sandbox_.LogOf("broker");
   ASSERT_TRUE(sandbox_.StartAgent(kSchool)) << sandbox_.LogOf(kSchool);
-  PostAccepted("backlog", 3);
+  ASSERT_NO_FATAL_FAILURE(PostAccepted("backlog", 3));
 
   nlohmann::json rows = StatusJson(OperatorConfig());
   ASSERT_TRUE(rows.is_array()) << rows.dump();
@@ -810,7 +810,7 @@ TEST_F(FullDiskTest, ShortOfSpaceTheBrokerRefusesNewWorkKeepsDeliveringAndResume
   WaitBroker("stafett_storage_full", 0);
 
   // Five wait for the (offline) social services before the disk fills.
-  PostAccepted("before", 5);
+  ASSERT_NO_FATAL_FAILURE(PostAccepted("before", 5));
   WaitBroker("stafett_queue_depth_messages{endpoint=\"flen.social\"}", 5);
 
   // Fill the filesystem until less than min_free_bytes is left (but some still is: the
@@ -882,7 +882,7 @@ TEST_F(FullDiskTest, ShortOfSpaceTheBrokerRefusesNewWorkKeepsDeliveringAndResume
         sandbox_.WaitForStatus(kSchool, "during-" + std::to_string(i), "delivered", seconds(60)))
         << sandbox_.Status(kSchool, "during-" + std::to_string(i)) << sandbox_.LogOf(kSchool);
   }
-  PostAccepted("after", 2);
+  ASSERT_NO_FATAL_FAILURE(PostAccepted("after", 2));
   for (int i = 0; i < 2; ++i) {
     EXPECT_TRUE(
         sandbox_.WaitForStatus(kSchool, "after-" + std::to_string(i), "delivered", seconds(30)));
