@@ -207,6 +207,19 @@ void Broker::HandleAck(const Peer& peer, const protocol::Message& message) {
     return SendError(peer, Code::kProtocolError, "ACK does not name a receipt");
   }
   RemoveQueueEntry(peer.id, queue_seq);
+  // The sender has the receipt: `stafett track` shows when (metadata only, not audited — the
+  // outcome itself is the audited record the receipt names).
+  const nlohmann::json& receipt = entry["receipt"];
+  if (receipt.is_object()) {
+    std::string message_id = receipt.value("message_id", "");
+    std::string recipient = receipt.value("recipient", "");
+    core::Result<std::optional<nlohmann::json>> state = LoadMessage(message_id);
+    if (state.ok() && state->has_value() && (**state)["recipients"].contains(recipient)) {
+      nlohmann::json updated = std::move(**state);
+      updated["recipients"][recipient]["receipt_at"] = clock_.Now();
+      StoreMessage(message_id, std::move(updated));
+    }
+  }
   std::string endpoint = peer.id;
   cycle_.on_commit.push_back([this, endpoint] { Dispatch(endpoint, clock_.Now()); });
 }

@@ -216,6 +216,11 @@ nlohmann::json Broker::QueryTrack(const std::string& message_id) {
   nlohmann::json recipients = nlohmann::json::object();
   for (auto& [id, entry] : message["recipients"].items()) {
     recipients[id] = entry.value("state", "");
+    if (entry.contains("receipt_at")) {
+      events.push_back({{"time", core::FormatRfc3339(entry.value("receipt_at", int64_t{0}))},
+                        {"event", "receipt"},
+                        {"endpoint", id}});
+    }
     if (entry.value("state", "") == "queued") {
       auto session = sessions_.find(id);
       if (session != sessions_.end() &&

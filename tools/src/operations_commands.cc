@@ -10,9 +10,6 @@
 namespace stafett::tools {
 namespace {
 
-// An endpoint offline with messages waiting longer than this is worth a warning.
-constexpr double kWarnBacklogSeconds = 300;
-
 core::Result<nlohmann::json> Ask(const std::string& config_path, nlohmann::json query) {
   core::Result<ClientConfig> config = LoadClientConfig(config_path, "operator");
   if (!config.ok()) {
@@ -44,7 +41,7 @@ std::string Age(double seconds) {
   return buffer;
 }
 
-int RunStatus(const std::string& config_path, const std::string& format) {
+int RunStatus(const std::string& config_path, const std::string& format, double warn_after) {
   core::Result<nlohmann::json> result = Ask(config_path, {{"op", "status"}});
   if (!result.ok()) return Report(result.status());
   nlohmann::json rows = nlohmann::json::array();
@@ -52,7 +49,7 @@ int RunStatus(const std::string& config_path, const std::string& format) {
     nlohmann::json warnings = nlohmann::json::array();
     double oldest = endpoint.value("oldest_undelivered_seconds", 0.0);
     if (!endpoint.value("connected", false) && endpoint.value("queue_depth", 0) > 0 &&
-        oldest > kWarnBacklogSeconds) {
+        oldest > warn_after) {
       warnings.push_back("offline with messages waiting " + Age(oldest));
     }
     endpoint["warnings"] = warnings;
@@ -121,7 +118,14 @@ void AddOperationsCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::ExistingFile);
   status->add_option("--format", *status_format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
-  status->callback([=] { *exit_code = RunStatus(*status_config, *status_format); });
+  // An endpoint offline with messages waiting longer than this is worth a warning.
+  auto status_warn_after = std::make_shared<double>(300);
+  status
+      ->add_option("--warn-after", *status_warn_after,
+                   "warn about an offline endpoint whose oldest message waited longer (seconds)")
+      ->check(CLI::NonNegativeNumber);
+  status->callback(
+      [=] { *exit_code = RunStatus(*status_config, *status_format, *status_warn_after); });
 
   auto track_id = std::make_shared<std::string>();
   auto track_config = std::make_shared<std::string>();
