@@ -151,6 +151,7 @@ data_dir = "$1/data"
 keys_dir = "$COUNTY/keys/broker"
 trust_directory = "$COUNTY/trust/directory.json"
 min_free_bytes = 0
+max_publishes_per_second = 0   # no per-endpoint publish rate limit: the bench's one sender is the load
 max_batch = $3
 [delivery]
 credit_window = $CREDIT

@@ -42,6 +42,7 @@ data_dir = "$dir/data"
 keys_dir = "$TMP/county/keys/broker"
 trust_directory = "$TMP/county/trust/directory.json"
 min_free_bytes = 0
+max_publishes_per_second = 0   # no per-endpoint publish rate limit: the bench's one sender is the load
 max_batch = 512
 [delivery]
 credit_window = 128
