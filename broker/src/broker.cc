@@ -232,6 +232,10 @@ size_t Broker::ReceiveAvailable(size_t max_messages, std::vector<Received>* out)
     item.peer = Peer{routing_id, principal->id, principal->role};
     item.frames = std::move(frames);
     item.oversized = oversized;
+    // A flooding endpoint is refused here, before its envelopes cost a signature check.
+    item.rate_limited = item.peer.role == keys::Role::kEndpoint && item.frames.size() > 1 &&
+                        item.frames[1] == "PUBLISH" &&
+                        !TakePublishToken(item.peer.id, clock_.Now());
     out->push_back(std::move(item));
     ++received;
   }
@@ -244,7 +248,7 @@ void Broker::Precheck(std::vector<Received>* items, size_t from) {
   // receipt's digest). Nothing here touches the cycle, the sessions or the metrics.
   std::function<void(size_t)> check = [this, items, from](size_t index) {
     Received& item = (*items)[from + index];
-    if (item.oversized) return;
+    if (item.oversized || item.rate_limited) return;
     try {
       item.decoded.emplace(protocol::Decode(item.frames));
       if (!item.decoded->ok() || item.peer.role != keys::Role::kEndpoint) return;
@@ -318,6 +322,7 @@ void Broker::HandleReceived(Received& item) {
       return;
     case protocol::Command::kPublish:
       if (endpoint) {
+        if (item.rate_limited) return RefuseOverRate(peer, message);
         if (!item.publish) {
           // Not checked on the pool (it threw): check here.
           if (!item.envelope) {

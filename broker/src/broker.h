@@ -52,6 +52,7 @@ struct Received {
   Peer peer;
   std::vector<std::string> frames;
   bool oversized = false;
+  bool rate_limited = false;  // a PUBLISH over the endpoint's max_publishes_per_second
   std::optional<core::Result<core::protocol::Message>> decoded;
   std::optional<core::Envelope> envelope;  // PUBLISH from an endpoint
   std::optional<PublishCheck> publish;     // PUBLISH from an endpoint
@@ -131,6 +132,10 @@ class Broker {
   core::RouteFacts BuildRouteFacts(const core::Header& header, core::Micros now);
   void Accept(const Peer& peer, const core::Envelope& envelope, const core::Header& header,
               core::Micros now);
+  // Takes one of ENDPOINT's publish tokens; false when it has none left (rate limited).
+  bool TakePublishToken(const std::string& endpoint, core::Micros now);
+  // Answers a rate-limited PUBLISH: REFUSED UNAVAILABLE (retry later), nothing checked or stored.
+  void RefuseOverRate(const Peer& peer, const core::protocol::Message& message);
   void Refuse(const Peer& peer, const std::string& message_id, const core::Status& status,
               const core::Header* header, core::Micros now);
 
@@ -191,6 +196,12 @@ class Broker {
   uint64_t last_head_size_ = UINT64_MAX;
   core::Micros last_timers_at_ = 0;
   bool storage_full_ = false;
+  struct PublishBudget {
+    double tokens = 0;
+    core::Micros refilled_at = 0;
+    bool limited = false;  // logged once per stretch over the limit
+  };
+  std::unordered_map<std::string, PublishBudget> publish_budgets_;  // endpoint id → its budget
 };
 
 }  // namespace stafett::broker

@@ -30,6 +30,9 @@ core::Result<BrokerConfig> LoadBrokerConfig(const std::filesystem::path& file) {
   STAFETT_RETURN_IF_ERROR(
       Assign(config.GetInt("broker.max_batch", out.max_batch, 1, 65536), &out.max_batch));
   STAFETT_RETURN_IF_ERROR(Assign(
+      config.GetInt("broker.max_publishes_per_second", out.max_publishes_per_second, 0, 1'000'000),
+      &out.max_publishes_per_second));
+  STAFETT_RETURN_IF_ERROR(Assign(
       config.GetInt("delivery.credit_window", out.credit_window, 1, 100000), &out.credit_window));
   STAFETT_RETURN_IF_ERROR(Assign(
       config.GetInt("delivery.redeliver_after_seconds", out.redeliver_after_seconds, 1, 86400),

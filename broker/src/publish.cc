@@ -208,6 +208,43 @@ void Broker::Accept(const Peer& peer, const core::Envelope& envelope, const core
                 header.type, header.from, seq);
 }
 
+bool Broker::TakePublishToken(const std::string& endpoint, core::Micros now) {
+  if (config_.max_publishes_per_second <= 0) return true;
+  const double rate = static_cast<double>(config_.max_publishes_per_second);
+  PublishBudget& budget = publish_budgets_[endpoint];
+  double elapsed =
+      budget.refilled_at == 0
+          ? 1.0  // a new endpoint starts with a full second's worth
+          : static_cast<double>(std::max<core::Micros>(0, now - budget.refilled_at)) / 1e6;
+  budget.tokens = std::min(rate, budget.tokens + rate * elapsed);
+  budget.refilled_at = now;
+  if (budget.tokens >= 1) {
+    budget.tokens -= 1;
+    budget.limited = false;
+    return true;
+  }
+  if (!budget.limited) {
+    spdlog::warn("event=publish_rate_limited endpoint={} max_publishes_per_second={}", endpoint,
+                 config_.max_publishes_per_second);
+    budget.limited = true;
+  }
+  return false;
+}
+
+void Broker::RefuseOverRate(const Peer& peer, const protocol::Message& message) {
+  // The id, if the header parses, lets the agent match the answer; nothing else is checked.
+  std::string message_id;
+  if (!message.arguments.empty()) {
+    core::Result<core::Header> header = core::ParseHeader(message.arguments[0]);
+    if (header.ok()) message_id = header->message_id;
+  }
+  metrics_.CountRefused("UNAVAILABLE");
+  nlohmann::json refused = {{"message_id", message_id},
+                            {"code", "UNAVAILABLE"},
+                            {"message", "publish rate limit exceeded; retry later"}};
+  Send(peer.routing_id, protocol::Encode(protocol::Command::kRefused, {refused.dump()}));
+}
+
 void Broker::Refuse(const Peer& peer, const std::string& message_id, const Status& status,
                     const core::Header* header, core::Micros now) {
   metrics_.CountRefused(std::string(core::CodeName(status.code())));
