@@ -144,6 +144,7 @@ TEST(FaultDriverTest, SeededKillsUnderLoadLoseAndDuplicateNothing) {
   const uint64_t soak_seconds = EnvNumber("STAFETT_SOAK_SECONDS", 0);
   std::printf("[ seed     ] STAFETT_FAULT_SEED=%llu%s\n", static_cast<unsigned long long>(seed),
               soak_seconds > 0 ? (" soak " + std::to_string(soak_seconds) + " s").c_str() : "");
+  std::fflush(stdout);  // a run that dies still names its seed
   const auto started = std::chrono::steady_clock::now();
 
   FaultCounty county;
