@@ -151,6 +151,10 @@ void Connection::OpenSocket(TimePoint now) {
     socket_->set(zmq::sockopt::reconnect_ivl,
                  static_cast<int>(Jitter(config_.reconnect_min_millis * 2)));
     socket_->set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(config_.reconnect_max_millis));
+    // A CURVE handshake that stalls (a blackholed network path) is abandoned after 5 s, as a
+    // missing WELCOME is, instead of libzmq's default 30 s (tests/integration/
+    // network_fault_test.cc: the agent stayed away 30 s after the path came back).
+    socket_->set(zmq::sockopt::handshake_ivl, 5000);
     socket_->set(zmq::sockopt::heartbeat_ivl, 5000);
     socket_->set(zmq::sockopt::heartbeat_timeout, 15000);
     socket_->set(zmq::sockopt::sndhwm, 10000);
