@@ -141,7 +141,7 @@ core::Status Broker::Run(const std::atomic<bool>& stop) {
   zmq::pollitem_t items[2] = {{router_->handle(), 0, ZMQ_POLLIN, 0},
                               {nullptr, commit_thread_ ? commit_thread_->fd() : -1, ZMQ_POLLIN, 0}};
   std::vector<Received> received;  // received and checked, not handled yet
-  while (!stop.load()) {
+  while (!stop.load() && !storage_failed_) {
     if (received.empty()) {
       try {
         zmq::poll(items, 1, std::chrono::milliseconds(cycle_.empty() ? 100 : 0));
@@ -188,6 +188,10 @@ core::Status Broker::Run(const std::atomic<bool>& stop) {
     Status status = commit_thread_->Take(&seconds);
     Status committed = FinishCommit(std::move(status), seconds);
     if (!committed.ok()) spdlog::error("event=commit_failed error=\"{}\"", committed.ToString());
+  }
+  if (storage_failed_) {
+    metrics_.SetReady(false);
+    return Status(Code::kIoError, "the store failed a write or sync; restart to recover");
   }
   for (Received& item : received) HandleReceived(item);
   if (!cycle_.empty()) CommitCycle().ok();
@@ -397,8 +401,18 @@ core::Status Broker::FinishCommit(core::Status status, double seconds) {
     for (Cycle::Reply& reply : done.replies) {
       if (!reply.on_failure.empty()) Send(reply.routing_id, std::move(reply.on_failure));
     }
-    // RocksDB stops writing after a failed sync; try to resume once space may have returned.
-    store_->db()->Resume().PermitUncheckedError();
+    // RocksDB stops writing after a failed write or sync. A full disk it can resume from once
+    // space returns; after any other I/O error (a failed fsync above all: the kernel may have
+    // dropped the pages, so what RocksDB holds in memory can no longer be trusted) it stays
+    // read-only. Then stop: the supervisor restarts the broker (deploy/systemd:
+    // Restart=on-failure), whose recovery reads back exactly what reached the disk. Nothing of
+    // this cycle was acknowledged; senders retry under the same message ids (deduplicated).
+    rocksdb::Status resumed = store_->db()->Resume();
+    if (status.code() != Code::kStorageFull || !resumed.ok()) {
+      spdlog::critical("event=storage_failed action=exit error=\"{}\" resume=\"{}\"",
+                       status.message(), resumed.ToString());
+      storage_failed_ = true;
+    }
   }
   std::vector<std::pair<Peer, protocol::Message>> queries = std::move(deferred_queries_);
   deferred_queries_.clear();

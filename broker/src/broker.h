@@ -196,6 +196,7 @@ class Broker {
   uint64_t last_head_size_ = UINT64_MAX;
   core::Micros last_timers_at_ = 0;
   bool storage_full_ = false;
+  bool storage_failed_ = false;  // a commit failed and RocksDB cannot resume: Run returns
   struct PublishBudget {
     double tokens = 0;
     core::Micros refilled_at = 0;

@@ -37,6 +37,8 @@ class AgentSandbox {
   // Starts the broker and waits until its /healthz answers.
   bool StartBroker();
   void StopBroker();
+  // Whether the broker process is still running (false once it exited on its own).
+  bool BrokerRunning() { return broker_.running(); }
   // Starts agent ID and waits until its /healthz answers (and, if WAIT_CONNECTED, until it is
   // connected to the broker).
   bool StartAgent(const std::string& id, bool wait_connected = true);
