@@ -15,12 +15,6 @@ using std::chrono::seconds;
 constexpr char kSchool[] = "flen.school";
 constexpr char kSocial[] = "flen.social";
 
-std::string Cli() { return std::string(STAFETT_BIN_DIR) + "/tools/stafett"; }
-
-int RunCli(const std::vector<std::string>& args, std::string* output) {
-  return RunProgram(Cli(), args, output, 60000);
-}
-
 TEST(AuditVerifyTest, VerifyHoldsOnAnHonestLogAndNamesTheAlteredPosition) {
   AgentSandbox sandbox;
   ASSERT_TRUE(sandbox.ok()) << sandbox.error();
@@ -38,35 +32,37 @@ TEST(AuditVerifyTest, VerifyHoldsOnAnHonestLogAndNamesTheAlteredPosition) {
   // The broker signs a head within a few seconds of growth; poll until one covers the log.
   EXPECT_TRUE(WaitUntil(
       [&] {
-        return RunCli({"audit", "verify", "--config", auditor}, &output) == 0;
+        return RunStafett({"audit", "verify", "--config", auditor}, &output) == 0;
       },
       seconds(30)))
       << output;
   EXPECT_NE(output.find("audit log verified"), std::string::npos) << output;
 
-  ASSERT_EQ(RunCli({"audit", "trail", "--config", auditor, "--subject-pnr", kChildNumber,
-                    "--format", "json"},
-                   &output),
+  ASSERT_EQ(RunStafett({"audit", "trail", "--config", auditor, "--subject-pnr", kChildNumber,
+                        "--format", "json"},
+                       &output),
             0)
       << output;
   EXPECT_NE(output.find("\"event\":\"accepted\""), std::string::npos) << output;
   EXPECT_NE(output.find("\"event\":\"delivered\""), std::string::npos) << output;
   EXPECT_EQ(output.find(kChildNumber), std::string::npos) << "the trail carries pseudonyms only";
   ASSERT_EQ(
-      RunCli({"audit", "trail", "--config", auditor, "--endpoint", kSocial, "--format", "csv"},
-             &output),
+      RunStafett({"audit", "trail", "--config", auditor, "--endpoint", kSocial, "--format", "csv"},
+                 &output),
       0);
   EXPECT_EQ(output.rfind("seq,time,event", 0), 0u) << output;
-  ASSERT_EQ(RunCli({"audit", "trail", "--config", auditor, "--subject-pnr", kChildNumber}, &output),
-            0);
+  ASSERT_EQ(
+      RunStafett({"audit", "trail", "--config", auditor, "--subject-pnr", kChildNumber}, &output),
+      0);
   EXPECT_NE(output.find("\"event\":\"audit_query\""), std::string::npos)
       << "the earlier trail query about this child is itself in the child's trail";
   EXPECT_NE(output.find("\"actor\":\"auditor\""), std::string::npos) << output;
-  EXPECT_NE(RunCli({"audit", "trail", "--config", operator_config, "--endpoint", kSchool}, &output),
-            0);
+  EXPECT_NE(
+      RunStafett({"audit", "trail", "--config", operator_config, "--endpoint", kSchool}, &output),
+      0);
 
   // Export: every line carries its record, leaf, proof and root; the last the signed head.
-  ASSERT_EQ(RunCli({"audit", "export", "--config", auditor}, &output), 0);
+  ASSERT_EQ(RunStafett({"audit", "export", "--config", auditor}, &output), 0);
   EXPECT_NE(output.find("\"signed_head\""), std::string::npos);
   EXPECT_NE(output.find("\"proof\""), std::string::npos);
 
@@ -91,7 +87,7 @@ TEST(AuditVerifyTest, VerifyHoldsOnAnHonestLogAndNamesTheAlteredPosition) {
   int code = -1;
   EXPECT_TRUE(WaitUntil(
       [&] {
-        code = RunCli({"audit", "verify", "--config", auditor}, &output);
+        code = RunStafett({"audit", "verify", "--config", auditor}, &output);
         return output.find("UNAVAILABLE") == std::string::npos;  // until the broker answers
       },
       seconds(30)));

@@ -38,12 +38,6 @@ using std::chrono::seconds;
 constexpr char kSchool[] = "flen.school";
 constexpr char kSocial[] = "flen.social";
 
-std::string Cli() { return std::string(STAFETT_BIN_DIR) + "/tools/stafett"; }
-
-int RunCli(const std::vector<std::string>& args, std::string* output) {
-  return RunProgram(Cli(), args, output, 60000);
-}
-
 // --- Prometheus text -------------------------------------------------------------------------
 
 // The value of SERIES ("name" or "name{label=\"value\",...}", labels as the exporter orders
@@ -257,14 +251,14 @@ class OperationsTest : public ::testing::Test {
   // `stafett status --format json` as the operator.
   nlohmann::json StatusJson(const std::string& config) {
     std::string output;
-    int code = RunCli({"status", "--config", config, "--format", "json"}, &output);
+    int code = RunStafett({"status", "--config", config, "--format", "json"}, &output);
     EXPECT_EQ(code, 0) << output;
     return ParseJson(output);
   }
   nlohmann::json TrackJson(const std::string& message_id) {
     std::string output;
-    int code =
-        RunCli({"track", message_id, "--config", OperatorConfig(), "--format", "json"}, &output);
+    int code = RunStafett({"track", message_id, "--config", OperatorConfig(), "--format", "json"},
+                          &output);
     EXPECT_EQ(code, 0) << output;
     EXPECT_EQ(output.find("1212"), std::string::npos) << "an operator sees metadata only";
     EXPECT_EQ(output.find("Frånvaro"), std::string::npos) << "an operator sees metadata only";
@@ -476,10 +470,10 @@ TEST_F(OperationsTest, StatusAndTrackShowAnOfflineEndpointWithABacklog) {
   // has already outlived, a warning on that endpoint only.
   EXPECT_EQ(social["warnings"], nlohmann::json::array()) << social.dump();
   std::string warned;
-  ASSERT_EQ(
-      RunCli({"status", "--config", OperatorConfig(), "--format", "json", "--warn-after", "0.001"},
-             &warned),
-      0)
+  ASSERT_EQ(RunStafett({"status", "--config", OperatorConfig(), "--format", "json", "--warn-after",
+                        "0.001"},
+                       &warned),
+            0)
       << warned;
   nlohmann::json warned_rows = ParseJson(warned);
   nlohmann::json warned_social = StatusRow(warned_rows, kSocial);
@@ -511,7 +505,7 @@ TEST_F(OperationsTest, StatusAndTrackShowAnOfflineEndpointWithABacklog) {
 
   // The table: a row per endpoint, the offline one with its queue, and the audit log's size.
   std::string output;
-  ASSERT_EQ(RunCli({"status", "--config", OperatorConfig()}, &output), 0) << output;
+  ASSERT_EQ(RunStafett({"status", "--config", OperatorConfig()}, &output), 0) << output;
   EXPECT_EQ(output.rfind("ENDPOINT", 0), 0u) << output;
   std::istringstream lines(output);
   bool saw_social = false;
@@ -530,8 +524,9 @@ TEST_F(OperationsTest, StatusAndTrackShowAnOfflineEndpointWithABacklog) {
   EXPECT_TRUE(saw_social) << output;
   EXPECT_NE(output.find("audit log: "), std::string::npos) << output;
   // An auditor's config may ask too; an endpoint's may not.
-  EXPECT_EQ(RunCli({"status", "--config", AuditorConfig()}, &output), 0) << output;
-  EXPECT_NE(RunCli({"status", "--config", sandbox_.agent(kSchool).config}, &output), 0) << output;
+  EXPECT_EQ(RunStafett({"status", "--config", AuditorConfig()}, &output), 0) << output;
+  EXPECT_NE(RunStafett({"status", "--config", sandbox_.agent(kSchool).config}, &output), 0)
+      << output;
 
   // Track while queued: accepted, the social services still to go.
   nlohmann::json track = TrackJson("backlog-0");
@@ -545,10 +540,10 @@ TEST_F(OperationsTest, StatusAndTrackShowAnOfflineEndpointWithABacklog) {
   EXPECT_TRUE(track["events"][0]["time"].is_string());
   EXPECT_TRUE(track["accepted_at"].is_string());
   EXPECT_TRUE(track["expires_at"].is_string());
-  ASSERT_EQ(RunCli({"track", "backlog-0", "--config", OperatorConfig()}, &output), 0) << output;
+  ASSERT_EQ(RunStafett({"track", "backlog-0", "--config", OperatorConfig()}, &output), 0) << output;
   EXPECT_EQ(output.rfind("message backlog-0: accepted\n", 0), 0u) << output;
   EXPECT_NE(output.find("concern_report from flen.school"), std::string::npos) << output;
-  EXPECT_EQ(RunCli({"track", "no-such-message", "--config", OperatorConfig()}, &output), 1);
+  EXPECT_EQ(RunStafett({"track", "no-such-message", "--config", OperatorConfig()}, &output), 1);
   EXPECT_NE(output.find("NOT_FOUND"), std::string::npos) << output;
 
   // The social services start: delivered, with the receipt back at the school.
@@ -589,7 +584,7 @@ TEST_F(OperationsTest, StatusAndTrackShowAnOfflineEndpointWithABacklog) {
       << track.dump();
   EXPECT_EQ(track["events"][2]["endpoint"], kSocial) << track.dump();
   EXPECT_LE(track["events"][1].value("time", ""), track["events"][2].value("time", ""));
-  ASSERT_EQ(RunCli({"track", "backlog-0", "--config", OperatorConfig()}, &output), 0) << output;
+  ASSERT_EQ(RunStafett({"track", "backlog-0", "--config", OperatorConfig()}, &output), 0) << output;
   EXPECT_EQ(output.rfind("message backlog-0: delivered\n", 0), 0u) << output;
   EXPECT_TRUE(HasRow(output, {"delivered", kSocial})) << output;
 
@@ -683,7 +678,7 @@ TEST_F(OperationsTest, BackupUnderLoadRestoresTheSameSignedAuditHeadAndQueues) {
   std::string restored_auditor = County() + "/auditor/restored.toml";
   ASSERT_TRUE(
       CopyConfig(AuditorConfig(), restored_auditor, {{"broker_zmq", Quoted(restored_zmq)}}));
-  ASSERT_EQ(RunCli({"audit", "verify", "--config", restored_auditor}, &output), 0) << output;
+  ASSERT_EQ(RunStafett({"audit", "verify", "--config", restored_auditor}, &output), 0) << output;
   size_t size_at = output.find("tree size ");
   ASSERT_NE(size_at, std::string::npos) << output;
   uint64_t restored_size = std::stoull(output.substr(size_at + 10));
@@ -697,7 +692,7 @@ TEST_F(OperationsTest, BackupUnderLoadRestoresTheSameSignedAuditHeadAndQueues) {
   std::string head_file = County() + "/auditor/state/last_head.json";
   std::string restored_head_text;
   ASSERT_TRUE(ReadWholeFile(head_file, &restored_head_text)) << "the auditor keeps the head";
-  ASSERT_EQ(RunCli({"audit", "verify", "--config", AuditorConfig()}, &output), 0) << output;
+  ASSERT_EQ(RunStafett({"audit", "verify", "--config", AuditorConfig()}, &output), 0) << output;
   EXPECT_NE(output.find("consistent with the head seen before (size " +
                         std::to_string(restored_size) + ")"),
             std::string::npos)
@@ -719,9 +714,9 @@ TEST_F(OperationsTest, BackupUnderLoadRestoresTheSameSignedAuditHeadAndQueues) {
     return config;
   }());
   int64_t restored_depth = StatusRow(restored_rows, kSocial).value("queue_depth", -1);
-  ASSERT_EQ(RunCli({"audit", "trail", "--config", restored_auditor, "--endpoint", kSocial,
-                    "--format", "json"},
-                   &output),
+  ASSERT_EQ(RunStafett({"audit", "trail", "--config", restored_auditor, "--endpoint", kSocial,
+                        "--format", "json"},
+                       &output),
             0)
       << output;
   std::set<std::string> restored_accepted;
@@ -881,7 +876,7 @@ TEST_F(FullDiskTest, ShortOfSpaceTheBrokerRefusesNewWorkKeepsDeliveringAndResume
   EXPECT_EQ(Agent(kSchool, "stafett_agent_send_failures_total"), 0) << "not a final refusal";
   EXPECT_GE(Agent(kSchool, "stafett_agent_outbox_backlog"), 3);
   std::string output;
-  ASSERT_EQ(RunCli({"status", "--config", OperatorConfig()}, &output), 0) << output;
+  ASSERT_EQ(RunStafett({"status", "--config", OperatorConfig()}, &output), 0) << output;
   EXPECT_NE(output.find("STORAGE FULL: refusing new work"), std::string::npos) << output;
 
   // What is already queued is still delivered.

@@ -135,6 +135,10 @@ std::vector<std::string> AgentSandbox::InboxMessages(const std::string& id) {
   return messages;
 }
 
+int RunStafett(const std::vector<std::string>& args, std::string* output, int timeout_ms) {
+  return RunProgram(Binary("/tools/stafett"), args, output, timeout_ms);
+}
+
 nlohmann::json ConcernReport(const std::string& message_id, const std::string& to,
                              const std::string& description) {
   nlohmann::json document = {{"type", "concern_report"},

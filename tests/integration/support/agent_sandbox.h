@@ -68,6 +68,9 @@ class AgentSandbox {
   std::map<std::string, std::unique_ptr<ChildProcess>> processes_;
 };
 
+// Runs the `stafett` CLI with ARGS to completion; its exit status, OUTPUT its stdout and stderr.
+int RunStafett(const std::vector<std::string>& args, std::string* output, int timeout_ms = 60000);
+
 // Documents for the tests (Luhn-valid fake numbers only).
 nlohmann::json ConcernReport(const std::string& message_id, const std::string& to,
                              const std::string& description = "Frånvaro sedan tre veckor.");

@@ -134,7 +134,7 @@ int FaultCounty::StopBroker() { return broker_.Stop(); }
 
 std::string FaultCounty::Cli(const std::vector<std::string>& args, int* status) {
   std::string output;
-  *status = RunProgram(Binary("/tools/stafett"), args, &output, 60000);
+  *status = RunStafett(args, &output);
   return output;
 }
 
