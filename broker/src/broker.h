@@ -52,7 +52,6 @@ struct Received {
   Peer peer;
   std::vector<std::string> frames;
   bool oversized = false;
-  bool rate_limited = false;  // a PUBLISH over the endpoint's max_publishes_per_second
   std::optional<core::Result<core::protocol::Message>> decoded;
   std::optional<core::Envelope> envelope;  // PUBLISH from an endpoint
   std::optional<PublishCheck> publish;     // PUBLISH from an endpoint
@@ -134,8 +133,9 @@ class Broker {
               core::Micros now);
   // Takes one of ENDPOINT's publish tokens; false when it has none left (rate limited).
   bool TakePublishToken(const std::string& endpoint, core::Micros now);
-  // Answers a rate-limited PUBLISH: REFUSED UNAVAILABLE (retry later), nothing checked or stored.
-  void RefuseOverRate(const Peer& peer, const core::protocol::Message& message);
+  // A PUBLISH over the limit is dropped where it is received, unread: counted, and answered
+  // (REFUSED UNAVAILABLE, without a message id) at most once a second per endpoint.
+  void DropOverRate(const Peer& peer, core::Micros now);
   void Refuse(const Peer& peer, const std::string& message_id, const core::Status& status,
               const core::Header* header, core::Micros now);
 
@@ -200,7 +200,8 @@ class Broker {
   struct PublishBudget {
     double tokens = 0;
     core::Micros refilled_at = 0;
-    bool limited = false;  // logged once per stretch over the limit
+    bool limited = false;           // logged once per stretch over the limit
+    core::Micros answered_at = -1;  // the last REFUSED sent for a dropped publish
   };
   std::unordered_map<std::string, PublishBudget> publish_budgets_;  // endpoint id → its budget
 };

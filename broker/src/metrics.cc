@@ -102,6 +102,10 @@ void Metrics::CountProtocolError(const std::string& reason) {
   std::lock_guard lock(mutex_);
   ++protocol_errors_[reason];
 }
+void Metrics::CountRateLimited(const std::string& endpoint) {
+  std::lock_guard lock(mutex_);
+  ++rate_limited_[endpoint];
+}
 void Metrics::CountAuthFailure() {
   std::lock_guard lock(mutex_);
   ++auth_failures_;
@@ -170,6 +174,9 @@ std::string Metrics::Render() const {
   Header(&out, "stafett_protocol_errors_total", "counter",
          "Malformed or unexpected frames from authenticated peers, by reason.");
   Labelled(&out, "stafett_protocol_errors_total", protocol_errors_, "reason");
+  Header(&out, "stafett_publishes_rate_limited_total", "counter",
+         "Publishes over max_publishes_per_second, dropped unread, by endpoint.");
+  Labelled(&out, "stafett_publishes_rate_limited_total", rate_limited_, "endpoint");
   Header(&out, "stafett_auth_failures_total", "counter",
          "Connections refused by the ZAP handler (unknown or non-CURVE keys).");
   out += "stafett_auth_failures_total " + std::to_string(auth_failures_) + "\n";

@@ -46,6 +46,7 @@ class Metrics {
   void CountExpired(const std::string& endpoint);
   void CountWithheld(const std::string& endpoint, const std::string& code);
   void CountProtocolError(const std::string& reason);
+  void CountRateLimited(const std::string& endpoint);
   void CountAuthFailure();
   void SetAuthFailures(uint64_t total);
   void CountRedelivery();
@@ -63,7 +64,7 @@ class Metrics {
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::string, uint64_t> accepted_, refused_, protocol_errors_;
+  std::map<std::string, uint64_t> accepted_, refused_, protocol_errors_, rate_limited_;
   std::map<std::pair<std::string, std::string>, uint64_t> delivered_, withheld_;
   std::map<std::string, uint64_t> expired_;
   uint64_t auth_failures_ = 0, redeliveries_ = 0, audit_size_ = 0;

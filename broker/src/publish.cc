@@ -231,17 +231,20 @@ bool Broker::TakePublishToken(const std::string& endpoint, core::Micros now) {
   return false;
 }
 
-void Broker::RefuseOverRate(const Peer& peer, const protocol::Message& message) {
-  // The id, if the header parses, lets the agent match the answer; nothing else is checked.
-  std::string message_id;
-  if (!message.arguments.empty()) {
-    core::Result<core::Header> header = core::ParseHeader(message.arguments[0]);
-    if (header.ok()) message_id = header->message_id;
+void Broker::DropOverRate(const Peer& peer, core::Micros now) {
+  metrics_.CountRateLimited(peer.id);
+  PublishBudget& budget = publish_budgets_[peer.id];
+  if (budget.answered_at >= 0 && now - budget.answered_at < 1'000'000 &&
+      now >= budget.answered_at) {
+    return;
   }
-  metrics_.CountRefused("UNAVAILABLE");
-  nlohmann::json refused = {{"message_id", message_id},
-                            {"code", "UNAVAILABLE"},
-                            {"message", "publish rate limit exceeded; retry later"}};
+  budget.answered_at = now;
+  // Without a message id: finding it would mean parsing what the limit is there to leave
+  // unread. The agent resends every unanswered publish after resend_after_seconds.
+  nlohmann::json refused = {
+      {"message_id", ""},
+      {"code", "UNAVAILABLE"},
+      {"message", "publish rate limit exceeded; publishes over it are dropped; retry later"}};
   Send(peer.routing_id, protocol::Encode(protocol::Command::kRefused, {refused.dump()}));
 }
 

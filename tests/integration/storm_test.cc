@@ -3,7 +3,8 @@
 // handshakes with a stranger's key (refused, counted) and with a valid key (HELLO, then gone);
 // then one peer floods PUBLISH (a valid envelope over and over, and garbage) while another
 // sender's messages must still be accepted and delivered. The broker must keep serving with
-// bounded memory, and the flooder meets back-pressure rather than unbounded buffering.
+// bounded memory; the flooder meets back-pressure rather than unbounded buffering, and its
+// publishes over the rate limit are dropped unread, answered at most once a second.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -260,6 +261,7 @@ TEST_F(StormTest, APeerFloodingPublishesMeetsBackPressureAndOthersStillDeliver) 
   // without reading a single answer, until the other sender is done.
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> sent{0}, pushed_back{0};
+  const auto flood_started = std::chrono::steady_clock::now();
   uint64_t rss_peak = 0;
   std::thread flood([&] {
     for (uint64_t i = 0; !stop; ++i) {
@@ -287,17 +289,34 @@ TEST_F(StormTest, APeerFloodingPublishesMeetsBackPressureAndOthersStillDeliver) 
       60s);
   stop = true;
   flood.join();
+  const double flood_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - flood_started).count();
   rss_peak = std::max(rss_peak, ResidentBytes(county_.broker_pid()));
   EXPECT_GT(during, 0) << "the other sender's messages were not delivered during the flood";
   EXPECT_GT(pushed_back.load(), 0u) << "the flooder never met back-pressure";
   EXPECT_NE(sandbox().LogOf("broker").find("event=publish_rate_limited endpoint=region.health"),
             std::string::npos);
-  const double over_rate =
-      Metric(county_.broker_http(), "stafett_messages_refused_total{code=\"UNAVAILABLE\"}");
-  EXPECT_GT(over_rate, 0) << "no publish was refused over the rate limit";
-  // Slower, but done: under ASan 1–2 s before the flood, 28–37 s during it (with or without the
-  // limit: the loop still reads and answers every flood frame, fair-queued with the others).
-  EXPECT_LT(during, 100.0) << "the flood all but stopped another sender";
+  const double over_rate = Metric(
+      county_.broker_http(), "stafett_publishes_rate_limited_total{endpoint=\"region.health\"}");
+  EXPECT_GT(over_rate, 0) << "no publish was dropped over the rate limit";
+  // Others unaffected, near enough: under ASan 0.8–1.2 s before the flood and 3–4 s during it
+  // (the flood still takes a core for its own CURVE encryption and the broker's I/O thread one
+  // decryption per frame). Answering and parsing every flood frame, as the broker once did,
+  // took 25–37 s.
+  EXPECT_LT(during, 20.0) << "the flood all but stopped another sender";
+  // What the flooder got back: the answers to the publishes within the limit, and at most one
+  // REFUSED a second for those dropped over it.
+  int rate_refusals = 0;
+  for (std::optional<protocol::Message> answer;
+       (answer = Expect(*flooder, protocol::Command::kRefused, 500ms)).has_value();) {
+    if (answer->object.value("code", "") == "UNAVAILABLE" &&
+        answer->object.value("message_id", "x").empty()) {
+      ++rate_refusals;
+    }
+  }
+  EXPECT_GE(rate_refusals, 1);
+  EXPECT_LE(rate_refusals, static_cast<int>(flood_seconds) + 2)
+      << "over " << flood_seconds << " s of flood";
   EXPECT_EQ(HttpRequest(county_.broker_http(), "GET", "/healthz").status, 200);
   EXPECT_TRUE(WaitUntil([&] { return sandbox().InboxMessages(kSocial).size() >= 41; }, 60s));
   std::vector<std::string> inbox = county_.InboxIds(kSocial);
@@ -306,12 +325,13 @@ TEST_F(StormTest, APeerFloodingPublishesMeetsBackPressureAndOthersStillDeliver) 
   std::vector<std::string> reports = SanitizerReports(sandbox().LogOf("broker"));
   EXPECT_TRUE(reports.empty()) << reports.front();
   std::printf(
-      "[ figures  ] flood: %llu publishes sent, %llu pushed back (EAGAIN), %.0f refused over the "
-      "rate limit; 20 messages of another sender delivered in %.2f s before, %.2f s during; "
+      "[ figures  ] flood: %llu publishes sent in %.1f s, %llu pushed back (EAGAIN), %.0f dropped "
+      "over the rate limit, %d refusals for them; 20 messages of another sender delivered in %.2f "
+      "s before, %.2f s during; "
       "broker rss peak %.1f MiB\n",
-      static_cast<unsigned long long>(sent.load()),
-      static_cast<unsigned long long>(pushed_back.load()), over_rate, baseline, during,
-      static_cast<double>(rss_peak) / (1 << 20));
+      static_cast<unsigned long long>(sent.load()), flood_seconds,
+      static_cast<unsigned long long>(pushed_back.load()), over_rate, rate_refusals, baseline,
+      during, static_cast<double>(rss_peak) / (1 << 20));
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ std::string BrokerToml(const BrokerAddresses& broker) {
          "trust_directory = \"../trust/directory.json\"\n"
          "max_message_bytes = 9437184      # whole envelope; documents are capped at 8 MiB by the "
          "agents\n"
+         "max_publishes_per_second = 200   # per endpoint; over it publishes are dropped unread\n"
          "\n[delivery]\n"
          "credit_window = 64               # deliveries in flight per endpoint\n"
          "redeliver_after_seconds = 30\n"
