@@ -54,16 +54,8 @@ class NetworkFaultTest : public ::testing::Test {
 
   AgentSandbox& sandbox() { return county_.sandbox(); }
 
-  // Posts COUNT concern reports from the school to social; their ids, in posting order.
   std::vector<std::string> PostReports(const std::string& prefix, int count) {
-    std::vector<std::string> ids;
-    for (int i = 0; i < count; ++i) {
-      std::string id = prefix + "-" + std::to_string(i);
-      HttpResponse response = sandbox().Post(kSchool, ConcernReport(id, kSocial));
-      EXPECT_EQ(response.status, 202) << response.body;
-      ids.push_back(id);
-    }
-    return ids;
+    return sandbox().PostConcernReports(kSchool, kSocial, prefix, count);
   }
 
   size_t InboxCount(const std::string& id) { return sandbox().InboxMessages(id).size(); }

@@ -134,13 +134,7 @@ class StormTest : public ::testing::Test {
   // Posts COUNT reports from the school; seconds until every one is delivered (or -1).
   double TimeToDeliver(const std::string& prefix, int count) {
     auto started = std::chrono::steady_clock::now();
-    std::vector<std::string> ids;
-    for (int i = 0; i < count; ++i) {
-      std::string id = prefix + "-" + std::to_string(i);
-      HttpResponse response = sandbox().Post(kSchool, ConcernReport(id, kSocial));
-      EXPECT_EQ(response.status, 202) << response.body;
-      ids.push_back(id);
-    }
+    std::vector<std::string> ids = sandbox().PostConcernReports(kSchool, kSocial, prefix, count);
     for (const std::string& id : ids) {
       if (!sandbox().WaitForStatus(kSchool, id, "delivered", 120s)) return -1;
     }

@@ -1,6 +1,8 @@
 // AgentSandbox: county init, processes, and polling helpers.
 #include "integration/support/agent_sandbox.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 
 namespace stafett::testing {
@@ -107,6 +109,19 @@ HttpResponse AgentSandbox::Post(const std::string& id, const nlohmann::json& doc
 
 HttpResponse AgentSandbox::Post(const std::string& id, const std::string& raw_body) {
   return HttpRequest(agents_.at(id).http, "POST", "/v1/messages", raw_body);
+}
+
+std::vector<std::string> AgentSandbox::PostConcernReports(const std::string& from,
+                                                          const std::string& to,
+                                                          const std::string& prefix, int count) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < count; ++i) {
+    std::string id = prefix + "-" + std::to_string(i);
+    HttpResponse response = Post(from, ConcernReport(id, to));
+    EXPECT_EQ(response.status, 202) << response.body;
+    ids.push_back(id);
+  }
+  return ids;
 }
 
 std::string AgentSandbox::Status(const std::string& id, const std::string& message_id) {

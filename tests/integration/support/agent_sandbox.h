@@ -48,6 +48,10 @@ class AgentSandbox {
   // POST /v1/messages on agent ID.
   HttpResponse Post(const std::string& id, const nlohmann::json& document);
   HttpResponse Post(const std::string& id, const std::string& raw_body);
+  // POSTs COUNT concern reports FROM → TO, ids PREFIX-0 … PREFIX-(COUNT-1), each expected to be
+  // answered 202 (a gtest failure otherwise); their ids, in posting order.
+  std::vector<std::string> PostConcernReports(const std::string& from, const std::string& to,
+                                              const std::string& prefix, int count);
   // GET /v1/messages/{message_id} on agent ID: the status, or "" if none.
   std::string Status(const std::string& id, const std::string& message_id);
   bool WaitForStatus(const std::string& id, const std::string& message_id,
