@@ -3,29 +3,33 @@
 # machine, plus the machine's own limits, in one run. Installs the peers from Debian (no system
 # service is started: bench/scripts/install_peers.sh), builds the bench clients, starts every
 # server on 127.0.0.1 with its data under one temporary folder, runs the same workload through
-# each, stops them by PID, prints one table and writes bench/results/latest.json.
+# each, stops them by PID, prints one table and writes bench/results/latest.json. Stafett is
+# measured at protocol level (stafett_bench: two agents in one process) and at product level
+# (stafett_product_bench: outbox file → inbox file through the real broker and agents).
 #
-#   bench/run.sh [--quick] [--million] [--no-install] [--skip-peers] [--build-dir DIR] [--out FILE]
-#                [--audit-records N]
+#   bench/run.sh [--quick] [--million] [--no-install] [--skip-peers] [--only-product]
+#                [--build-dir DIR] [--out FILE] [--audit-records N]
 #
 # --quick: small counts, under five minutes. --million: also the 10^6-message backlog.
 # --audit-records N: the audit-log bench at N records (default 10^6; 10^5 with --quick).
+# --only-product: only the product-level Stafett runs (no limits, protocol level, audit, peers).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$ROOT/build-bench"
 OUT="$ROOT/bench/results/latest.json"
-QUICK=0 MILLION=0 INSTALL=1 PEERS=1 AUDIT_RECORDS=""
+QUICK=0 MILLION=0 INSTALL=1 PEERS=1 ONLY_PRODUCT=0 AUDIT_RECORDS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --million) MILLION=1 ;;
     --no-install) INSTALL=0 ;;
     --skip-peers) PEERS=0 ;;
+    --only-product) ONLY_PRODUCT=1 PEERS=0 ;;
     --build-dir) BUILD="$2"; shift ;;
     --out) OUT="$2"; shift ;;
     --audit-records) AUDIT_RECORDS="$2"; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -35,12 +39,15 @@ done
 WINDOW=256          # messages in flight per publisher (unconfirmed, or not yet consumed in e2e)
 CREDIT=128          # deliveries in flight to the consumer: Stafett credit, AMQP prefetch, JS max_ack_pending
 RATE=1000           # offered rate of the latency runs, msg/s
+PRODUCT_LOW_RATE=200  # a second product-level latency run, below the product's capacity
 if [ "$QUICK" -eq 1 ]; then
   COUNT=3000 NOBATCH_COUNT=600 LAT_SECONDS=10 LIMIT_SECONDS=1.5 ZMQ_COUNT=30000
   BACKLOGS="10000 100000" DRAIN=5000 AUDIT_RECORDS="${AUDIT_RECORDS:-100000}"
+  PRODUCT_COUNT=2000 PRODUCT_LIMITED_COUNT=500
 else
   COUNT=20000 NOBATCH_COUNT=2000 LAT_SECONDS=30 LIMIT_SECONDS=4 ZMQ_COUNT=200000
   BACKLOGS="10000 100000" DRAIN=20000 AUDIT_RECORDS="${AUDIT_RECORDS:-1000000}"
+  PRODUCT_COUNT=10000 PRODUCT_LIMITED_COUNT=2000
 fi
 [ "$MILLION" -eq 1 ] && BACKLOGS="$BACKLOGS 1000000"
 
@@ -58,15 +65,19 @@ if [ ! -f "$BUILD/build.ninja" ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAFETT_WERROR=ON \
     -DSTAFETT_BUILD_TESTS=OFF -DSTAFETT_BUILD_BENCH=ON >&2
 fi
-targets=(stafett-broker stafett_bench stafett_limits stafett_audit_bench)
+targets=(stafett-broker stafett-agent stafett stafett_product_bench)
+[ "$ONLY_PRODUCT" -eq 0 ] && targets+=(stafett_bench stafett_limits stafett_audit_bench)
 [ "$PEERS" -eq 1 ] && targets+=(bench_nats bench_rabbitmq)
 log "building ${targets[*]}"
 # STAFETT_BUILD_LOCK=FILE: take this flock around the build (a build tree shared with others).
-${STAFETT_BUILD_LOCK:+flock "$STAFETT_BUILD_LOCK"} cmake --build "$BUILD" --target "${targets[@]}" >&2
+${STAFETT_BUILD_LOCK:+flock "$STAFETT_BUILD_LOCK"} nice -n 10 cmake --build "$BUILD" --target "${targets[@]}" >&2
 BROKER_BIN="$BUILD/broker/stafett-broker"
 STAFETT="$BUILD/bench/stafett_bench"
 LIMITS="$BUILD/bench/stafett_limits"
 AUDIT_BENCH="$BUILD/bench/stafett_audit_bench"
+AGENT_BIN="$BUILD/agents/stafett-agent"
+STAFETT_CLI="$BUILD/tools/stafett"
+PRODUCT_BENCH="$BUILD/bench/stafett_product_bench"
 
 # --- temporary folder, processes we started, cleanup -------------------------------------------
 TMP="$(mktemp -d /tmp/stafett-bench.XXXXXX)"
@@ -106,7 +117,10 @@ cpu_seconds() {
   done
   python3 -c "print($total / $(getconf CLK_TCK))"
 }
-SERVER_PID=""  # the server under test: record() adds its CPU time during the client's run
+# The server under test: record() adds its CPU time during the client's run (server_cpu_s). A
+# space-separated list of PIDs (the product level: broker and agents) adds their sum, and each
+# one's in the list's order (server_cpu_s_each).
+SERVER_PID=""
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # Listening sockets of PID and its children that are not on loopback (must be none).
 exposed() {
@@ -118,15 +132,27 @@ record() {  # LABEL EXTRA_JSON COMMAND...
   local label="$1" extra="$2" line
   shift 2
   log "$label"
-  local cpu_before=0 cpu_after=0
-  [ -n "$SERVER_PID" ] && cpu_before="$(cpu_seconds "$SERVER_PID")"
+  local pid before=() after=()
+  for pid in $SERVER_PID; do before+=("$(cpu_seconds "$pid")"); done
   line="$("$@" | tail -n 1)" || { log "$label failed: $line"; line='{"error":"client failed"}'; }
-  [ -n "$SERVER_PID" ] && cpu_after="$(cpu_seconds "$SERVER_PID")"
-  extra="$(jq -c --argjson cpu "$(python3 -c "print(round($cpu_after - $cpu_before, 3))")" \
-    '. + {"server_cpu_s": $cpu}' <<<"$extra")"
+  for pid in $SERVER_PID; do after+=("$(cpu_seconds "$pid")"); done
+  extra="$(jq -c --argjson cpu "$(cpu_used "${before[@]}" "${after[@]}")" '. + $cpu' <<<"$extra")"
   jq -c --arg name "$label" --argjson extra "$extra" '. + {"label": $name} + $extra' <<<"$line" >>"$RESULTS" ||
     jq -c -n --arg name "$label" '{"label": $name, "error": "client printed no result"}' >>"$RESULTS"
   tail -n 1 "$RESULTS" >&2
+}
+# BEFORE... AFTER... (CPU seconds of the same PIDs) → {"server_cpu_s": sum[, "server_cpu_s_each": [...]]}
+cpu_used() {
+  python3 - "$@" <<'PY'
+import json, sys
+values = [float(v) for v in sys.argv[1:]]
+half = len(values) // 2
+each = [round(after - before, 3) for before, after in zip(values[:half], values[half:])]
+out = {"server_cpu_s": round(sum(each), 3)}
+if len(each) > 1:
+    out["server_cpu_s_each"] = each
+print(json.dumps(out))
+PY
 }
 record_json() { jq -c -n --arg name "$1" --argjson value "$2" '$value + {"label": $name}' >>"$RESULTS"; }
 
@@ -134,12 +160,14 @@ log "load before: $(cat /proc/loadavg)"
 record_json load_before "{\"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
 
 # --- the machine's limits ------------------------------------------------------------------------
-SERVER_PID=""
-record limits '{}' "$LIMITS" --dir "$TMP" --seconds "$LIMIT_SECONDS" --zmq-count "$ZMQ_COUNT"
+if [ "$ONLY_PRODUCT" -eq 0 ]; then
+  SERVER_PID=""
+  record limits '{}' "$LIMITS" --dir "$TMP" --seconds "$LIMIT_SECONDS" --zmq-count "$ZMQ_COUNT"
+fi
 
-# --- Stafett ----------------------------------------------------------------------------------
+# --- Stafett, protocol level -------------------------------------------------------------------
+exposed_stafett="" exposed_product=""
 COUNTY="$TMP/county"
-"$STAFETT" county --dir "$COUNTY"
 BROKER_PID=""
 BROKER_URL=""
 write_broker_config() {  # DIR PORT MAX_BATCH
@@ -177,43 +205,151 @@ start_broker() {  # NAME MAX_BATCH (a fresh data folder per NAME)
 stop_broker() { stop_pid "$BROKER_PID"; }
 stafett_flow() { "$STAFETT" "$1" --county "$COUNTY" --broker "$BROKER_URL" --window "$WINDOW" --credit "$CREDIT" "${@:2}"; }
 
-start_broker accept 512
-record stafett_accept '{"max_batch":512}' stafett_flow accept --count "$COUNT"
-stop_broker
-start_broker nobatch 1
-record stafett_accept_no_group_commit '{"max_batch":1}' stafett_flow accept --count "$NOBATCH_COUNT"
-stop_broker
-start_broker e2e 512
-record stafett_e2e '{}' stafett_flow e2e --count "$COUNT"
-stop_broker
-start_broker latency 512
-record stafett_latency '{}' stafett_flow latency --rate "$RATE" --seconds "$LAT_SECONDS"
-exposed_stafett="$(exposed "$BROKER_PID")"
-stop_broker
+if [ "$ONLY_PRODUCT" -eq 0 ]; then
+  "$STAFETT" county --dir "$COUNTY"
+  start_broker accept 512
+  record stafett_accept '{"max_batch":512}' stafett_flow accept --count "$COUNT"
+  stop_broker
+  start_broker nobatch 1
+  record stafett_accept_no_group_commit '{"max_batch":1}' stafett_flow accept --count "$NOBATCH_COUNT"
+  stop_broker
+  start_broker e2e 512
+  record stafett_e2e '{}' stafett_flow e2e --count "$COUNT"
+  stop_broker
+  start_broker latency 512
+  record stafett_latency '{}' stafett_flow latency --rate "$RATE" --seconds "$LAT_SECONDS"
+  exposed_stafett="$(exposed "$BROKER_PID")"
+  stop_broker
 
-# Backlog for an offline recipient: RSS at each size, then SIGKILL, restart and recovery.
-start_broker backlog 512
-queued=0
-for size in $BACKLOGS; do
-  record "stafett_backlog_fill_$size" "{\"queued_before\": $queued}" \
-    stafett_flow accept --count $((size - queued)) --prefix "b$size"
-  queued=$size
-  sleep 2
-  record_json "stafett_backlog_rss_$size" \
-    "{\"queued\": $size, \"rss_kib\": $(rss_kib "$BROKER_PID"), \"data_kib\": $(du -sk "$TMP/stafett-backlog/data" | cut -f1)}"
-done
-kill -KILL "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true
-t0="$(date +%s%N)"
-start_broker backlog 512
-record stafett_recovery "{\"queued\": $queued}" \
-  "$STAFETT" recover --county "$COUNTY" --broker "$BROKER_URL" --credit "$CREDIT" --t0-unix-ns "$t0" --count "$DRAIN"
-record_json stafett_recovery_rss "{\"queued\": $queued, \"rss_kib_after_restart\": $(rss_kib "$BROKER_PID")}"
-stop_broker
+  # Backlog for an offline recipient: RSS at each size, then SIGKILL, restart and recovery.
+  start_broker backlog 512
+  queued=0
+  for size in $BACKLOGS; do
+    record "stafett_backlog_fill_$size" "{\"queued_before\": $queued}" \
+      stafett_flow accept --count $((size - queued)) --prefix "b$size"
+    queued=$size
+    sleep 2
+    record_json "stafett_backlog_rss_$size" \
+      "{\"queued\": $size, \"rss_kib\": $(rss_kib "$BROKER_PID"), \"data_kib\": $(du -sk "$TMP/stafett-backlog/data" | cut -f1)}"
+  done
+  kill -KILL "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true
+  t0="$(date +%s%N)"
+  start_broker backlog 512
+  record stafett_recovery "{\"queued\": $queued}" \
+    "$STAFETT" recover --county "$COUNTY" --broker "$BROKER_URL" --credit "$CREDIT" --t0-unix-ns "$t0" --count "$DRAIN"
+  record_json stafett_recovery_rss "{\"queued\": $queued, \"rss_kib_after_restart\": $(rss_kib "$BROKER_PID")}"
+  stop_broker
+fi
+
+# --- Stafett, product level: outbox file → inbox file through the real broker and agents --------
+# Each scenario gets a fresh sandbox (`stafett county init --preset three`) with its broker and
+# the flen.school and flen.social agents (region.health is not needed). Configs as `county init`
+# writes them, but log level warn and, as for the protocol level, no per-endpoint publish rate
+# limit (the bench's one sender is the load, not a flood) — except the run labelled
+# default_rate_limit, which keeps the shipped limit. CPU is the broker's and the agents'.
+PRODUCT_DIR="" PRODUCT_PIDS=""
+product_base_port() {  # a base port with base .. base+15 free on loopback
+  python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    base = random.randrange(20000, 60000)
+    sockets = []
+    try:
+        for port in range(base, base + 16):
+            s = socket.socket()
+            sockets.append(s)
+            s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        for s in sockets:
+            s.close()
+    print(base)
+    break
+PY
+}
+product_ready() {  # DIR SECONDS AGENT...: the broker ready, each agent connected to it
+  python3 - "$@" <<'PY'
+import json, sys, time, urllib.request
+folder, seconds, ids = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+manifest = json.load(open(folder + "/county.json"))
+urls = ["http://%s/readyz" % manifest["broker"]["http"]] + [
+    "http://%s/healthz" % agent["http"] for agent in manifest["agents"] if agent["id"] in ids]
+deadline = time.time() + seconds
+for url in urls:
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                body = json.loads(answer.read() or b"{}") if url.endswith("healthz") else {}
+                if answer.status == 200 and body.get("broker_connected", True):
+                    break
+        except (OSError, ValueError):
+            pass
+        if time.time() > deadline:
+            sys.exit("not ready: " + url)
+        time.sleep(0.1)
+PY
+}
+start_product() {  # NAME off|default AGENT...: a fresh sandbox, its broker and AGENTs, ready
+  local dir="$TMP/product-$1" limit="$2" pid id
+  shift 2
+  "$STAFETT_CLI" county init "$dir" --preset three --base-port "$(product_base_port)" >/dev/null
+  sed -i 's/^level = "info"/level = "warn"/' "$dir/broker/broker.toml" "$dir"/agents/*/agent.toml
+  if [ "$limit" = off ]; then
+    sed -i '/^max_publishes_per_second *=/d' "$dir/broker/broker.toml"
+    sed -i '/^\[broker\]/a max_publishes_per_second = 0   # bench: no per-endpoint publish rate limit' \
+      "$dir/broker/broker.toml"
+  fi
+  PRODUCT_DIR="$dir"
+  "$BROKER_BIN" --config "$dir/broker/broker.toml" >>"$dir/broker.log" 2>&1 &
+  pid=$!
+  STARTED_PIDS+=("$pid")
+  PRODUCT_PIDS="$pid"
+  for id in "$@"; do
+    "$AGENT_BIN" --config "$dir/agents/$id/agent.toml" >>"$dir/$id.log" 2>&1 &
+    pid=$!
+    STARTED_PIDS+=("$pid")
+    PRODUCT_PIDS="$PRODUCT_PIDS $pid"
+  done
+  SERVER_PID="$PRODUCT_PIDS"
+  product_ready "$dir" 60 "$@"
+}
+stop_product() {  # the agents first, then the broker
+  local pid
+  for pid in $(echo "$PRODUCT_PIDS" | tr ' ' '\n' | tac); do stop_pid "$pid"; done
+  SERVER_PID=""
+}
+product_exposed() { local pid; for pid in $PRODUCT_PIDS; do exposed "$pid"; done; }
+product_flow() { "$PRODUCT_BENCH" "$1" --county "$PRODUCT_DIR" --max-seconds 300 "${@:2}"; }
+PRODUCT_CPU='{"server_cpu_of": ["stafett-broker", "flen.school agent", "flen.social agent"]}'
+BOTH=(flen.school flen.social)
+
+start_product accept off flen.school  # recipient offline, as the protocol level's accept
+record stafett_product_accept '{"server_cpu_of": ["stafett-broker", "flen.school agent"]}' \
+  product_flow accept --count "$PRODUCT_COUNT" --window "$WINDOW"
+stop_product
+start_product e2e off "${BOTH[@]}"
+record stafett_product_e2e "$PRODUCT_CPU" product_flow e2e --count "$PRODUCT_COUNT" --window "$WINDOW"
+stop_product
+start_product latency off "${BOTH[@]}"
+record stafett_product_latency "$PRODUCT_CPU" product_flow latency --rate "$RATE" --seconds "$LAT_SECONDS"
+exposed_product="$(product_exposed)"
+stop_product
+start_product latency_low off "${BOTH[@]}"
+record "stafett_product_latency_$PRODUCT_LOW_RATE" "$PRODUCT_CPU" \
+  product_flow latency --rate "$PRODUCT_LOW_RATE" --seconds "$LAT_SECONDS"
+stop_product
+start_product e2e_limited default "${BOTH[@]}"  # the broker's shipped publish rate limit
+record stafett_product_e2e_default_rate_limit "$PRODUCT_CPU" \
+  product_flow e2e --count "$PRODUCT_LIMITED_COUNT" --window "$WINDOW"
+stop_product
 
 # --- the audit log at AUDIT_RECORDS records (broker/src/audit_log + store, RocksDB on disk) -----
-SERVER_PID=""
-record stafett_audit '{}' "$AUDIT_BENCH" --dir "$TMP/audit" --records "$AUDIT_RECORDS"
-rm -rf "$TMP/audit"
+if [ "$ONLY_PRODUCT" -eq 0 ]; then
+  SERVER_PID=""
+  record stafett_audit '{}' "$AUDIT_BENCH" --dir "$TMP/audit" --records "$AUDIT_RECORDS"
+  rm -rf "$TMP/audit"
+fi
 
 # --- RabbitMQ -------------------------------------------------------------------------------
 exposed_rabbitmq="" exposed_nats=""
@@ -270,11 +406,14 @@ CONF
 fi
 
 record_json load_after "{\"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
-record_json exposure "$(jq -n --arg s "$exposed_stafett" --arg r "$exposed_rabbitmq" --arg n "$exposed_nats" \
-  '{stafett: $s, rabbitmq: $r, nats: $n}')"
+record_json exposure "$(jq -n --arg s "$exposed_stafett" --arg p "$exposed_product" \
+  --arg r "$exposed_rabbitmq" --arg n "$exposed_nats" \
+  '{stafett: $s, stafett_product: $p, rabbitmq: $r, nats: $n}')"
 log "load after: $(cat /proc/loadavg)"
 
 mkdir -p "$(dirname "$OUT")"
 python3 "$ROOT/bench/scripts/report.py" --results "$RESULTS" --out "$OUT" --quick "$QUICK" \
   --broker-config "$TMP/stafett-e2e/broker.toml" --rabbitmq-config "$TMP/rabbitmq/rabbitmq.conf" \
-  --window "$WINDOW" --credit "$CREDIT" --rate "$RATE" --count "$COUNT" --latency-seconds "$LAT_SECONDS"
+  --window "$WINDOW" --credit "$CREDIT" --rate "$RATE" --count "$COUNT" --latency-seconds "$LAT_SECONDS" \
+  --product-count "$PRODUCT_COUNT" --product-low-rate "$PRODUCT_LOW_RATE" \
+  --product-config "$TMP/product-e2e"

@@ -61,6 +61,13 @@ def per_message(record, field):
     return round(record[field] / record["count"] * 1e6, 1)
 
 
+def read_text(folder, name):
+    if not folder or not os.path.exists(os.path.join(folder, name)):
+        return None
+    with open(os.path.join(folder, name)) as text:
+        return text.read()
+
+
 def ratio(a, b):
     if a is None or b is None or b == 0:
         return None
@@ -80,7 +87,9 @@ def main():
     parser.add_argument("--quick", type=int, default=0)
     parser.add_argument("--broker-config")
     parser.add_argument("--rabbitmq-config")
-    for name in ("window", "credit", "rate", "count", "latency-seconds"):
+    parser.add_argument("--product-config", help="the product-level sandbox folder")
+    for name in ("window", "credit", "rate", "count", "latency-seconds", "product-count",
+                 "product-low-rate"):
         parser.add_argument("--" + name, type=float)
     args = parser.parse_args()
 
@@ -95,6 +104,8 @@ def main():
     systems = [
         ("stafett", "Stafett (protocol level: seal+sign / verify+open+signed receipt per msg; "
                     "fsync per group commit)"),
+        ("stafett_product", "Stafett (product level: outbox file → real agents and broker → "
+                            "inbox file; server CPU = broker + both agents)"),
         ("rabbitmq_quorum", "RabbitMQ quorum queue (durable, persistent, confirms, manual acks; "
                             "fsync before confirm)"),
         ("rabbitmq_classic", "RabbitMQ classic queue (durable, persistent, confirms, manual acks; "
@@ -113,6 +124,24 @@ def main():
             "e2e_server_cpu_us_per_msg": per_message(rows.get(f"{key}_e2e"), "server_cpu_s"),
             "e2e_client_cpu_us_per_msg": per_message(rows.get(f"{key}_e2e"), "client_cpu_s"),
         }
+    product_low_rate = int(args.product_low_rate) if args.product_low_rate else None
+    p = figures["stafett_product"]
+    p["latency_at_low_rate"] = get(rows, f"stafett_product_latency_{product_low_rate}",
+                                   "e2e_latency")
+    p["consumed_at_low_rate"] = get(rows, f"stafett_product_latency_{product_low_rate}",
+                                    "consumed")
+    p["low_rate_msgs_per_sec"] = product_low_rate
+    # The same e2e run with the broker's shipped per-endpoint publish rate limit left on.
+    p["e2e_msgs_per_sec_default_rate_limit"] = get(rows, "stafett_product_e2e_default_rate_limit",
+                                                   "msgs_per_sec")
+    p["e2e_latency_default_rate_limit"] = get(rows, "stafett_product_e2e_default_rate_limit",
+                                              "e2e_latency")
+    product_e2e = rows.get("stafett_product_e2e") or {}
+    p["e2e_server_cpu_us_per_msg_each"] = (
+        dict(zip(product_e2e.get("server_cpu_of", []),
+                 [round(cpu / product_e2e["count"] * 1e6, 1)
+                  for cpu in product_e2e.get("server_cpu_s_each", [])]))
+        if product_e2e.get("count") else None)
     s = figures["stafett"]
     q = figures["rabbitmq_quorum"]
     n = figures["nats_jetstream"]
@@ -132,6 +161,12 @@ def main():
         "p99_latency_vs_rabbitmq_quorum": ratio(p99(s), p99(q)),
         "p99_latency_vs_rabbitmq_classic": ratio(p99(s), p99(c)),
         "p99_latency_vs_nats_jetstream": ratio(p99(s), p99(n)),
+        # The product level ÷ the protocol level: what the agents' files, journals and local
+        # checks cost on top of the protocol.
+        "product_e2e_throughput_vs_protocol": ratio(p["e2e_msgs_per_sec"], s["e2e_msgs_per_sec"]),
+        "product_e2e_throughput_vs_rabbitmq_quorum": ratio(p["e2e_msgs_per_sec"],
+                                                           q["e2e_msgs_per_sec"]),
+        "product_p99_latency_vs_protocol": ratio(p99(p), p99(s)),
     }
 
     backlog = []
@@ -191,6 +226,22 @@ def main():
                 "js_PublishAsync (MaxPending = window), durable pull consumer AckExplicit, "
                 "MaxAckPending = credit, Fetch(batch = credit), natsMsg_Ack per message; "
                 "JetStream 2.9 fsyncs on a timer (2 min), not per message",
+        "stafett_product": {
+            "what": "stafett county init --preset three (log level warn, publish rate limit as "
+                    "below; otherwise as written); "
+                    "stafett-broker and the flen.school and flen.social stafett-agent processes; "
+                    "stafett_product_bench drops support_request documents (2 KiB body.reason) "
+                    "into flen.school's outbox (.name.tmp, rename to name.json) and watches "
+                    "flen.social's inbox with inotify; a fresh sandbox per scenario",
+            "broker_publish_rate_limit": "off (max_publishes_per_second = 0) but in the run "
+                                         "labelled default_rate_limit",
+            "throughput_messages": args.product_count,
+            "e2e_window": args.window,
+            "latency_offered_rates_msgs_per_sec": [args.rate, args.product_low_rate],
+            "latency_measured_to": "the inotify event of the recipient's inbox file",
+            "broker_toml": read_text(args.product_config, "broker/broker.toml"),
+            "agent_toml": read_text(args.product_config, "agents/flen.school/agent.toml"),
+        },
         "stafett": "stafett-broker with the broker.toml above (fsync on, group commit "
                    "max_batch 512; max_batch 1 for the no-group-commit run); client seals and "
                    "signs each message, verifies and opens each delivery, signs each receipt, "
@@ -235,6 +286,22 @@ def main():
                      f"{fmt(fig['e2e_client_cpu_us_per_msg']):>10}")
     lines.append(f"(latency: end to end at an offered {fmt(args.rate)} msg/s, from the scheduled "
                  f"send time; CPU: server and client CPU time per message in the e2e run)")
+    if p["e2e_msgs_per_sec"] is not None or p["latency_at_rate"]:
+        low = p["latency_at_low_rate"] or {}
+        lines.append(f"stafett_product at {fmt(product_low_rate)} msg/s offered: p50 "
+                     f"{fmt(low.get('p50_us'), 2, 1e-3)} ms, p99 {fmt(low.get('p99_us'), 2, 1e-3)} "
+                     f"ms, p99.9 {fmt(low.get('p999_us'), 2, 1e-3)} ms, max "
+                     f"{fmt(low.get('max_us'), 2, 1e-3)} ms; at {fmt(args.rate)} msg/s "
+                     f"{fmt(p['consumed_at_rate'])} of {fmt(args.rate * (args.latency_seconds or 0))}"
+                     f" arrived")
+        each = p["e2e_server_cpu_us_per_msg_each"] or {}
+        lines.append("stafett_product e2e CPU µs/msg: " + ", ".join(
+            f"{name} {value:,.0f}" for name, value in each.items()))
+        limited = p["e2e_latency_default_rate_limit"] or {}
+        lines.append(f"stafett_product e2e with the broker's default publish rate limit: "
+                     f"{fmt(p['e2e_msgs_per_sec_default_rate_limit'])} msg/s, p50 "
+                     f"{fmt(limited.get('p50_us'), 2, 1e-3)} ms, max "
+                     f"{fmt(limited.get('max_us'), 2, 1e-3)} ms (drop → inbox)")
     lines.append("")
     for key, note in systems:
         lines.append(f"  {key}: {note}")
