@@ -264,6 +264,14 @@ void Connection::HandleMessage(protocol::Message message, TimePoint now) {
     case protocol::Command::kWelcome: {
       heartbeat_seconds_ = std::max<int64_t>(1, object.value("heartbeat_seconds", int64_t{5}));
       max_message_bytes_ = object.value("max_message_bytes", max_message_bytes_);
+      {
+        double limit = object.value("max_publishes_per_second", 0.0);
+        publish_rate_ = limit > 0 ? 0.8 * limit : 0;
+        if (tokens_at_ == TimePoint{}) {  // the first session starts with a full bucket
+          publish_tokens_ = publish_rate_ / 2;
+          tokens_at_ = now;
+        }
+      }
       if (sessions_++ > 0) ++metrics_.reconnects;
       failed_attempts_ = 0;
       state_ = State::kReady;
@@ -283,6 +291,13 @@ void Connection::HandleMessage(protocol::Message message, TimePoint now) {
       handler_.OnAccepted(object);
       return;
     case protocol::Command::kRefused:
+      if (object.value("message_id", "").empty() && object.value("code", "") == "UNAVAILABLE") {
+        // Over the broker's publish rate limit: it dropped some of what is in flight unread
+        // and cannot say which. Send those again in two seconds rather than after
+        // resend_after_seconds (the broker answers the ones it did take as duplicates).
+        TimePoint soon = now - seconds(config_.resend_after_seconds) + seconds(2);
+        for (auto& [id, sent_at] : in_flight_) sent_at = std::min(sent_at, soon);
+      }
       in_flight_.erase(object.value("message_id", ""));
       handler_.OnRefused(object);
       return;
@@ -349,7 +364,14 @@ void Connection::Enqueue(const std::string& id) {
 }
 
 void Connection::Pump(TimePoint now) {
-  while (!send_queue_.empty() && in_flight_.size() < kMaxInFlightPublishes) {
+  if (publish_rate_ > 0) {
+    double elapsed = std::chrono::duration<double>(now - tokens_at_).count();
+    publish_tokens_ = std::min(std::max(1.0, publish_rate_ / 2),
+                               publish_tokens_ + publish_rate_ * std::max(0.0, elapsed));
+    tokens_at_ = now;
+  }
+  while (!send_queue_.empty() && in_flight_.size() < kMaxInFlightPublishes &&
+         (publish_rate_ <= 0 || publish_tokens_ >= 1)) {
     std::string id = send_queue_.front();
     std::optional<core::Envelope> envelope = handler_.PendingEnvelope(id);
     if (!envelope) {
@@ -375,6 +397,7 @@ void Connection::Pump(TimePoint now) {
     send_queue_.pop_front();
     queued_.erase(id);
     in_flight_[id] = now;
+    if (publish_rate_ > 0) publish_tokens_ -= 1;
     ++metrics_.publishes_sent;
   }
 }

@@ -124,6 +124,12 @@ class Connection {
   TimePoint last_scan_{};
   int64_t heartbeat_seconds_ = 5;
   int64_t max_message_bytes_ = 9437184;
+  // Publishes are paced below the broker's per-endpoint limit (its WELCOME says it; 0: none),
+  // which drops what goes over it unread: a token bucket at 80 % of that rate holding half a
+  // second's worth, kept across reconnects.
+  double publish_rate_ = 0;
+  double publish_tokens_ = 0;
+  TimePoint tokens_at_{};
   std::deque<std::string> send_queue_;
   std::set<std::string> queued_;
   std::map<std::string, TimePoint> in_flight_;  // message id → sent at

@@ -39,6 +39,7 @@ void Broker::HandleHello(const Peer& peer, const protocol::Message& message) {
                             {"principal", peer.id},
                             {"max_message_bytes", config_.max_message_bytes},
                             {"heartbeat_seconds", config_.heartbeat_seconds},
+                            {"max_publishes_per_second", config_.max_publishes_per_second},
                             {"broker_version", STAFETT_VERSION}};
   if (peer.role != keys::Role::kEndpoint) {
     Send(peer.routing_id, protocol::Encode(protocol::Command::kWelcome, {welcome.dump()}));

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <set>
 #include <thread>
 #include <zmq.hpp>
 
@@ -326,6 +327,41 @@ TEST_F(StormTest, APeerFloodingPublishesMeetsBackPressureAndOthersStillDeliver) 
       static_cast<unsigned long long>(sent.load()), flood_seconds,
       static_cast<unsigned long long>(pushed_back.load()), over_rate, rate_refusals, baseline,
       during, static_cast<double>(rss_peak) / (1 << 20));
+}
+
+// A legitimate burst against a low limit: the agent learns the limit from WELCOME and paces
+// its publishes below it, so the broker drops none and every message arrives once.
+TEST(PublishPacingTest, AnAgentsBurstIsPacedBelowTheBrokersLimitAndNothingIsDropped) {
+  constexpr int kLimit = 20, kBurst = 100;
+  FaultCounty county;
+  ASSERT_TRUE(county.ok()) << county.error();
+  ASSERT_TRUE(county.SetBrokerKey("broker", "min_free_bytes", "0"));
+  ASSERT_TRUE(county.SetBrokerKey("broker", "max_publishes_per_second", std::to_string(kLimit)));
+  ASSERT_TRUE(county.StartBroker()) << county.sandbox().LogOf("broker");
+  ASSERT_TRUE(county.sandbox().StartAgent(kSocial)) << county.sandbox().LogOf(kSocial);
+  ASSERT_TRUE(county.sandbox().StartAgent(kSchool)) << county.sandbox().LogOf(kSchool);
+  auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < kBurst; ++i) {
+    std::string id = "burst-" + std::to_string(i);
+    ASSERT_TRUE(county.sandbox().Drop(kSchool, id + ".json", ConcernReport(id, kSocial).dump()));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return county.InboxIds(kSocial).size() >= kBurst; }, 120s))
+      << county.InboxIds(kSocial).size() << " of " << kBurst << " delivered";
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::vector<std::string> inbox = county.InboxIds(kSocial);
+  std::set<std::string> distinct(inbox.begin(), inbox.end());
+  EXPECT_EQ(inbox.size(), static_cast<size_t>(kBurst));
+  EXPECT_EQ(distinct.size(), static_cast<size_t>(kBurst)) << "a message arrived twice";
+  // Paced: at 80 % of the limit after a half-second bucket, 100 publishes need at least
+  // (100 - 8) / 16 = 5.75 s; unpaced, the broker would have dropped all but the first 20.
+  EXPECT_GE(seconds, 5.0) << "the burst went out faster than the limit allows";
+  const double dropped = Metric(county.broker_http(),
+                                "stafett_publishes_rate_limited_total{endpoint=\"flen.school\"}");
+  EXPECT_LE(dropped, 0) << "the broker dropped publishes of a paced agent";
+  std::printf(
+      "[ figures  ] %d dropped files delivered in %.1f s at a limit of %d/s; %.0f dropped\n",
+      kBurst, seconds, kLimit, std::max(0.0, dropped));
 }
 
 }  // namespace
