@@ -490,11 +490,8 @@ void Broker::PublishGauges(core::Micros now) {
     auto depth = queue_depth_.find(endpoint->id);
     gauge.queue_depth = depth == queue_depth_.end() ? 0 : depth->second;
     if (gauge.queue_depth > 0) {
-      std::string prefix = QueuePrefix(endpoint->id);
-      std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kQueues, prefix);
-      it->Seek(prefix);
-      if (it->Valid() && it->key().starts_with(prefix)) {
-        nlohmann::json entry = nlohmann::json::parse(it->value().ToString(), nullptr, false);
+      if (std::optional<std::string> oldest = OldestQueueEntry(endpoint->id)) {
+        nlohmann::json entry = nlohmann::json::parse(*oldest, nullptr, false);
         if (entry.is_object() && entry.contains("queued_at")) {
           gauge.oldest_undelivered_seconds =
               static_cast<double>(now - entry["queued_at"].get<int64_t>()) / 1e6;

@@ -149,6 +149,8 @@ class Broker {
   void Dispatch(const std::string& endpoint, core::Micros now);
   void Redeliver(core::Micros now);
   void ExpireDue(core::Micros now);
+  // The value of the oldest entry in ENDPOINT's queue, if any (committed state).
+  std::optional<std::string> OldestQueueEntry(const std::string& endpoint);
   void WithholdUnderConsent(const std::string& consent_id, core::Code code, core::Micros now);
   // Ends delivery of MESSAGE_ID to RECIPIENT: "delivered", "expired" or "withheld".
   void FinishRecipient(const std::string& message_id, nlohmann::json& state,
@@ -190,8 +192,9 @@ class Broker {
   std::unique_ptr<WorkerPool> verify_pool_;
   std::unique_ptr<CommitThread> commit_thread_;  // null: commit on the loop (sequential)
   uint64_t queue_seq_ = 0;  // last queue seq used (recovered from the queues at start)
-  std::unordered_map<std::string, Session> sessions_;      // endpoint id → session
-  std::unordered_map<std::string, uint64_t> queue_depth_;  // endpoint id → entries
+  std::unordered_map<std::string, Session> sessions_;              // endpoint id → session
+  std::unordered_map<std::string, uint64_t> queue_depth_;          // endpoint id → entries
+  std::unordered_map<std::string, std::string> oldest_queue_key_;  // where OldestQueueEntry seeks
   core::Micros last_head_at_ = 0;
   uint64_t last_head_size_ = UINT64_MAX;
   core::Micros last_timers_at_ = 0;

@@ -310,7 +310,10 @@ void Broker::Redeliver(core::Micros now) {
 }
 
 void Broker::ExpireDue(core::Micros now) {
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kExpiry);
+  // Only keys due by NOW: the entries of delivered messages, deleted but not yet compacted
+  // away, lie beyond it (their expiry is days ahead), and the bound stops the walk there.
+  std::unique_ptr<rocksdb::Iterator> it =
+      store_->NewIteratorBelow(Family::kExpiry, EncodeBigEndian64(static_cast<uint64_t>(now) + 1));
   size_t handled = 0;
   for (it->SeekToFirst(); it->Valid() && handled < 1000; it->Next(), ++handled) {
     rocksdb::Slice key = it->key();
@@ -346,6 +349,20 @@ void Broker::WithholdUnderConsent(const std::string& consent_id, Code code, core
       FinishRecipient(message_id, **state, recipient, "withheld", code, now, {});
     }
   }
+}
+
+std::optional<std::string> Broker::OldestQueueEntry(const std::string& endpoint) {
+  // Delivered entries leave tombstones at the front of the queue until a compaction. Queue
+  // seqs only grow, so no entry can appear before the oldest one found last time: seeking from
+  // there skips those tombstones instead of walking them on every gauge refresh.
+  std::string prefix = QueuePrefix(endpoint);
+  std::string& from = oldest_queue_key_[endpoint];
+  if (from.empty()) from = prefix;
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kQueues, prefix);
+  it->Seek(from);
+  if (!it->Valid() || !it->key().starts_with(prefix)) return std::nullopt;
+  from = it->key().ToString();
+  return it->value().ToString();
 }
 
 }  // namespace stafett::broker

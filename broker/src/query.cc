@@ -171,11 +171,8 @@ nlohmann::json Broker::QueryStatus(core::Micros now) {
       }
     }
     if (queue_depth_[endpoint->id] > 0) {
-      std::string prefix = QueuePrefix(endpoint->id);
-      std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kQueues, prefix);
-      it->Seek(prefix);
-      if (it->Valid() && it->key().starts_with(prefix)) {
-        nlohmann::json entry = nlohmann::json::parse(it->value().ToString(), nullptr, false);
+      if (std::optional<std::string> oldest = OldestQueueEntry(endpoint->id)) {
+        nlohmann::json entry = nlohmann::json::parse(*oldest, nullptr, false);
         if (entry.is_object()) {
           row["oldest_undelivered_seconds"] =
               static_cast<double>(now - entry.value("queued_at", now)) / 1e6;

@@ -168,23 +168,26 @@ std::unique_ptr<rocksdb::Iterator> Store::NewPrefixIterator(Family family,
                                                             std::string_view prefix) const {
   // The smallest key greater than every key with PREFIX: drop trailing 0xff bytes, then
   // increment the last byte. Our prefixes end in 0x00, so this is one increment.
-  auto* upper = new std::string(prefix);
-  while (!upper->empty() && static_cast<uint8_t>(upper->back()) == 0xff) upper->pop_back();
+  std::string upper(prefix);
+  while (!upper.empty() && static_cast<uint8_t>(upper.back()) == 0xff) upper.pop_back();
+  if (upper.empty()) return NewIterator(family);
+  upper.back() = static_cast<char>(static_cast<uint8_t>(upper.back()) + 1);
+  return NewIteratorBelow(family, std::move(upper));
+}
+
+std::unique_ptr<rocksdb::Iterator> Store::NewIteratorBelow(Family family, std::string upper) const {
+  auto* text = new std::string(std::move(upper));
+  auto* bound = new rocksdb::Slice(*text);
   rocksdb::ReadOptions read_options;
-  rocksdb::Slice* bound = nullptr;
-  if (!upper->empty()) {
-    upper->back() = static_cast<char>(static_cast<uint8_t>(upper->back()) + 1);
-    bound = new rocksdb::Slice(*upper);
-    read_options.iterate_upper_bound = bound;
-  }
+  read_options.iterate_upper_bound = bound;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, Handle(family)));
   // The bound must live as long as the iterator.
   it->RegisterCleanup(
-      [](void* slice, void* text) {
+      [](void* slice, void* owned) {
         delete static_cast<rocksdb::Slice*>(slice);
-        delete static_cast<std::string*>(text);
+        delete static_cast<std::string*>(owned);
       },
-      bound, upper);
+      bound, text);
   return it;
 }
 

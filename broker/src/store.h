@@ -73,6 +73,9 @@ class Store {
   // the next endpoint leave tombstones until compaction.
   std::unique_ptr<rocksdb::Iterator> NewPrefixIterator(Family family,
                                                        std::string_view prefix) const;
+  // An iterator over the keys below UPPER (iterate_upper_bound): it stops at the first key at
+  // or above UPPER, deleted or not, instead of walking the tombstones beyond it.
+  std::unique_ptr<rocksdb::Iterator> NewIteratorBelow(Family family, std::string upper) const;
   // The last key of FAMILY that starts with PREFIX, if any.
   std::optional<std::string> LastKeyWithPrefix(Family family, std::string_view prefix) const;
 
