@@ -73,7 +73,7 @@ ssize_t write(int fd, const void* buffer, size_t count) {
     errno = error;
     return -1;
   }
-  return REAL("write", ssize_t (*)(int, const void*, size_t))(fd, buffer, count);
+  return REAL("write", ssize_t(*)(int, const void*, size_t))(fd, buffer, count);
 }
 
 ssize_t pwrite(int fd, const void* buffer, size_t count, off_t offset) {
@@ -82,7 +82,7 @@ ssize_t pwrite(int fd, const void* buffer, size_t count, off_t offset) {
     errno = error;
     return -1;
   }
-  return REAL("pwrite", ssize_t (*)(int, const void*, size_t, off_t))(fd, buffer, count, offset);
+  return REAL("pwrite", ssize_t(*)(int, const void*, size_t, off_t))(fd, buffer, count, offset);
 }
 
 ssize_t pwrite64(int fd, const void* buffer, size_t count, off_t offset) {
@@ -91,8 +91,7 @@ ssize_t pwrite64(int fd, const void* buffer, size_t count, off_t offset) {
     errno = error;
     return -1;
   }
-  return REAL("pwrite64", ssize_t (*)(int, const void*, size_t, off_t))(fd, buffer, count,
-                                                                         offset);
+  return REAL("pwrite64", ssize_t(*)(int, const void*, size_t, off_t))(fd, buffer, count, offset);
 }
 
 ssize_t writev(int fd, const struct iovec* vector, int count) {
@@ -101,7 +100,7 @@ ssize_t writev(int fd, const struct iovec* vector, int count) {
     errno = error;
     return -1;
   }
-  return REAL("writev", ssize_t (*)(int, const struct iovec*, int))(fd, vector, count);
+  return REAL("writev", ssize_t(*)(int, const struct iovec*, int))(fd, vector, count);
 }
 
 int fsync(int fd) {
@@ -129,5 +128,5 @@ int sync_file_range(int fd, off_t offset, off_t count, unsigned int flags) {
     return -1;
   }
   return REAL("sync_file_range", int (*)(int, off_t, off_t, unsigned int))(fd, offset, count,
-                                                                            flags);
+                                                                           flags);
 }
