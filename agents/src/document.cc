@@ -1,4 +1,4 @@
-// Document: field-by-field validation of hand-off documents (CONTRACT.md table of types).
+// Document: field-by-field validation of hand-off documents (docs/CONTRACT.md table of types).
 #include "document.h"
 
 #include <set>

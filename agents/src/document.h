@@ -1,4 +1,4 @@
-// Document: the hand-off document of CONTRACT.md — parsing and validating what a local system
+// Document: the hand-off document of docs/CONTRACT.md — parsing and validating what a local system
 // drops or POSTs (size, JSON, fields, personnummer, body per type), and the body checks the
 // receiving side repeats. Errors never quote the document's content.
 // Thread-safety: pure functions over values.

@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-const fs::path kVectors = fs::path(STAFETT_SHARED_TESTDATA) / "rfc6962";
+const fs::path kVectors = fs::path(STAFETT_TESTDATA) / "rfc6962";
 
 // ---- Test-vector loading: bytes are checked for length before a Hash exists. ----
 

@@ -1,4 +1,4 @@
-// `stafett county init DIR`: a complete deployment on one machine (CONTRACT.md; the layout is
+// `stafett county init DIR`: a complete deployment on one machine (docs/CONTRACT.md; the layout is
 // docs/DESIGN.md, "The sandbox layout"): keys for the broker, every endpoint, one auditor and
 // one operator; the trust directory; the county pseudonym key; a config per process; the agents'
 // folders; and DIR/county.json. Thread-safety: one call at a time per DIR.

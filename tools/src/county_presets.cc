@@ -1,4 +1,4 @@
-// The sandbox presets as tables (docs/DESIGN.md; /work/shared/DOMAIN.md lists the services).
+// The sandbox presets as tables (docs/DESIGN.md; docs/DOMAIN.md lists the services).
 // Thread-safety: constant data.
 #include "county_presets.h"
 

@@ -1,4 +1,4 @@
-// stafett: the command-line tool for keys, sandboxes, operations and audit (CONTRACT.md).
+// stafett: the command-line tool for keys, sandboxes, operations and audit (docs/CONTRACT.md).
 // Thread-safety: single-threaded entry point; everything is in RunCli (cli.h).
 #include "cli.h"
 

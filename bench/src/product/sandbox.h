@@ -35,7 +35,7 @@ std::string ConsentDocument(const std::string& message_id, const std::string& co
 std::string SupportRequestDocument(const std::string& message_id, const std::string& consent_id,
                                    const std::string& recipient, size_t reason_bytes);
 
-// Writes TEXT to OUTBOX/.NAME.tmp and renames it to OUTBOX/NAME, the way CONTRACT.md asks.
+// Writes TEXT to OUTBOX/.NAME.tmp and renames it to OUTBOX/NAME, the way docs/CONTRACT.md asks.
 // No fsync: the agent takes over from the rename. On failure returns false and sets ERROR.
 bool DropDocument(const std::filesystem::path& outbox, const std::string& name,
                   std::string_view text, std::string* error);

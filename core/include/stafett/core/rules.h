@@ -1,4 +1,4 @@
-// Rules: which message may go where, and under which consent (DOMAIN.md). One table, kRules in
+// Rules: which message may go where, and under which consent (docs/DOMAIN.md). One table, kRules in
 // rules.cc; docs/RULES.md is tested against it. The broker checks them on the signed header's
 // facts; the receiving agent checks them again.
 // Thread-safety: pure functions over values.
