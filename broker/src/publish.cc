@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker.h"
+#include "stafett/core/crypto.h"
 #include "stafett/core/encoding.h"
 
 namespace stafett::broker {
@@ -20,6 +21,26 @@ std::string EncodeEnvelope(const core::Envelope& envelope) {
   out += envelope.signature;
   out += envelope.payload;
   return out;
+}
+
+std::string HeaderDigestHex(const core::Envelope& envelope) {
+  return core::ToHex(core::Sha256(envelope.header_bytes));
+}
+
+// Whether ENVELOPE is a resend of the accepted message whose state is STATE: the same signed
+// header bytes (which fix the payload through its digest). States written before the header
+// digest was kept are compared on what they hold: the payload digest (a fresh seal always
+// differs in it) and the routing facts.
+bool IsResendOf(const nlohmann::json& state, const core::Header& header,
+                const core::Envelope& envelope) {
+  if (state.contains("header_digest")) {
+    return state.value("header_digest", "") == HeaderDigestHex(envelope);
+  }
+  return state.value("digest", "") == core::ToHex(header.payload_digest) &&
+         state.value("type", "") == header.type &&
+         state.value("to", std::vector<std::string>()) == header.to &&
+         state.value("subject", "") == header.subject &&
+         state.value("consent_id", "") == header.consent_id && state.value("ref", "") == header.ref;
 }
 
 std::string AuditEventFor(const std::string& type) {
@@ -49,9 +70,19 @@ void Broker::HandlePublish(const Peer& peer, const core::Envelope& envelope,
   }
   if (earlier->has_value()) {
     const nlohmann::json& state = **earlier;
+    // Only an accepted message occupies its id, and only a byte-identical resend of it is a
+    // retry. Anything else under the id is refused and audited; the original stays as it was.
     if (state.value("from", "") != header.from) {
-      return Refuse(peer, header.message_id, Status(Code::kDuplicate, "the message id is taken"),
-                    nullptr, now);
+      return Refuse(peer, header.message_id,
+                    Status(Code::kDuplicate, "the message id is taken by another sender"), &header,
+                    now);
+    }
+    if (!IsResendOf(state, header, envelope)) {
+      return Refuse(peer, header.message_id,
+                    Status(Code::kDuplicate,
+                           "the message id was already used for a different message; use a new "
+                           "message id"),
+                    &header, now);
     }
     // A retry: the same answer as the first time, nothing new written. If the first acceptance
     // is still in this cycle, answer once it commits.
@@ -165,6 +196,7 @@ void Broker::Accept(const Peer& peer, const core::Envelope& envelope, const core
                           {"accepted_at", now},
                           {"expires_at", header.expires_at},
                           {"digest", core::ToHex(header.payload_digest)},
+                          {"header_digest", HeaderDigestHex(envelope)},
                           {"recipients", recipients}};
   StoreMessage(header.message_id, std::move(state));
   if (!header.consent_id.empty() && !core::IsConsentEvent(header.type)) {

@@ -143,8 +143,8 @@ TEST_F(BrokerTest, ARetryWithTheSameIdIsAcceptedOnceAndDeliveredOnce) {
   core::Envelope envelope = Seal(county_, Concern("retry-1"), clock_.Now());
   nlohmann::json first = school->Publish(envelope);
   ASSERT_EQ(first["command"], "ACCEPTED");
-  // A retry after a crash re-seals: different bytes, same id.
-  nlohmann::json second = school->Publish(Seal(county_, Concern("retry-1"), clock_.Now()));
+  // A retry resends the journalled envelope: the same bytes, the same id.
+  nlohmann::json second = school->Publish(envelope);
   ASSERT_EQ(second["command"], "ACCEPTED");
   EXPECT_EQ(second["duplicate"], true);
   EXPECT_EQ(second["seq"], first["seq"]);
@@ -156,6 +156,46 @@ TEST_F(BrokerTest, ARetryWithTheSameIdIsAcceptedOnceAndDeliveredOnce) {
   social->AcknowledgeDelivery(deliver, county_.Get("flen.social").keys, "flen.social");
   school->Expect(Command::kReceipt);
   EXPECT_EQ(QueueDepth("flen.social"), 0u);
+}
+
+// Issue 14, item 1: a different envelope under an accepted id was answered ACCEPTED
+// {"duplicate":true} and silently dropped. Now only a byte-identical resend is a retry.
+TEST_F(BrokerTest, ADifferentMessageUnderAnAcceptedIdIsRefusedAsDuplicate) {
+  auto school = Connect("flen.school");
+  school->Hello();
+  core::Envelope original = Seal(county_, Concern("used-id"), clock_.Now());
+  nlohmann::json first = school->Publish(original);
+  ASSERT_EQ(first["command"], "ACCEPTED");
+  MessageSpec other_payload = Concern("used-id");
+  other_payload.body_text = "Ett annat dokument under samma id.";
+  MessageSpec other_recipient = Concern("used-id");
+  other_recipient.to = {"region.health"};
+  for (const MessageSpec& spec : {Concern("used-id"), other_payload, other_recipient}) {
+    nlohmann::json answer = school->Publish(Seal(county_, spec, clock_.Now()));
+    EXPECT_EQ(answer["command"], "REFUSED") << answer.dump();
+    EXPECT_EQ(answer["code"], "DUPLICATE") << answer.dump();
+  }
+  nlohmann::json resend = school->Publish(original);
+  EXPECT_EQ(resend["command"], "ACCEPTED");
+  EXPECT_EQ(resend["duplicate"], true);
+  EXPECT_EQ(resend["seq"], first["seq"]);
+  // The original is untouched and delivered once; the refusals are audited against the id.
+  EXPECT_EQ(QueueDepth("flen.social"), 1u);
+  EXPECT_EQ(QueueDepth("region.health"), 0u);
+  auto social = Connect("flen.social");
+  social->Hello();
+  core::protocol::Message deliver = social->Expect(Command::kDeliver);
+  EXPECT_EQ(deliver.arguments[1], original.header_bytes);
+  EXPECT_EQ(deliver.arguments[3], original.payload);
+  auto operator_client = Connect("operator");
+  nlohmann::json track = operator_client->Query({{"op", "track"}, {"message_id", "used-id"}});
+  EXPECT_EQ(track["status"], "accepted");
+  EXPECT_EQ(track["to"], nlohmann::json::array({"flen.social"}));
+  size_t refused = 0;
+  for (const nlohmann::json& event : track["events"]) {
+    if (event["event"] == "refused" && event["code"] == "DUPLICATE") ++refused;
+  }
+  EXPECT_EQ(refused, 3u) << track.dump();
 }
 
 TEST_F(BrokerTest, AnotherSenderCannotTakeAnAcceptedId) {

@@ -141,6 +141,58 @@ TEST_F(ConsentTest, AConsentForgedOrRevokedByANonPartyIsRefused) {
   EXPECT_EQ(health_->Publish(Seal(county_, forged, clock_.Now()))["code"], "CONSENT_SCOPE");
 }
 
+// Issue 14, item 11: both were accepted and routed to the other parties.
+TEST_F(ConsentTest, AnExpiredGrantAndASecondRevocationAreRefused) {
+  MessageSpec late;
+  late.message_id = "late-grant";
+  late.type = "consent_granted";
+  late.from = "flen.school";
+  late.to = {"flen.social"};
+  late.consent_id = "c-late";
+  core::Micros now = clock_.Now() / 1000 * 1000;
+  late.consent =
+      core::ConsentScope{{"flen.school", "flen.social"}, {"support"}, now - 2 * kDay, now - kDay};
+  EXPECT_EQ(school_->Publish(Seal(county_, late, clock_.Now()))["code"], "CONSENT_EXPIRED");
+
+  Grant("c1", {"support"});
+  social_->Hello();
+  core::protocol::Message grant = social_->Expect(Command::kDeliver);
+  social_->AcknowledgeDelivery(grant, county_.Get("flen.social").keys, "flen.social");
+  ASSERT_EQ(Send(*social_, "c1-revoke", "consent_revoked", "flen.social", {"flen.school"},
+                 "c1")["command"],
+            "ACCEPTED");
+  EXPECT_EQ(Send(*school_, "c1-revoke-again", "consent_revoked", "flen.school", {"flen.social"},
+                 "c1")["code"],
+            "CONSENT_REVOKED");
+  // The refused revocation reached nobody: nothing more is delivered to social services.
+  EXPECT_FALSE(social_->Receive(std::chrono::milliseconds(500)).has_value());
+}
+
+// Issue 14, item 2: only an accepted message occupies its id. A document refused for want of a
+// consent is accepted, the same envelope under the same id, once the consent is granted.
+TEST_F(ConsentTest, ARefusedIdIsAcceptedOnceTheCauseIsFixed) {
+  MessageSpec spec;
+  spec.message_id = "retry-after-consent";
+  spec.type = "support_request";
+  spec.from = "flen.school";
+  spec.to = {"flen.social"};
+  spec.consent_id = "c-later";
+  core::Envelope envelope = Seal(county_, spec, clock_.Now());
+  nlohmann::json refused = school_->Publish(envelope);
+  ASSERT_EQ(refused["code"], "CONSENT_REQUIRED") << refused.dump();
+  Grant("c-later", {"support"});
+  nlohmann::json accepted = school_->Publish(envelope);
+  ASSERT_EQ(accepted["command"], "ACCEPTED") << accepted.dump();
+  EXPECT_EQ(accepted["duplicate"], false);
+  auto operator_client = Connect("operator");
+  nlohmann::json track =
+      operator_client->Query({{"op", "track"}, {"message_id", "retry-after-consent"}});
+  EXPECT_EQ(track["status"], "accepted") << track.dump();
+  ASSERT_EQ(track["events"].size(), 2u) << track.dump();
+  EXPECT_EQ(track["events"][0]["event"], "refused");
+  EXPECT_EQ(track["events"][1]["event"], "accepted");
+}
+
 TEST_F(ConsentTest, AfterExpiryItIsRefused) {
   Grant("c1", {"support"}, kDay);
   Advance(2 * kDay);

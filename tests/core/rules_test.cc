@@ -154,6 +154,18 @@ TEST_F(RulesTest, ConsentGrantedByAPartyToEveryOtherParty) {
   EXPECT_EQ(CheckRoute(partial).code(), Code::kNotAllowed);
 }
 
+// Issue 14, item 11: a grant whose valid_until had passed was accepted and routed.
+TEST_F(RulesTest, AConsentGrantedAfterItsValidUntilIsExpired) {
+  RouteFacts facts = Facts("consent_granted", "flen.school", {"flen.social"});
+  facts.consent_id = "c2";
+  facts.granted = Consent();
+  facts.granted->consent_id = "c2";
+  facts.now = facts.granted->valid_until;
+  EXPECT_EQ(CheckRoute(facts).code(), Code::kConsentExpired);
+  facts.now = facts.granted->valid_until - 1;
+  EXPECT_TRUE(CheckRoute(facts).ok());
+}
+
 TEST_F(RulesTest, ConsentRevokedByAnyPartyButNotByAStranger) {
   RouteFacts facts = Facts("consent_revoked", "flen.social", {"flen.school"});
   facts.consent_id = "c1";
@@ -166,6 +178,15 @@ TEST_F(RulesTest, ConsentRevokedByAnyPartyButNotByAStranger) {
   RouteFacts unknown = facts;
   unknown.consent.reset();
   EXPECT_EQ(CheckRoute(unknown).code(), Code::kConsentRequired);
+}
+
+// Issue 14, item 11: a second revocation of a revoked consent was accepted and routed.
+TEST_F(RulesTest, ARevokedConsentCannotBeRevokedAgain) {
+  RouteFacts facts = Facts("consent_revoked", "flen.social", {"flen.school"});
+  facts.consent_id = "c1";
+  facts.consent = Consent();
+  facts.consent->revoked = true;
+  EXPECT_EQ(CheckRoute(facts).code(), Code::kConsentRevoked);
 }
 
 std::string Dash(std::string_view value) { return value.empty() ? "—" : std::string(value); }

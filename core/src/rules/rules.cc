@@ -85,6 +85,9 @@ Status CheckConsentGranted(const RouteFacts& facts) {
   if (scope.valid_from >= scope.valid_until) {
     return Refuse(Code::kSchemaInvalid, "valid_from must be before valid_until");
   }
+  if (scope.valid_until <= facts.now) {
+    return Refuse(Code::kConsentExpired, "the consent's valid_until has already passed");
+  }
   for (const std::string& party : scope.parties) {
     if (party != facts.from && !Contains(facts.to, party)) {
       return Refuse(Code::kNotAllowed, "a consent must be routed to every other party");
@@ -110,6 +113,7 @@ Status CheckConsentRevoked(const RouteFacts& facts) {
   if (!Contains(consent.parties, facts.from)) {
     return Refuse(Code::kConsentScope, "only a party of the consent may revoke it");
   }
+  if (consent.revoked) return Refuse(Code::kConsentRevoked, "the consent is already revoked");
   for (const std::string& party : consent.parties) {
     if (party != facts.from && !Contains(facts.to, party)) {
       return Refuse(Code::kNotAllowed, "a revocation must be routed to every other party");
@@ -148,9 +152,11 @@ const std::vector<MessageRule>& RulesTable() {
        "support_request assessment_referral sip_invitation information_request", "between_parties",
        "No new consent (covered by the referral's). Only between the referral's parties."},
       {"consent_granted", "", "any", "none", "none",
-       "Recorded by a party; routed to every other party; the consent_id must be new."},
+       "Recorded by a party; routed to every other party; the consent_id must be new and "
+       "valid_until not passed."},
       {"consent_revoked", "", "any", "none", "none",
-       "Recorded by any party of the consent; routed to every other party; stops disclosure."},
+       "Recorded by any party of the consent, once; routed to every other party; stops "
+       "disclosure."},
   };
   return kRules;
 }
