@@ -3,6 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "stafett/core/encoding.h"
 
 namespace stafett::broker {
@@ -10,7 +13,8 @@ namespace stafett::broker {
 using core::Code;
 using core::Status;
 
-std::string CanonicalRecord(uint64_t seq, core::Micros time, const AuditRecord& record) {
+std::string CanonicalRecord(uint64_t seq, core::Micros time, const AuditRecord& record,
+                            const AuditLinks* links) {
   // nlohmann::json objects keep keys sorted; dump() without indent has no whitespace.
   nlohmann::json json = {{"seq", seq},
                          {"time", core::FormatRfc3339(time)},
@@ -24,21 +28,58 @@ std::string CanonicalRecord(uint64_t seq, core::Micros time, const AuditRecord& 
   if (!record.code.empty()) json["code"] = record.code;
   if (!record.actor.empty()) json["actor"] = record.actor;
   if (!record.query.is_null()) json["query"] = record.query;
+  if (links != nullptr) {
+    auto seq_or_null = [](const std::optional<uint64_t>& prev) {
+      return prev ? nlohmann::json(*prev) : nlohmann::json(nullptr);
+    };
+    if (links->subject) json["prev_subject_seq"] = seq_or_null(*links->subject);
+    if (!links->endpoints.empty()) {
+      nlohmann::json endpoints = nlohmann::json::object();
+      for (const auto& [endpoint, prev] : links->endpoints) endpoints[endpoint] = seq_or_null(prev);
+      json["prev_endpoint_seq"] = endpoints;
+    }
+  }
   return json.dump();
 }
 
-std::string TreeHeadSigningInput(uint64_t tree_size, const core::Hash& root,
-                                 core::Micros timestamp) {
-  return "stafett-tree-head-v1\n" + std::to_string(tree_size) + "\n" + core::HashToHex(root) +
-         "\n" + core::FormatRfc3339(timestamp);
+std::string TreeHeadSigningInput(uint64_t tree_size, const core::Hash& root, core::Micros timestamp,
+                                 const std::optional<core::Hash>& map_root) {
+  if (!map_root) {
+    return "stafett-tree-head-v1\n" + std::to_string(tree_size) + "\n" + core::HashToHex(root) +
+           "\n" + core::FormatRfc3339(timestamp);
+  }
+  return "stafett-tree-head-v2\n" + std::to_string(tree_size) + "\n" + core::HashToHex(root) +
+         "\n" + core::HashToHex(*map_root) + "\n" + core::FormatRfc3339(timestamp);
 }
 
+// The trail map's nodes: the pending overlay first, then the committed kTrailMap family; writes
+// go to the overlay and, with a batch, into it.
+class AuditLog::MapStore : public core::MapNodeStore {
+ public:
+  MapStore(AuditLog& log, rocksdb::WriteBatch* batch) : log_(log), batch_(batch) {}
+  core::Result<std::optional<std::string>> GetNode(const std::string& node_key) const override {
+    auto pending = log_.map_pending_.find(node_key);
+    if (pending != log_.map_pending_.end()) return std::optional<std::string>(pending->second);
+    return log_.store_.Get(Family::kTrailMap, node_key);
+  }
+  void PutNode(const std::string& node_key, const std::string& value) override {
+    log_.map_pending_[node_key] = value;
+    if (batch_ != nullptr) batch_->Put(log_.store_.Handle(Family::kTrailMap), node_key, value);
+  }
+
+ private:
+  AuditLog& log_;
+  rocksdb::WriteBatch* batch_;
+};
+
 nlohmann::json SignedTreeHead::ToJson() const {
-  return {{"tree_size", tree_size},
-          {"root_hash", core::HashToHex(root)},
-          {"timestamp", core::FormatRfc3339(timestamp)},
-          {"key_id", key_id},
-          {"signature", core::ToBase64(signature)}};
+  nlohmann::json json = {{"tree_size", tree_size},
+                         {"root_hash", core::HashToHex(root)},
+                         {"timestamp", core::FormatRfc3339(timestamp)},
+                         {"key_id", key_id},
+                         {"signature", core::ToBase64(signature)}};
+  if (map_root) json["map_root"] = core::HashToHex(*map_root);
+  return json;
 }
 
 core::Result<SignedTreeHead> SignedTreeHead::FromJson(const nlohmann::json& json) {
@@ -57,6 +98,15 @@ core::Result<SignedTreeHead> SignedTreeHead::FromJson(const nlohmann::json& json
   head.timestamp = *timestamp;
   head.key_id = json.value("key_id", "");
   head.signature = *signature;
+  if (json.contains("map_root")) {
+    std::optional<std::string> map_root = core::FromHex(json.value("map_root", ""));
+    if (!map_root || map_root->size() != 32) {
+      return Status(Code::kCorruption, "tree head: malformed map_root");
+    }
+    core::Hash hash;
+    std::copy(map_root->begin(), map_root->end(), hash.begin());
+    head.map_root = hash;
+  }
   return head;
 }
 
@@ -74,13 +124,67 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(Store& store,
                                          std::to_string(size) + ": " + range.status().message());
   }
   log->range_ = std::move(range).value();
+  MapStore map_store(*log, nullptr);
+  core::Result<core::Hash> map_root = core::SparseMap(map_store).Root();
+  if (!map_root.ok()) {
+    return Status(Code::kCorruption,
+                  "audit log: cannot read the trail map's root: " + map_root.status().message());
+  }
+  log->map_root_ = *map_root;
+  log->map_root_mark_ = *map_root;
+  log->map_pending_.clear();
   return log;
+}
+
+core::CompactRange AuditLog::Mark() {
+  map_pending_.clear();
+  map_root_mark_ = map_root_;
+  return range_;
+}
+
+void AuditLog::Restore(const core::CompactRange& mark) {
+  range_ = mark;
+  map_root_ = map_root_mark_;
+  map_pending_.clear();
+}
+
+core::Result<core::MapProof> AuditLog::ProveTrail(char kind, const std::string& id) {
+  MapStore map_store(*this, nullptr);
+  return core::SparseMap(map_store).Prove(core::TrailMapKey(kind, id));
 }
 
 uint64_t AuditLog::Append(rocksdb::WriteBatch* batch, core::Micros time,
                           const AuditRecord& record) {
   uint64_t seq = range_.size();
-  std::string leaf = CanonicalRecord(seq, time, record);
+  std::vector<std::string> endpoints = record.to;
+  endpoints.push_back(record.from);
+  endpoints.push_back(record.actor);
+  std::sort(endpoints.begin(), endpoints.end());
+  endpoints.erase(std::unique(endpoints.begin(), endpoints.end()), endpoints.end());
+  endpoints.erase(std::remove(endpoints.begin(), endpoints.end(), std::string()), endpoints.end());
+  // The trail map: each trail's latest seq becomes this one; what it held is the back link.
+  MapStore map_store(*this, batch);
+  core::SparseMap map(map_store);
+  AuditLinks links;
+  auto link = [&](char kind, const std::string& id) -> std::optional<uint64_t> {
+    core::Result<std::optional<uint64_t>> previous = map.Set(core::TrailMapKey(kind, id), seq);
+    if (!previous.ok()) {
+      spdlog::critical("event=audit_map_corrupt seq={} error=\"{}\"", seq,
+                       previous.status().message());
+      std::abort();
+    }
+    return *previous;
+  };
+  if (!record.subject.empty()) links.subject = link('s', record.subject);
+  for (const std::string& endpoint : endpoints) links.endpoints[endpoint] = link('e', endpoint);
+  core::Result<core::Hash> map_root = map.Root();
+  if (!map_root.ok()) {
+    spdlog::critical("event=audit_map_corrupt seq={} error=\"{}\"", seq,
+                     map_root.status().message());
+    std::abort();
+  }
+  map_root_ = *map_root;
+  std::string leaf = CanonicalRecord(seq, time, record, &links);
   core::CompactRange::NewNodes nodes;
   range_.Append(core::LeafHash(leaf), &nodes);
   batch->Put(store_.Handle(Family::kAudit), EncodeBigEndian64(seq), leaf);
@@ -91,14 +195,7 @@ uint64_t AuditLog::Append(rocksdb::WriteBatch* batch, core::Micros time,
   rocksdb::ColumnFamilyHandle* trail = store_.Handle(Family::kTrail);
   if (!record.subject.empty()) batch->Put(trail, TrailKey('s', record.subject, seq), "");
   if (!record.message_id.empty()) batch->Put(trail, TrailKey('m', record.message_id, seq), "");
-  std::vector<std::string> endpoints = record.to;
-  endpoints.push_back(record.from);
-  endpoints.push_back(record.actor);
-  std::sort(endpoints.begin(), endpoints.end());
-  endpoints.erase(std::unique(endpoints.begin(), endpoints.end()), endpoints.end());
-  for (const std::string& endpoint : endpoints) {
-    if (!endpoint.empty()) batch->Put(trail, TrailKey('e', endpoint, seq), "");
-  }
+  for (const std::string& endpoint : endpoints) batch->Put(trail, TrailKey('e', endpoint, seq), "");
   return seq;
 }
 
@@ -107,9 +204,10 @@ SignedTreeHead AuditLog::SignHead(rocksdb::WriteBatch* batch, core::Micros now) 
   head.tree_size = range_.size();
   head.root = range_.Root();
   head.timestamp = core::ParseRfc3339(core::FormatRfc3339(now)).value_or(now);  // ms precision
+  head.map_root = map_root_;
   head.key_id = key_id_;
-  head.signature =
-      core::Sign(key_, TreeHeadSigningInput(head.tree_size, head.root, head.timestamp));
+  head.signature = core::Sign(
+      key_, TreeHeadSigningInput(head.tree_size, head.root, head.timestamp, head.map_root));
   batch->Put(store_.Handle(Family::kHeads), EncodeBigEndian64(head.tree_size),
              head.ToJson().dump());
   return head;

@@ -6,15 +6,18 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "stafett/core/clock.h"
 #include "stafett/core/crypto.h"
 #include "stafett/core/merkle.h"
+#include "stafett/core/sparse_map.h"
 #include "stafett/core/status.h"
 #include "store.h"
 
@@ -32,12 +35,22 @@ struct AuditRecord {
   nlohmann::json query;    // for audit_query: the query (pseudonyms only); null otherwise
 };
 
-// The canonical leaf input: UTF-8 JSON, keys sorted, no whitespace.
-std::string CanonicalRecord(uint64_t seq, core::Micros time, const AuditRecord& record);
+// The back links of a record: for each trail it belongs to, the seq of that trail's previous
+// record (nullopt: it is the trail's first). docs/AUDIT.md, "Complete trails".
+struct AuditLinks {
+  std::optional<std::optional<uint64_t>> subject;            // set iff the record has a subject
+  std::map<std::string, std::optional<uint64_t>> endpoints;  // every endpoint named
+};
+
+// The canonical leaf input: UTF-8 JSON, keys sorted, no whitespace; with LINKS, the fields
+// prev_subject_seq and prev_endpoint_seq.
+std::string CanonicalRecord(uint64_t seq, core::Micros time, const AuditRecord& record,
+                            const AuditLinks* links = nullptr);
 
 struct SignedTreeHead {
   uint64_t tree_size = 0;
   core::Hash root{};
+  std::optional<core::Hash> map_root;  // the trail map's root (v2 heads); absent in v1 heads
   core::Micros timestamp = 0;
   std::string key_id;
   std::string signature;  // Ed25519 over TreeHeadSigningInput
@@ -45,25 +58,34 @@ struct SignedTreeHead {
   static core::Result<SignedTreeHead> FromJson(const nlohmann::json& json);
 };
 
-// "stafett-tree-head-v1\n" size "\n" hex(root) "\n" RFC 3339 timestamp.
-std::string TreeHeadSigningInput(uint64_t tree_size, const core::Hash& root,
-                                 core::Micros timestamp);
+// "stafett-tree-head-v2\n" size "\n" hex(root) "\n" hex(map_root) "\n" RFC 3339 timestamp;
+// without MAP_ROOT the v1 form "stafett-tree-head-v1\n" size "\n" hex(root) "\n" timestamp.
+std::string TreeHeadSigningInput(uint64_t tree_size, const core::Hash& root, core::Micros timestamp,
+                                 const std::optional<core::Hash>& map_root = std::nullopt);
 
 class AuditLog : public core::NodeReader {
  public:
   static core::Result<std::unique_ptr<AuditLog>> Open(Store& store, const core::SigningKeyPair& key,
                                                       std::string key_id);
 
-  // Appends RECORD at the next position; returns its seq. Indexes: subject, every endpoint
-  // named (from, to, actor) and the message id.
+  // Appends RECORD at the next position; returns its seq. Links it to the previous record of
+  // its subject's and of each named endpoint's trail, and sets those trails' latest seq in the
+  // trail map. Indexes: subject, every endpoint named (from, to, actor) and the message id.
+  // A trail map that cannot be read is corruption the log cannot be extended past: logged
+  // (event=audit_map_corrupt) and the process aborts (restart refuses to open it).
   uint64_t Append(rocksdb::WriteBatch* batch, core::Micros time, const AuditRecord& record);
 
-  // The in-memory tree state before a batch, to restore if the batch fails to commit.
-  core::CompactRange Mark() const { return range_; }
-  void Restore(const core::CompactRange& mark) { range_ = mark; }
+  // The in-memory state at the start of a batch (everything before it committed), to restore
+  // if the batch fails to commit. Mark also drops the overlay of trail map nodes written by
+  // committed batches; call it at the start of every batch.
+  core::CompactRange Mark();
+  void Restore(const core::CompactRange& mark);
 
   uint64_t size() const { return range_.size(); }
   core::Hash Root() const { return range_.Root(); }
+  core::Hash MapRoot() const { return map_root_; }
+  // The proof of a trail's latest seq in the committed trail map (kind 's' or 'e').
+  core::Result<core::MapProof> ProveTrail(char kind, const std::string& id);
 
   // Signs a head for the current size and adds it to BATCH.
   SignedTreeHead SignHead(rocksdb::WriteBatch* batch, core::Micros now) const;
@@ -80,10 +102,16 @@ class AuditLog : public core::NodeReader {
   AuditLog(Store& store, const core::SigningKeyPair& key, std::string key_id)
       : store_(store), key_(key), key_id_(std::move(key_id)) {}
 
+  class MapStore;
+
   Store& store_;
   const core::SigningKeyPair& key_;
   std::string key_id_;
   core::CompactRange range_;
+  core::Hash map_root_{};
+  core::Hash map_root_mark_{};
+  // Trail map nodes written since the last Mark (read your writes across a batch).
+  std::unordered_map<std::string, std::string> map_pending_;
 };
 
 }  // namespace stafett::broker

@@ -15,6 +15,7 @@ namespace protocol = core::protocol;
 namespace {
 
 constexpr uint64_t kMaxRecordsPerQuery = 10000;
+constexpr uint64_t kMaxProvedRecordsPerQuery = 1000;  // each with an O(log n) inclusion proof
 
 nlohmann::json Failure(const nlohmann::json& id, Code code, const std::string& message) {
   return {
@@ -60,6 +61,12 @@ void Broker::HandleQuery(const Peer& peer, const protocol::Message& message) {
     } else if (op == "consents") {
       result = QueryConsents(peer, query, now);
     } else if (op == "trail") {
+      if (!cycle_.empty()) {
+        // A trail reads the committed indexes and proves against committed nodes: answered
+        // once what is staged (an earlier query's audit_query, a head) is durable.
+        deferred_queries_.emplace_back(peer, message);
+        return;
+      }
       result = QueryTrail(peer, query, now);
       if (result.value("ok", true)) {
         // Answer once the audit_query record is durable.
@@ -260,30 +267,93 @@ nlohmann::json Broker::QueryTrail(const Peer& peer, const nlohmann::json& query,
   if ((query.contains("from") && !from) || (query.contains("to") && !to)) {
     return Failure(nullptr, Code::kProtocolError, "from/to must be RFC 3339 times");
   }
+  // Paging: records with seq > after_seq, at most `limit` of them; `next_cursor` is the
+  // after_seq of the next page, null on the last one (docs/AUDIT.md).
+  std::optional<uint64_t> after;
+  if (query.contains("after_seq") && !query["after_seq"].is_null()) {
+    after = query["after_seq"].get<uint64_t>();
+  }
+  // With proofs: every record of the trail under one signed head (no time filter: the client
+  // checks the chain, then filters), each with its inclusion proof; the first page also
+  // carries the head and the proof of the trail's latest seq in the trail map.
+  bool proofs = query.value("proofs", false);
+  uint64_t max_page = proofs ? kMaxProvedRecordsPerQuery : kMaxRecordsPerQuery;
+  uint64_t limit = query.value("limit", max_page);
+  if (limit == 0 || limit > max_page) limit = max_page;
+  nlohmann::json answer = nlohmann::json::object();
+  uint64_t bound = UINT64_MAX;  // records below this seq only
+  if (proofs) {
+    if (query.contains("tree_size")) {
+      bound = query["tree_size"].get<uint64_t>();
+      if (bound > audit_->size()) {
+        return Failure(nullptr, Code::kNotFound, "no such tree size yet");
+      }
+    } else {
+      core::Result<std::optional<SignedTreeHead>> latest = audit_->LatestHead();
+      if (!latest.ok()) return Failure(nullptr, latest.status().code(), latest.status().message());
+      std::optional<SignedTreeHead> head = *latest;
+      if (!head || head->tree_size != audit_->size() || !head->map_root ||
+          *head->map_root != audit_->MapRoot()) {
+        // A fresh head over everything committed, signed into this cycle (sent after commit).
+        head = audit_->SignHead(&cycle_.batch, now);
+        ++cycle_.events;
+        cycle_.on_commit.push_back([this, now, size = head->tree_size] {
+          last_head_at_ = now;
+          last_head_size_ = size;
+        });
+      }
+      core::Result<core::MapProof> map_proof = audit_->ProveTrail(kind, key);
+      if (!map_proof.ok()) {
+        spdlog::error("event=audit_map_corrupt error=\"{}\"", map_proof.status().message());
+        return Failure(nullptr, Code::kCorruption, map_proof.status().message());
+      }
+      bound = head->tree_size;
+      answer["head"] = head->ToJson();
+      answer["map_proof"] = map_proof->ToJson();
+    }
+    answer["tree_size"] = bound;
+  }
   nlohmann::json records = nlohmann::json::array();
+  nlohmann::json inclusion = nlohmann::json::array();
   std::string prefix = TrailPrefix(kind, key);
   std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kTrail, prefix);
   bool truncated = false;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+  uint64_t last_seq = 0;
+  it->Seek(after ? TrailKey(kind, key, *after + 1) : prefix);
+  for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
     uint64_t seq = DecodeBigEndian64(it->key().ToStringView().substr(prefix.size()));
+    if (seq >= bound) break;
+    if (records.size() >= limit) {
+      truncated = true;
+      break;
+    }
+    last_seq = seq;
     core::Result<std::string> record = audit_->RecordAt(seq);
     if (!record.ok()) continue;
     nlohmann::json json = nlohmann::json::parse(*record, nullptr, false);
-    std::optional<core::Micros> time = core::ParseRfc3339(json.value("time", ""));
-    if (!time || (from && *time < *from) || (to && *time > *to)) continue;
-    if (records.size() >= kMaxRecordsPerQuery) {
-      truncated = true;
-      break;
+    if (!proofs) {
+      std::optional<core::Micros> time = core::ParseRfc3339(json.value("time", ""));
+      if (!time || (from && *time < *from) || (to && *time > *to)) continue;
+    } else {
+      core::Result<std::vector<core::Hash>> proof = core::InclusionProof(seq, bound, *audit_);
+      if (!proof.ok()) return Failure(nullptr, proof.status().code(), proof.status().message());
+      inclusion.push_back(HashList(*proof));
     }
     records.push_back(std::move(json));
   }
   nlohmann::json recorded_query = {{kind == 's' ? "subject" : "endpoint", key}};
   if (from) recorded_query["from"] = core::FormatRfc3339(*from);
   if (to) recorded_query["to"] = core::FormatRfc3339(*to);
+  if (after) recorded_query["after_seq"] = *after;
   AuditRecord audit_record{"audit_query",          "", "", "",      {},
                            kind == 's' ? key : "", "", "", peer.id, recorded_query};
   uint64_t seq = AppendAudit(now, audit_record);
-  return {{"records", records}, {"truncated", truncated}, {"query_seq", seq}};
+  answer["records"] = records;
+  if (proofs) answer["proofs"] = inclusion;
+  answer["truncated"] = truncated;
+  answer["next_cursor"] = truncated ? nlohmann::json(last_seq) : nlohmann::json(nullptr);
+  answer["query_seq"] = seq;
+  return answer;
 }
 
 nlohmann::json Broker::QueryConsents(const Peer& peer, const nlohmann::json& query,

@@ -12,8 +12,8 @@ namespace stafett::broker {
 namespace {
 
 constexpr std::array<std::string_view, static_cast<size_t>(Family::kCount)> kFamilyNames = {
-    "default", "meta",   "envelopes", "messages", "queues", "expiry",
-    "audit",   "merkle", "heads",     "consents", "trail",  "dead_letters"};
+    "default", "meta",  "envelopes", "messages", "queues",       "expiry",   "audit",
+    "merkle",  "heads", "consents",  "trail",    "dead_letters", "trail_map"};
 
 }  // namespace
 
@@ -97,7 +97,7 @@ core::Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& di
   // stop on a torn record rather than silently skipping data in the middle.
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db_options.max_background_jobs = 2;
-  // One memtable budget for all twelve families and a bounded WAL: memory with a large
+  // One memtable budget for all thirteen families and a bounded WAL: memory with a large
   // backlog stays flat, and recovery replays at most this much (bench/results/
   // broker-experiments.md: RSS at 10^5 queued 235 → 100 MiB, restart 4.0 → 0.9 s).
   db_options.db_write_buffer_size = 64 << 20;

@@ -32,6 +32,7 @@ enum class Family : size_t {
   kConsents,   // consent_id → consent state JSON
   kTrail,      // 's'|'e'|'m' 0x00 key 0x00 be64(seq) → "" (trail indexes)
   kDeadLetters,  // message_id 0x00 recipient → dead letter JSON
+  kTrailMap,     // be16(depth) key prefix → trail map node (core/sparse_map.h)
   kCount,
 };
 

@@ -67,5 +67,77 @@ TEST_F(AuditVerifierTest, RefusesMalformedHeads) {
   EXPECT_FALSE(CheckSignedHead(head, directory_).ok());
 }
 
+TEST_F(AuditVerifierTest, AVersionTwoHeadCommitsToTheTrailMap) {
+  std::string timestamp = "2026-11-23T08:15:00.123Z";
+  std::string map_root(64, 'c');
+  std::string input = "stafett-tree-head-v2\n7\n" + root_ + "\n" + map_root + "\n" + timestamp;
+  nlohmann::json head = {{"tree_size", uint64_t{7}},
+                         {"root_hash", root_},
+                         {"map_root", map_root},
+                         {"timestamp", timestamp},
+                         {"key_id", broker_.key_id},
+                         {"signature", core::ToBase64(core::Sign(broker_.signing, input))}};
+  core::Result<TreeHead> checked = CheckSignedHead(head, directory_);
+  ASSERT_TRUE(checked.ok()) << checked.status().ToString();
+  ASSERT_TRUE(checked->map_root.has_value());
+  EXPECT_EQ(core::HashToHex(*checked->map_root), map_root);
+  nlohmann::json altered = head;
+  altered["map_root"] = std::string(64, 'd');
+  EXPECT_EQ(CheckSignedHead(altered, directory_).status().code(), core::Code::kBadSignature);
+  altered = head;
+  altered.erase("map_root");  // a v2 signature does not pass as v1
+  EXPECT_EQ(CheckSignedHead(altered, directory_).status().code(), core::Code::kBadSignature);
+}
+
+// The chain check of `audit trail`: records 2 ← 5 ← 9 of subject "p" (the latest, 9, from the
+// trail map). Whole: ok. Any one missing: a gap naming its position (and who names it).
+TEST(TrailChainTest, AWholeChainPassesAndAGapIsNamed) {
+  auto record = [](uint64_t seq, std::optional<uint64_t> prev) {
+    return nlohmann::json{{"seq", seq},
+                          {"subject", "p"},
+                          {"prev_subject_seq", prev ? nlohmann::json(*prev) : nullptr}};
+  };
+  std::map<uint64_t, nlohmann::json> whole = {
+      {2, record(2, std::nullopt)}, {5, record(5, 2)}, {9, record(9, 5)}};
+  EXPECT_TRUE(CheckTrailChain('s', "p", 9, whole).ok());
+  EXPECT_TRUE(CheckTrailChain('s', "p", std::nullopt, {}).ok());
+
+  std::map<uint64_t, nlohmann::json> middle = whole;
+  middle.erase(5);
+  core::Status gap = CheckTrailChain('s', "p", 9, middle);
+  EXPECT_EQ(gap.code(), core::Code::kCorruption);
+  EXPECT_NE(gap.message().find("gap at position 5"), std::string::npos) << gap.message();
+  EXPECT_NE(gap.message().find("by position 9"), std::string::npos) << gap.message();
+
+  std::map<uint64_t, nlohmann::json> first = whole;
+  first.erase(2);
+  EXPECT_NE(CheckTrailChain('s', "p", 9, first).message().find("gap at position 2"),
+            std::string::npos);
+  std::map<uint64_t, nlohmann::json> newest = whole;
+  newest.erase(9);
+  EXPECT_NE(CheckTrailChain('s', "p", 9, newest).message().find("gap at position 9"),
+            std::string::npos);
+  // The map says the trail is longer than what came back (records cut off at the end).
+  EXPECT_NE(CheckTrailChain('s', "p", 12, whole).message().find("gap at position 12"),
+            std::string::npos);
+  // A record that is not in the chain, a record of another subject, an unlinked record.
+  std::map<uint64_t, nlohmann::json> extra = whole;
+  extra[7] = record(7, 5);
+  EXPECT_NE(CheckTrailChain('s', "p", 9, extra).message().find("position 7"), std::string::npos);
+  std::map<uint64_t, nlohmann::json> unlinked = whole;
+  unlinked[5].erase("prev_subject_seq");
+  EXPECT_EQ(CheckTrailChain('s', "p", 9, unlinked).code(), core::Code::kCorruption);
+  EXPECT_EQ(CheckTrailChain('s', "q", 9, whole).code(), core::Code::kCorruption);
+  // Endpoint trails link through prev_endpoint_seq[endpoint].
+  std::map<uint64_t, nlohmann::json> endpoint = {
+      {1, {{"seq", 1}, {"prev_endpoint_seq", {{"a", nullptr}, {"b", nullptr}}}}},
+      {4, {{"seq", 4}, {"prev_endpoint_seq", {{"a", 1}}}}}};
+  EXPECT_TRUE(CheckTrailChain('e', "a", 4, endpoint).ok());
+  EXPECT_EQ(CheckTrailChain('e', "b", 4, endpoint).code(), core::Code::kCorruption);
+  // A link that does not point back cannot loop.
+  std::map<uint64_t, nlohmann::json> forward = {{3, record(3, 3)}};
+  EXPECT_EQ(CheckTrailChain('s', "p", 3, forward).code(), core::Code::kCorruption);
+}
+
 }  // namespace
 }  // namespace stafett::tools

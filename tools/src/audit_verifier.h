@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@ namespace stafett::tools {
 struct TreeHead {
   uint64_t tree_size = 0;
   core::Hash root{};
+  std::optional<core::Hash> map_root;  // v2 heads: the trail map's root
   std::string timestamp, key_id, signature_base64;
   nlohmann::json json;
 };
@@ -36,6 +38,27 @@ struct VerifyReport {
 // Verifies against the broker: head signature, consistency from STATE_DIR/last_head.json,
 // every record; on success saves the new head. Errors name the first failing position.
 core::Result<VerifyReport> VerifyLog(BrokerClient& client, const std::filesystem::path& state_dir);
+
+// A trail fetched whole and checked complete under one signed head (docs/AUDIT.md).
+struct VerifiedTrail {
+  TreeHead head;
+  std::vector<nlohmann::json> records;  // ascending seq
+};
+
+// The chain check: starting from LATEST (the trail's latest seq in the trail map, nullopt: the
+// trail is empty), each record must be in RECORDS (seq → record) and name its predecessor in
+// this trail (prev_subject_seq for kind 's', prev_endpoint_seq[ID] for kind 'e'), down to the
+// first (null); and RECORDS must hold nothing else. kCorruption naming the position on a gap.
+core::Status CheckTrailChain(char kind, const std::string& id, std::optional<uint64_t> latest,
+                             const std::map<uint64_t, nlohmann::json>& records);
+
+// Fetches every page of the trail of ID (kind 's': a pseudonym, 'e': an endpoint) with proofs
+// and checks: the head's signature, the map proof of the trail's latest seq under the head's
+// map root, each record's inclusion under the head's root, and the chain. QUERY_EXTRA (from, to)
+// is sent along to be recorded in the audit_query record; the records come unfiltered.
+core::Result<VerifiedTrail> FetchVerifiedTrail(BrokerClient& client, char kind,
+                                               const std::string& id,
+                                               const nlohmann::json& query_extra);
 
 // Streams every record in [FROM_SEQ, head size) with its inclusion proof to EMIT.
 core::Status ForEachRecordWithProof(BrokerClient& client, const TreeHead& head,
