@@ -1,12 +1,49 @@
 // AgentConfig: reading agent.toml with errors that name the file and key.
 #include "agent_config.h"
 
+#include <sys/stat.h>
+
+#include <cctype>
+#include <fstream>
+#include <iterator>
+
 #include "stafett/core/config.h"
 #include "stafett/core/ids.h"
 
 namespace stafett::agent {
 
 using core::Assign;
+
+bool IsLoopbackBind(const std::string& bind) {
+  size_t colon = bind.rfind(':');
+  std::string host = colon == std::string::npos ? bind : bind.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+core::Result<std::string> ReadTokenFile(const std::filesystem::path& file) {
+  struct stat info {};
+  if (::stat(file.c_str(), &info) != 0) {
+    return core::Status(core::Code::kConfigInvalid, file.string() + ": cannot read the file");
+  }
+  if ((info.st_mode & 077) != 0) {
+    return core::Status(core::Code::kKeyInvalid,
+                        file.string() + ": must be readable by its owner only (chmod 600)");
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (!in.good() && !in.eof()) {
+    return core::Status(core::Code::kConfigInvalid, file.string() + ": cannot read the file");
+  }
+  if (token.size() < 16) {
+    return core::Status(core::Code::kKeyInvalid,
+                        file.string() + ": the token must be at least 16 characters");
+  }
+  return token;
+}
 
 core::Result<AgentConfig> LoadAgentConfig(const std::filesystem::path& file) {
   core::Result<core::Config> loaded = core::Config::Load(file);
@@ -22,6 +59,16 @@ core::Result<AgentConfig> LoadAgentConfig(const std::filesystem::path& file) {
       Assign(config.GetString("agent.broker_zmq", std::nullopt), &out.broker_zmq));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetString("agent.http_bind", ""), &out.http_bind));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetString("agent.http_token", ""), &out.http_token));
+  if (config.Has("agent.http_token_file")) {
+    if (!out.http_token.empty()) {
+      return config.Error("agent.http_token_file", "give http_token or http_token_file, not both");
+    }
+    std::filesystem::path token_file;
+    STAFETT_RETURN_IF_ERROR(Assign(config.GetPath("agent.http_token_file", ""), &token_file));
+    core::Result<std::string> token = ReadTokenFile(token_file);
+    if (!token.ok()) return config.Error("agent.http_token_file", token.status().message());
+    out.http_token = std::move(token).value();
+  }
   STAFETT_RETURN_IF_ERROR(Assign(config.GetPath("agent.keys_dir", "keys"), &out.keys_dir));
   STAFETT_RETURN_IF_ERROR(
       Assign(config.GetPath("agent.trust_directory", std::nullopt), &out.trust_directory));
@@ -56,6 +103,13 @@ core::Result<AgentConfig> LoadAgentConfig(const std::filesystem::path& file) {
   if (out.log_format != "human" && out.log_format != "json") {
     return config.Error("log.format", "must be \"human\" or \"json\"");
   }
+  if (!out.http_bind.empty() && out.http_token.empty() && !IsLoopbackBind(out.http_bind)) {
+    return config.Error("agent.http_bind",
+                        out.http_bind +
+                            " is reachable beyond this machine: set http_token_file (or "
+                            "http_token) or bind to 127.0.0.1");
+  }
+  STAFETT_RETURN_IF_ERROR(config.RejectUnknownKeys());
   return out;
 }
 

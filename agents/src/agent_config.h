@@ -15,7 +15,8 @@ struct AgentConfig {
   std::string id;          // this endpoint's id, e.g. "flen.school"
   std::string broker_zmq;  // "tcp://127.0.0.1:7700"
   std::string http_bind;   // "127.0.0.1:7710"; empty: no local API
-  std::string http_token;  // optional bearer token for the local API
+  std::string http_token;  // bearer token for the local API: http_token, or http_token_file's
+                           // content; required when http_bind is not loopback
   std::filesystem::path keys_dir;
   std::filesystem::path trust_directory;
   std::filesystem::path pseudonym_key;
@@ -34,7 +35,13 @@ struct AgentConfig {
   std::string log_level = "info";
 };
 
-// Reads FILE. Errors: kConfigInvalid naming file and key.
+// Reads FILE. Errors: kConfigInvalid naming file and key (an unknown key too; a non-loopback
+// http_bind without a token).
 core::Result<AgentConfig> LoadAgentConfig(const std::filesystem::path& file);
+
+// Whether HOST:PORT binds to loopback only (127.0.0.0/8, ::1, localhost).
+bool IsLoopbackBind(const std::string& bind);
+// The token in FILE (trailing whitespace dropped): mode 0600 or stricter, 16 characters or more.
+core::Result<std::string> ReadTokenFile(const std::filesystem::path& file);
 
 }  // namespace stafett::agent

@@ -77,6 +77,20 @@ void CheckConsentGrantedBody(const nlohmann::json& body, const std::string& pref
 
 }  // namespace
 
+bool CarriesPersonnummer(std::string_view id, core::Micros now) {
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  for (size_t start = 0; start < id.size(); ++start) {
+    if (!is_digit(id[start]) || (start > 0 && is_digit(id[start - 1]))) continue;
+    // YYYYMMDD-NNNC, YYYYMMDDNNNC, YYMMDD-NNNC / YYMMDD+NNNC, YYMMDDNNNC, bounded by non-digits.
+    for (size_t length : {13, 12, 11, 10}) {
+      if (start + length > id.size()) continue;
+      if (start + length < id.size() && is_digit(id[start + length])) continue;
+      if (core::ParsePersonnummer(id.substr(start, length), now).ok()) return true;
+    }
+  }
+  return false;
+}
+
 Status ValidateBody(const std::string& type, const nlohmann::json& body, const std::string& prefix,
                     std::vector<std::string>* pointers) {
   const core::SchemaValidator& validator = core::SchemaValidator::Default();
@@ -131,6 +145,19 @@ std::optional<OutgoingDocument> ParseOutgoingDocument(std::string_view text, siz
     return std::nullopt;
   }
   core::Document& document = *parsed;
+  for (const auto& [pointer, id] :
+       {std::pair<const char*, const std::string&>{"/message_id", document.message_id},
+        {"/consent_id", document.consent_id},
+        {"/body", document.ref}}) {
+    if (CarriesPersonnummer(id, now)) {
+      error->status = Status(Code::kSchemaInvalid,
+                             std::string(pointer) +
+                                 ": looks like it contains a personnummer; ids must not carry "
+                                 "personal data");
+      error->pointers = {pointer};
+      return std::nullopt;
+    }
+  }
   core::Result<core::Personnummer> number = core::ParsePersonnummer(document.personnummer12, now);
   if (!number.ok()) {
     error->status = number.status();

@@ -45,6 +45,10 @@ std::optional<OutgoingDocument> ParseOutgoingDocument(std::string_view text, siz
 core::Status ValidateBody(const std::string& type, const nlohmann::json& body,
                           const std::string& prefix, std::vector<std::string>* pointers);
 
+// Whether ID holds a string that parses as a personnummer (any of its forms, bounded by
+// non-digits): ids travel in clear to the broker and into logs, so they must not carry one.
+bool CarriesPersonnummer(std::string_view id, core::Micros now);
+
 // The consent scope carried by a consent_granted body; nullopt if malformed.
 std::optional<core::ConsentScope> ScopeFromBody(const nlohmann::json& body);
 // The referenced message id named by the body, or "".

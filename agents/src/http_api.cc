@@ -10,6 +10,7 @@
 #include "stafett/core/crypto.h"
 #include "stafett/core/ids.h"
 #include "stafett/core/personnummer.h"
+#include "stafett/core/pseudonym.h"
 
 namespace stafett::agent {
 
@@ -62,6 +63,8 @@ int HttpApi::HttpStatusFor(Code code) {
       return 400;
     case Code::kTooLarge:
       return 413;
+    case Code::kDuplicate:
+      return 409;
     case Code::kUnavailable:
     case Code::kStorageFull:
     case Code::kIoError:
@@ -96,6 +99,24 @@ void HttpApi::Stop() {
     server_->stop();
     thread_.join();
   }
+}
+
+void HttpApi::AnswerConsents(const std::string& subject, httplib::Response& response) {
+  auto answer = std::make_shared<std::promise<nlohmann::json>>();
+  std::future<nlohmann::json> future = answer->get_future();
+  connection_.Query({{"op", "consents"}, {"subject", subject}},
+                    [answer](const nlohmann::json& result) { answer->set_value(result); });
+  if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    return SendJson(response, 503,
+                    ErrorObject(Status(Code::kUnavailable, "the broker did not answer")));
+  }
+  nlohmann::json result = future.get();
+  if (!result.value("ok", false)) {
+    Status failed(core::CodeFromName(result.value("code", "")).value_or(Code::kUnavailable),
+                  result.value("message", ""));
+    return SendJson(response, failed.code() == Code::kUnavailable ? 503 : 502, ErrorObject(failed));
+  }
+  SendJson(response, 200, {{"consents", result.value("consents", nlohmann::json::array())}});
 }
 
 void HttpApi::Route() {
@@ -157,32 +178,43 @@ void HttpApi::Route() {
     SendJson(response, 200, StatusObject(*result));
   });
 
+  // The personnummer never travels in a URL (proxies and access logs keep those): it comes in
+  // a POST body; a GET takes only a pseudonym.
+  server_->Post("/v1/consents/search", [this](const httplib::Request& request,
+                                              httplib::Response& response) {
+    nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+    if (!body.is_object() || !body.contains("subject_pnr") || !body["subject_pnr"].is_string()) {
+      return SendJson(response, 400,
+                      ErrorObject(Status(Code::kSchemaInvalid,
+                                         "a JSON body {\"subject_pnr\": \"…\"} is "
+                                         "required"),
+                                  "", {"/subject_pnr"}));
+    }
+    core::Result<core::Personnummer> number = core::ParsePersonnummer(
+        body["subject_pnr"].get<std::string>(), core::SystemClock::Instance().Now());
+    if (!number.ok()) {
+      return SendJson(response, 400, ErrorObject(number.status(), "", {"/subject_pnr"}));
+    }
+    AnswerConsents(core::Pseudonymise(pseudonym_key_, *number), response);
+  });
+
   server_->Get(
       "/v1/consents", [this](const httplib::Request& request, httplib::Response& response) {
-        if (!request.has_param("subject-pnr")) {
+        if (request.has_param("subject-pnr")) {
           return SendJson(response, 400,
-                          ErrorObject(Status(Code::kSchemaInvalid, "subject-pnr is required")));
+                          ErrorObject(Status(Code::kSchemaInvalid,
+                                             "a personnummer must not travel in a URL: use POST "
+                                             "/v1/consents/search with {\"subject_pnr\": \"…\"}")));
         }
-        core::Result<core::Personnummer> number = core::ParsePersonnummer(
-            request.get_param_value("subject-pnr"), core::SystemClock::Instance().Now());
-        if (!number.ok()) return SendJson(response, 400, ErrorObject(number.status()));
-        auto answer = std::make_shared<std::promise<nlohmann::json>>();
-        std::future<nlohmann::json> future = answer->get_future();
-        connection_.Query(
-            {{"op", "consents"}, {"subject", core::Pseudonymise(pseudonym_key_, *number)}},
-            [answer](const nlohmann::json& result) { answer->set_value(result); });
-        if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-          return SendJson(response, 503,
-                          ErrorObject(Status(Code::kUnavailable, "the broker did not answer")));
+        std::string subject = request.get_param_value("subject");
+        if (!core::IsValidPseudonym(subject)) {
+          return SendJson(
+              response, 400,
+              ErrorObject(Status(Code::kSchemaInvalid,
+                                 "subject=PSEUDONYM (64 hex characters) is required, or POST "
+                                 "/v1/consents/search with {\"subject_pnr\": \"…\"}")));
         }
-        nlohmann::json result = future.get();
-        if (!result.value("ok", false)) {
-          Status failed(core::CodeFromName(result.value("code", "")).value_or(Code::kUnavailable),
-                        result.value("message", ""));
-          return SendJson(response, failed.code() == Code::kUnavailable ? 503 : 502,
-                          ErrorObject(failed));
-        }
-        SendJson(response, 200, {{"consents", result.value("consents", nlohmann::json::array())}});
+        AnswerConsents(subject, response);
       });
 
   server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& response) {

@@ -1,7 +1,8 @@
 // HttpApi: the local API on loopback (cpp-httplib) — POST /v1/messages, GET /v1/messages/{id},
-// GET /v1/consents?subject-pnr=…, GET /healthz, GET /metrics — with an optional bearer token.
-// Status codes and bodies: docs/AGENT.md. Thread-safety: httplib serves on its own thread
-// pool; handlers only call the thread-safe Sender, Connection::Query and Metrics.
+// POST /v1/consents/search {"subject_pnr"}, GET /v1/consents?subject=PSEUDONYM, GET /healthz, GET
+// /metrics — with an optional bearer token. Status codes and bodies: docs/AGENT.md. Thread-safety:
+// httplib serves on its own thread pool; handlers only call the thread-safe Sender,
+// Connection::Query and Metrics.
 #pragma once
 
 #include <memory>
@@ -16,7 +17,8 @@
 
 namespace httplib {
 class Server;
-}
+struct Response;
+}  // namespace httplib
 
 namespace stafett::agent {
 
@@ -30,11 +32,13 @@ class HttpApi {
   core::Status Start();
   void Stop();
 
-  // The HTTP status for a refusal code (400, 413, 422, 503).
+  // The HTTP status for a refusal code (400, 409, 413, 422, 503).
   static int HttpStatusFor(core::Code code);
 
  private:
   void Route();
+  // Asks the broker for SUBJECT's consents (QUERY consents) and answers 200/502/503.
+  void AnswerConsents(const std::string& subject, httplib::Response& response);
 
   const AgentConfig& config_;
   Sender& sender_;

@@ -59,8 +59,16 @@ uint64_t ReadBigEndian64(std::string_view bytes) {
 
 }  // namespace
 
-std::string SourceKey(const std::string& file_name, std::string_view content) {
-  return file_name + "\n" + core::ToHex(core::Sha256(content));
+std::string SourceKey(std::string_view name_key, const std::string& file_name,
+                      std::string_view content) {
+  std::string input = file_name;
+  input.push_back('\0');
+  input += core::Sha256(content);
+  return core::ToHex(core::Blake2b256(input, name_key));
+}
+
+std::string OutboxNameKey(std::string_view pseudonym_key) {
+  return core::Blake2b256("stafett agent outbox file names v1", pseudonym_key);
 }
 
 std::string EncodeEnvelope(const core::Envelope& envelope) {

@@ -37,7 +37,7 @@ class Journal {
   ~Journal();
 
   // The record of an outgoing message: {"message_id","state","type","to","code"?,"message"?,
-  // "files":[outbox names still to move],"recipients":{id: status},"created_at"}.
+  // "digest","recipients":{id: status},"created_at"}. Outbox file names are never stored.
   core::Result<std::optional<nlohmann::json>> GetOutgoing(const std::string& message_id);
   // Writes a new outgoing record with its envelope and (if not empty) its source key, one
   // synced batch. The record is pending when its state is kStatePending.
@@ -48,7 +48,7 @@ class Journal {
   core::Status UpdateOutgoing(const std::string& message_id,
                               const std::function<bool(nlohmann::json&)>& change);
   core::Result<std::optional<core::Envelope>> GetEnvelope(const std::string& message_id);
-  // The message id recorded for SOURCE_KEY (outbox name + content digest), if any.
+  // The message id recorded for SOURCE_KEY (keyed hash of outbox name + content), if any.
   core::Result<std::optional<std::string>> FindBySource(const std::string& source_key);
   // Records SOURCE_KEY → MESSAGE_ID alone (a document refused before it got an envelope).
   core::Status PutSource(const std::string& source_key, const std::string& message_id);
@@ -74,8 +74,13 @@ class Journal {
   std::atomic<size_t> pending_{0};
 };
 
-// "name\n" + hex SHA-256 of the content: identifies one file drop.
-std::string SourceKey(const std::string& file_name, std::string_view content);
+// Identifies one file drop without keeping its name (integrators put names and numbers in
+// file names): hex keyed BLAKE2b-256 over the name and the SHA-256 of the content. NAME_KEY is
+// a secret of this agent (OutboxNameKey), so the name cannot be guessed back from the hash.
+std::string SourceKey(std::string_view name_key, const std::string& file_name,
+                      std::string_view content);
+// The key SourceKey uses, derived from the agent's pseudonym key (another purpose, another key).
+std::string OutboxNameKey(std::string_view pseudonym_key);
 
 // The envelope as stored: be64 header size, header, be64 signature size, signature, payload.
 std::string EncodeEnvelope(const core::Envelope& envelope);

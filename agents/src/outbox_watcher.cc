@@ -1,10 +1,12 @@
 // OutboxWatcher: inotify plus periodic scans over the outbox folder.
 #include "outbox_watcher.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -55,8 +57,9 @@ void OutboxWatcher::Stop() {
 }
 
 void OutboxWatcher::Run() {
-  Scan();  // whatever was dropped while the agent was down
-  auto last_scan = std::chrono::steady_clock::now();
+  // Whatever was dropped while the agent was down.
+  auto next_scan = std::chrono::steady_clock::now() +
+                   (Scan() ? std::chrono::seconds(1) : std::chrono::seconds(rescan_seconds_));
   alignas(struct inotify_event) char buffer[64 * 1024];
   while (!stop_.load()) {
     pollfd item{inotify_fd_, POLLIN, 0};
@@ -70,7 +73,8 @@ void OutboxWatcher::Run() {
         for (char* at = buffer; at < buffer + got;) {
           auto* event = reinterpret_cast<struct inotify_event*>(at);
           if ((event->mask & IN_Q_OVERFLOW) != 0) rescan = true;
-          if (event->len > 0 && (event->mask & IN_ISDIR) == 0) names.emplace_back(event->name);
+          // Closed by its writer or renamed in: complete. Folders moved in are handled too.
+          if (event->len > 0) names.emplace_back(event->name);
           at += sizeof(struct inotify_event) + event->len;
         }
       }
@@ -80,14 +84,30 @@ void OutboxWatcher::Run() {
       HandleName(name);
     }
     auto now = std::chrono::steady_clock::now();
-    if (rescan || now - last_scan >= std::chrono::seconds(rescan_seconds_)) {
-      Scan();
-      last_scan = now;
+    if (rescan || now >= next_scan) {
+      // A file skipped for being fresh is looked at again a second later, not a period later.
+      next_scan = now + (Scan() ? std::chrono::seconds(1) : std::chrono::seconds(rescan_seconds_));
     }
   }
 }
 
-void OutboxWatcher::Scan() {
+bool OutboxWatcher::IsOpenForWriting(const std::string& name) const {
+  // A read lease is refused (EAGAIN) while any process has the file open for writing. Where
+  // leases are not allowed (another owner without CAP_LEASE) the age rule alone decides.
+  int fd =
+      ::open((outbox_.folder() / name).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool busy = false;
+  if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+    ::fcntl(fd, F_SETLEASE, F_UNLCK);
+  } else {
+    busy = errno == EAGAIN;
+  }
+  ::close(fd);
+  return busy;
+}
+
+bool OutboxWatcher::Scan() {
   std::vector<std::string> names;
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(outbox_.folder(), error)) {
@@ -95,13 +115,28 @@ void OutboxWatcher::Scan() {
   }
   if (error) {
     spdlog::error("event=outbox_scan_failed error=\"{}\"", error.message());
-    return;
+    return false;
   }
   std::sort(names.begin(), names.end());
+  bool skipped_fresh = false;
   for (const std::string& name : names) {
-    if (stop_.load()) return;
+    if (stop_.load()) return false;
+    if (!IsOutboxDocumentName(name)) continue;
+    // A file changed within the last second may still be open for writing: its close (or
+    // rename) event brings it, or the scan a second from now.
+    struct stat info {};
+    if (::lstat((outbox_.folder() / name).c_str(), &info) != 0) continue;
+    struct timespec now {};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    int64_t age_nanos = (static_cast<int64_t>(now.tv_sec) - info.st_mtim.tv_sec) * 1'000'000'000 +
+                        (now.tv_nsec - info.st_mtim.tv_nsec);
+    if (age_nanos < 1'000'000'000 || (S_ISREG(info.st_mode) && IsOpenForWriting(name))) {
+      skipped_fresh = true;
+      continue;
+    }
     HandleName(name);
   }
+  return skipped_fresh;
 }
 
 void OutboxWatcher::HandleName(const std::string& name) {
@@ -109,7 +144,11 @@ void OutboxWatcher::HandleName(const std::string& name) {
   std::filesystem::path path = outbox_.folder() / name;
   struct stat info {};
   if (::lstat(path.c_str(), &info) != 0) return;  // gone already
-  if (S_ISDIR(info.st_mode)) return;
+  if (S_ISDIR(info.st_mode)) {
+    outbox_.MoveToRejected(name, Status(Code::kSchemaInvalid, "a folder is not a document"), {},
+                           "");
+    return;
+  }
   if (S_ISLNK(info.st_mode)) {
     // Never followed: the link itself is moved aside.
     outbox_.MoveToRejected(name, Status(Code::kSchemaInvalid, "a symbolic link is not accepted"),

@@ -1,9 +1,11 @@
 // OutboxWatcher: its own thread watches the outbox with inotify (IN_MOVED_TO, IN_CLOSE_WRITE),
 // scans it at start and every rescan_seconds (files dropped while the agent was down, events
 // lost to a queue overflow), and feeds each regular *.json file to the Sender; a file refused
-// before sending goes to outbox/rejected/ at once. Dot-files and *.tmp are ignored; symlinks
-// and other non-regular files are refused, never followed.
-// Thread-safety: Start()/Stop() from one thread; everything else runs on the watcher thread.
+// before sending goes to outbox/rejected/ at once. Only complete files are read: those an event
+// reports closed by their writer or renamed in, and in a scan those unchanged for a second and not
+// open for writing. Dot-files and *.tmp are ignored; symlinks, folders and other non-regular
+// entries are moved to outbox/rejected/ with a reason, never followed. Thread-safety:
+// Start()/Stop() from one thread; everything else runs on the watcher thread.
 #pragma once
 
 #include <atomic>
@@ -25,12 +27,17 @@ class OutboxWatcher {
   core::Status Start();
   void Stop();
 
-  // Handles one name in the outbox (also used by tests).
+  // Handles one name in the outbox (also used by tests); a folder or any other non-regular
+  // entry is moved to outbox/rejected/ with its error file.
   void HandleName(const std::string& name);
-  void Scan();
+  // Handles every outbox entry not modified within the last second; true if it skipped one
+  // for being that fresh (the caller scans again a second later).
+  bool Scan();
 
  private:
   void Run();
+  // Whether another process holds outbox file NAME open for writing (a read lease is refused).
+  bool IsOpenForWriting(const std::string& name) const;
 
   const OutboxFiles& outbox_;
   Sender& sender_;

@@ -3,8 +3,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "connection.h"
 #include "document.h"
+#include "stafett/core/crypto.h"
+#include "stafett/core/encoding.h"
 #include "stafett/core/envelope.h"
 #include "stafett/core/ids.h"
 #include "stafett/core/rules.h"
@@ -17,6 +21,12 @@ namespace {
 
 bool IsRetryable(const std::string& code) {
   return code == "STORAGE_FULL" || code == "UNAVAILABLE";
+}
+
+// Hex SHA-256 of the document in canonical form (parsed and dumped: keys sorted, no spaces), so
+// the same document over HTTP or as a file, however formatted, has one digest.
+std::string DocumentDigest(std::string_view text) {
+  return core::ToHex(core::Sha256(nlohmann::json::parse(text, nullptr, false).dump()));
 }
 
 nlohmann::json ScopeToJson(const core::ConsentScope& scope) {
@@ -57,7 +67,8 @@ Sender::Sender(const AgentConfig& config, const Trust& trust,
       journal_(journal),
       metrics_(metrics),
       outbox_(outbox),
-      clock_(clock) {}
+      clock_(clock),
+      name_key_(OutboxNameKey(pseudonym_key.bytes())) {}
 
 SubmitResult Sender::Refuse(Code code, std::string message, std::vector<std::string> pointers,
                             std::string message_id) {
@@ -91,10 +102,12 @@ SubmitResult Sender::Submit(std::string_view text, const std::string& file_name)
   ++metrics_.submitted;
   core::Micros now = clock_.Now();
   std::lock_guard<std::mutex> lock(submit_mutex_);
-  std::string source_key = file_name.empty() ? "" : SourceKey(file_name, text);
+  std::string source_key = file_name.empty() ? "" : SourceKey(name_key_, file_name, text);
   if (!source_key.empty()) {
     core::Result<std::optional<std::string>> known = journal_.FindBySource(source_key);
-    if (known.ok() && known->has_value()) return Attach(**known, file_name);
+    // A file seen before maps to its message, unless the broker refused that message: only an
+    // accepted message occupies its id, so a refused one is sealed and sent again.
+    if (known.ok() && known->has_value() && !IsRefused(**known)) return Attach(**known, file_name);
   }
   DocumentError error;
   std::optional<OutgoingDocument> document =
@@ -110,10 +123,26 @@ SubmitResult Sender::Submit(std::string_view text, const std::string& file_name)
       document->message_id.empty() ? core::NewMessageId(now) : document->message_id;
   core::Result<std::optional<nlohmann::json>> existing = journal_.GetOutgoing(message_id);
   if (!existing.ok()) return Refuse(existing.status().code(), existing.status().message(), {});
-  if (existing->has_value()) {
+  std::string digest = DocumentDigest(text);
+  if (existing->has_value() && (**existing).value("state", "") != kStateRefused) {
+    // A resend counts only when it is the same document; another one under a used id is refused.
+    std::string known_digest = (**existing).value("digest", "");
+    if (!known_digest.empty() && known_digest != digest) {
+      return Refuse(Code::kDuplicate,
+                    "the message id " + message_id +
+                        " was already used for a different document; give this one a new "
+                        "message_id",
+                    {"/message_id"}, message_id);
+    }
     if (!source_key.empty()) journal_.PutSource(source_key, message_id).ok();
     return Attach(message_id, file_name);
   }
+  if (existing->has_value()) {
+    spdlog::info("event=retry_after_refusal message_id={} code={}", message_id,
+                 (**existing).value("code", "").substr(0, 32));
+  }
+  SubmitResult consent_refusal = CheckConsentEvent(*document, now);
+  if (!consent_refusal.refusal.ok()) return consent_refusal;
 
   const OwnKeySet& own = trust_.CurrentOwn(now);
   core::Header header;
@@ -144,16 +173,11 @@ SubmitResult Sender::Submit(std::string_view text, const std::string& file_name)
   if (!sealed.ok()) {
     return Refuse(sealed.status().code(), sealed.status().message(), {}, message_id);
   }
-  nlohmann::json record = {{"message_id", message_id},
-                           {"state", kStatePending},
-                           {"type", header.type},
-                           {"to", header.to},
-                           {"subject", header.subject},
-                           {"consent_id", header.consent_id},
-                           {"files", nlohmann::json::array()},
-                           {"recipients", nlohmann::json::object()},
+  nlohmann::json record = {{"message_id", message_id},  {"state", kStatePending},
+                           {"type", header.type},       {"to", header.to},
+                           {"subject", header.subject}, {"consent_id", header.consent_id},
+                           {"digest", digest},          {"recipients", nlohmann::json::object()},
                            {"created_at", now}};
-  if (!file_name.empty()) record["files"].push_back(file_name);
   if (header.consent) record["scope"] = ScopeToJson(*header.consent);
   core::Status journalled = journal_.AddOutgoing(record, *sealed, source_key);
   if (!journalled.ok()) {
@@ -162,25 +186,42 @@ SubmitResult Sender::Submit(std::string_view text, const std::string& file_name)
     return Refuse(Code::kUnavailable, "the agent could not journal the message; retry", {},
                   message_id);
   }
+  RememberFile(message_id, file_name);
   spdlog::info("event=message_queued message_id={} type={} recipients={}", message_id, header.type,
                header.to.size());
   if (connection_ != nullptr) connection_->Publish(message_id);
   return SubmitResult{message_id, std::string(kStatePending), {}, {}};
 }
 
-SubmitResult Sender::Attach(const std::string& message_id, const std::string& file_name) {
-  if (!file_name.empty()) {
-    journal_
-        .UpdateOutgoing(message_id,
-                        [&](nlohmann::json& record) {
-                          for (const auto& name : record["files"]) {
-                            if (name == file_name) return false;
-                          }
-                          record["files"].push_back(file_name);
-                          return true;
-                        })
-        .ok();
+SubmitResult Sender::CheckConsentEvent(const OutgoingDocument& document, core::Micros now) {
+  if (document.type == "consent_granted" && document.scope && document.scope->valid_until <= now) {
+    return Refuse(Code::kConsentExpired, "the consent's valid_until has passed",
+                  {"/body/valid_until"}, document.message_id);
   }
+  if (document.type == "consent_revoked") {
+    core::Result<std::optional<nlohmann::json>> known = journal_.GetConsent(document.consent_id);
+    if (known.ok() && known->has_value() && (**known).value("revoked", false)) {
+      return Refuse(Code::kConsentRevoked, "the consent is revoked already", {"/consent_id"},
+                    document.message_id);
+    }
+  }
+  return SubmitResult{};
+}
+
+bool Sender::IsRefused(const std::string& message_id) {
+  core::Result<std::optional<nlohmann::json>> record = journal_.GetOutgoing(message_id);
+  return record.ok() && record->has_value() && (**record).value("state", "") == kStateRefused;
+}
+
+void Sender::RememberFile(const std::string& message_id, const std::string& file_name) {
+  if (file_name.empty()) return;
+  std::lock_guard<std::mutex> lock(files_mutex_);
+  std::vector<std::string>& names = files_[message_id];
+  if (std::find(names.begin(), names.end(), file_name) == names.end()) names.push_back(file_name);
+}
+
+SubmitResult Sender::Attach(const std::string& message_id, const std::string& file_name) {
+  RememberFile(message_id, file_name);
   core::Result<std::optional<nlohmann::json>> record = journal_.GetOutgoing(message_id);
   if (!record.ok() || !record->has_value()) {
     return SubmitResult{message_id, "pending", {}, {}};
@@ -301,9 +342,15 @@ void Sender::MoveFiles(const std::string& message_id) {
   const nlohmann::json& record = **loaded;
   std::string state = record.value("state", "");
   if (state == kStatePending) return;
-  std::vector<std::string> moved;
-  for (const auto& name : record["files"]) {
-    std::string file = name.get<std::string>();
+  std::vector<std::string> names;
+  {
+    std::lock_guard<std::mutex> files_lock(files_mutex_);
+    auto found = files_.find(message_id);
+    if (found == files_.end()) return;
+    names = std::move(found->second);
+    files_.erase(found);
+  }
+  for (const std::string& file : names) {
     if (state == kStateRefused) {
       core::Status refusal(core::CodeFromName(record.value("code", "")).value_or(Code::kInternal),
                            record.value("message", ""));
@@ -311,22 +358,7 @@ void Sender::MoveFiles(const std::string& message_id) {
     } else {
       outbox_.MoveToSent(file, message_id);
     }
-    moved.push_back(file);
   }
-  if (moved.empty()) return;
-  journal_
-      .UpdateOutgoing(message_id,
-                      [&](nlohmann::json& entry) {
-                        nlohmann::json rest = nlohmann::json::array();
-                        for (const auto& name : entry["files"]) {
-                          if (std::find(moved.begin(), moved.end(), name) == moved.end()) {
-                            rest.push_back(name);
-                          }
-                        }
-                        entry["files"] = rest;
-                        return true;
-                      })
-      .ok();
 }
 
 void Sender::RecordOwnConsent(const nlohmann::json& record) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "agent_config.h"
+#include "document.h"
 #include "journal.h"
 #include "metrics.h"
 #include "outbox_files.h"
@@ -61,10 +63,19 @@ class Sender {
   SubmitResult Refuse(core::Code code, std::string message, std::vector<std::string> pointers,
                       std::string message_id = "");
   SubmitResult FromRecord(const nlohmann::json& record) const;
+  // Consent events the agent refuses itself: a grant already past its valid_until
+  // (kConsentExpired), a revocation of a consent it knows as revoked (kConsentRevoked).
+  SubmitResult CheckConsentEvent(const OutgoingDocument& document, core::Micros now);
+  // Whether the journal holds MESSAGE_ID as refused by the broker (its id is free again).
+  bool IsRefused(const std::string& message_id);
   // Adds FILE_NAME to an existing message; moves it at once if the outcome is known.
   SubmitResult Attach(const std::string& message_id, const std::string& file_name);
   void Accept(const std::string& message_id, bool duplicate);
+  // Moves the outbox files of a message with an outcome (accepted → sent/, refused → rejected/).
   void MoveFiles(const std::string& message_id);
+  // Notes FILE_NAME as a file of MESSAGE_ID, in memory only: the journal keeps no file names.
+  // After a restart the first outbox scan finds the files again by their source keys.
+  void RememberFile(const std::string& message_id, const std::string& file_name);
   void RecordOwnConsent(const nlohmann::json& record);
   void Notify();
 
@@ -76,6 +87,10 @@ class Sender {
   const OutboxFiles& outbox_;
   const core::Clock& clock_;
   Connection* connection_ = nullptr;
+  const std::string name_key_;  // keys the hashes of outbox file names (SourceKey)
+
+  std::mutex files_mutex_;
+  std::map<std::string, std::vector<std::string>> files_;  // message id → outbox files to move
 
   std::mutex submit_mutex_;  // one document at a time through seal + journal
   std::mutex wait_mutex_;

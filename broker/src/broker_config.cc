@@ -51,6 +51,7 @@ core::Result<BrokerConfig> LoadBrokerConfig(const std::filesystem::path& file) {
   if (out.log_format != "human" && out.log_format != "json") {
     return config.Error("log.format", "must be \"human\" or \"json\"");
   }
+  STAFETT_RETURN_IF_ERROR(config.RejectUnknownKeys());
   return out;
 }
 

@@ -89,5 +89,32 @@ TEST(DocumentTest, FeedbackReferencesItsReport) {
   EXPECT_EQ(document->ref, "cr-9");
 }
 
+// Regression (issue 14 item 15): ids travel in clear (broker, audit log, logs); one carrying a
+// personnummer was accepted.
+TEST(DocumentTest, RefusesIdsThatCarryAPersonnummer) {
+  for (const char* id : {"cr-191212121212", "19121212-1212", "x-121212-1212-y", "1212121212"}) {
+    nlohmann::json document = Report();
+    document["message_id"] = id;
+    DocumentError error;
+    EXPECT_FALSE(Parse(document, &error)) << id;
+    EXPECT_EQ(error.status.code(), core::Code::kSchemaInvalid) << id;
+    EXPECT_NE(error.status.message().find("ids must not carry personal data"), std::string::npos);
+    EXPECT_EQ(error.status.message().find("1212"), std::string::npos);
+    EXPECT_EQ(error.pointers, std::vector<std::string>{"/message_id"}) << id;
+  }
+  nlohmann::json consent = Report();
+  consent["type"] = "support_request";
+  consent["body"] = {{"reason", "x"}};
+  consent["consent_id"] = "samtycke-191212121212";
+  DocumentError error;
+  EXPECT_FALSE(Parse(consent, &error));
+  EXPECT_EQ(error.pointers, std::vector<std::string>{"/consent_id"});
+  // Ids with digits that are no personnummer pass.
+  for (const char* id : {"cr-2026-0001", "0190f3a1-7b2c-7d3e-8f40-123456789012",
+                         "report-1234567890", "m-20261123"}) {
+    EXPECT_FALSE(CarriesPersonnummer(id, kNow)) << id;
+  }
+}
+
 }  // namespace
 }  // namespace stafett::agent

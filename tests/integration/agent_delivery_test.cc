@@ -77,8 +77,8 @@ TEST_F(AgentDeliveryTest, HttpSupportRequestNeedsConsentFirst) {
   std::vector<std::string> inbox = sandbox_.InboxMessages(kSocial);
   EXPECT_EQ(inbox, (std::vector<std::string>{"cg-1.json", "sr-1.json"}));
 
-  HttpResponse consents =
-      HttpRequest(sandbox_.agent(kSocial).http, "GET", "/v1/consents?subject-pnr=191212121212");
+  HttpResponse consents = HttpRequest(sandbox_.agent(kSocial).http, "POST", "/v1/consents/search",
+                                      R"({"subject_pnr": "191212121212"})");
   EXPECT_EQ(consents.status, 200) << consents.body;
   EXPECT_NE(consents.body.find("consent-1"), std::string::npos) << consents.body;
 }

@@ -331,8 +331,8 @@ TEST_F(ConsentRulesTest, ARevocationAtAnotherPartyWithholdsTheQueuedReferral) {
   EXPECT_EQ(sandbox_.Status(kSchool, "sr-queued"), "withheld");
 
   // The parties see the revoked consent in their own index, pseudonymised on the agent.
-  HttpResponse consents =
-      HttpRequest(sandbox_.agent(kSchool).http, "GET", "/v1/consents?subject-pnr=191212121212");
+  HttpResponse consents = HttpRequest(sandbox_.agent(kSchool).http, "POST", "/v1/consents/search",
+                                      R"({"subject_pnr": "191212121212"})");
   ASSERT_EQ(consents.status, 200) << consents.body;
   EXPECT_NE(consents.body.find("c-1"), std::string::npos) << consents.body;
   EXPECT_NE(consents.body.find("revoked"), std::string::npos) << consents.body;

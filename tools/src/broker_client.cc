@@ -40,6 +40,10 @@ core::Result<ClientConfig> LoadClientConfig(const std::filesystem::path& file,
     return config.Error(section + ".trust_directory", "missing (required)");
   STAFETT_RETURN_IF_ERROR(path("pseudonym_key", std::nullopt, &out.pseudonym_key));
   STAFETT_RETURN_IF_ERROR(path("state_dir", std::nullopt, &out.state_dir));
+  // [log] is shared with the other programs' configs; anything else in these tables is a typo.
+  config.Allow("log.format");
+  config.Allow("log.level");
+  STAFETT_RETURN_IF_ERROR(config.RejectUnknownKeys({section, "log"}));
   return out;
 }
 

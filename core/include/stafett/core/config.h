@@ -1,6 +1,7 @@
 // Config: TOML configuration files with errors that name the file, the key and the problem.
 // Relative paths in a config resolve against the folder of the config file.
-// Thread-safety: a loaded Config is immutable; concurrent reads are safe.
+// Thread-safety: a loaded Config's values are immutable; concurrent reads are safe (the record of
+// which keys were read is guarded by a mutex).
 #pragma once
 
 #include <cstdint>
@@ -46,9 +47,22 @@ class Config {
   // A Status naming this file and KEY: "FILE: KEY: problem".
   Status Error(const std::string& key, const std::string& problem) const;
 
+  // Marks KEY as known without reading it (a key another program reads from the same file).
+  void Allow(const std::string& key) const;
+  // After the getters: kConfigInvalid "FILE: unknown key 'K' in [TABLE]" (or "unknown table
+  // [T]") for the first key no getter, Has() or Allow() asked for, so a mistyped key is an
+  // error instead of a silent default. TABLES limits the check to those top-level tables (a
+  // file shared with other programs); empty: the whole file.
+  Status RejectUnknownKeys(const std::vector<std::string>& tables = {}) const;
+
  private:
+  void MarkRead(const std::string& key) const;
+
   std::filesystem::path file_;
   std::shared_ptr<const toml::table> table_;
+  // Keys asked for so far (dotted). Shared by copies; guarded by its own mutex.
+  struct ReadKeys;
+  std::shared_ptr<ReadKeys> read_keys_;
 };
 
 }  // namespace stafett::core
