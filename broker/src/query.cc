@@ -32,7 +32,9 @@ bool Allowed(keys::Role role, const std::string& op) {
   if (op == "status" || op == "track") {
     return role == keys::Role::kOperator || role == keys::Role::kAuditor;
   }
-  if (op == "consents") return role == keys::Role::kEndpoint;
+  // Endpoints see the consents they are party to; auditors every consent of a subject (for
+  // the register extract: parties, purposes, period, revocation).
+  if (op == "consents") return role == keys::Role::kEndpoint || role == keys::Role::kAuditor;
   if (op == "backup") return role == keys::Role::kBroker;
   // trail, head, records, inclusion, consistency: auditors only.
   return role == keys::Role::kAuditor;
@@ -369,7 +371,10 @@ nlohmann::json Broker::QueryConsents(const Peer& peer, const nlohmann::json& que
     nlohmann::json consent = nlohmann::json::parse(**stored, nullptr, false);
     if (!consent.is_object()) continue;
     std::vector<std::string> parties = consent.value("parties", std::vector<std::string>());
-    if (std::find(parties.begin(), parties.end(), peer.id) == parties.end()) continue;
+    if (peer.role != keys::Role::kAuditor &&
+        std::find(parties.begin(), parties.end(), peer.id) == parties.end()) {
+      continue;
+    }
     core::Micros valid_from = consent.value("valid_from", int64_t{0});
     core::Micros valid_until = consent.value("valid_until", int64_t{0});
     std::string state = consent.value("revoked", false) ? "revoked"
@@ -383,6 +388,10 @@ nlohmann::json Broker::QueryConsents(const Peer& peer, const nlohmann::json& que
                         {"valid_from", core::FormatRfc3339(valid_from)},
                         {"valid_until", core::FormatRfc3339(valid_until)},
                         {"recorded_by", consent.value("recorded_by", "")}});
+    if (consent.contains("revoked_at")) {
+      consents.back()["revoked_at"] = core::FormatRfc3339(consent.value("revoked_at", int64_t{0}));
+      consents.back()["revoked_by"] = consent.value("revoked_by", "");
+    }
   }
   return {{"consents", consents}};
 }

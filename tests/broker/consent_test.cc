@@ -285,5 +285,18 @@ TEST_F(ConsentTest, PartiesCanAskWhichConsentsTheyHold) {
   EXPECT_EQ(stranger["consents"].size(), 0u) << "a non-party sees nothing";
 }
 
+// The register extract shows an auditor every consent of the child, party or not.
+TEST_F(ConsentTest, AnAuditorSeesEveryConsentOfASubject) {
+  Grant("c1", {"support"});
+  auto auditor = Connect("auditor");
+  nlohmann::json answer =
+      auditor->Query({{"op", "consents"}, {"subject", PseudonymOf(county_, "19121212-1212")}});
+  ASSERT_EQ(answer["ok"], true) << answer.dump();
+  ASSERT_EQ(answer["consents"].size(), 1u);
+  EXPECT_EQ(answer["consents"][0]["purposes"], nlohmann::json({"support"}));
+  EXPECT_FALSE(answer["consents"][0]["parties"].empty());
+  EXPECT_EQ(answer["consents"][0]["consent_id"], "c1");
+}
+
 }  // namespace
 }  // namespace stafett::broker::testing

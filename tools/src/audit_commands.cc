@@ -5,13 +5,11 @@
 #include <cstdio>
 #include <iostream>
 
+#include "audit_queries.h"
 #include "audit_verifier.h"
 #include "broker_client.h"
 #include "stafett/core/clock.h"
 #include "stafett/core/encoding.h"
-#include "stafett/core/personnummer.h"
-#include "stafett/core/pseudonym.h"
-#include "stafett/keys/key_set.h"
 #include "table.h"
 
 namespace stafett::tools {
@@ -72,12 +70,9 @@ int RunTrail(const AuditOptions& options) {
   char kind = 's';
   std::string id;
   if (!options.subject_pnr.empty()) {
-    core::Result<core::Personnummer> pnr =
-        core::ParsePersonnummer(options.subject_pnr, core::SystemClock::Instance().Now());
-    if (!pnr.ok()) return Report(pnr.status());
-    core::Result<core::PseudonymKey> key = keys::LoadPseudonymKeyFile(config.pseudonym_key);
-    if (!key.ok()) return Report(key.status());
-    id = core::Pseudonymise(*key, *pnr);
+    core::Result<std::string> pseudonym = PseudonymOf(config, options.subject_pnr);
+    if (!pseudonym.ok()) return Report(pseudonym.status());
+    id = *pseudonym;
   } else if (!options.subject.empty()) {
     id = options.subject;
   } else {

@@ -5,19 +5,15 @@
 #include <iostream>
 
 #include "broker_client.h"
+#include "operations_queries.h"
 #include "table.h"
 
 namespace stafett::tools {
 namespace {
 
 core::Result<nlohmann::json> Ask(const std::string& config_path, nlohmann::json query) {
-  core::Result<ClientConfig> config = LoadClientConfig(config_path, "operator");
-  if (!config.ok()) {
-    // An auditor's config works too: auditors may see status and tracking.
-    core::Result<ClientConfig> auditor = LoadClientConfig(config_path, "auditor");
-    if (!auditor.ok()) return config.status();
-    config = std::move(auditor);
-  }
+  core::Result<ClientConfig> config = LoadOperatorOrAuditorConfig(config_path);
+  if (!config.ok()) return config.status();
   core::Result<std::unique_ptr<BrokerClient>> client = BrokerClient::Connect(*config);
   if (!client.ok()) return client.status();
   return (*client)->Query(std::move(query));
@@ -28,29 +24,14 @@ int Report(const core::Status& status) {
   return 1;
 }
 
-std::string Age(double seconds) {
-  if (seconds <= 0) return "-";
-  char buffer[32];
-  if (seconds < 120) {
-    std::snprintf(buffer, sizeof(buffer), "%.0fs", seconds);
-  } else if (seconds < 7200) {
-    std::snprintf(buffer, sizeof(buffer), "%.0fm", seconds / 60);
-  } else {
-    std::snprintf(buffer, sizeof(buffer), "%.1fh", seconds / 3600);
-  }
-  return buffer;
-}
-
 int RunStatus(const std::string& config_path, const std::string& format, double warn_after) {
   core::Result<nlohmann::json> result = Ask(config_path, {{"op", "status"}});
   if (!result.ok()) return Report(result.status());
   nlohmann::json rows = nlohmann::json::array();
   for (nlohmann::json endpoint : (*result)["endpoints"]) {
     nlohmann::json warnings = nlohmann::json::array();
-    double oldest = endpoint.value("oldest_undelivered_seconds", 0.0);
-    if (!endpoint.value("connected", false) && endpoint.value("queue_depth", 0) > 0 &&
-        oldest > warn_after) {
-      warnings.push_back("offline with messages waiting " + Age(oldest));
+    for (const EndpointWarning& warning : EndpointWarnings(endpoint, warn_after)) {
+      warnings.push_back("offline with messages waiting " + Age(warning.seconds));
     }
     endpoint["warnings"] = warnings;
     rows.push_back(std::move(endpoint));
