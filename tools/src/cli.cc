@@ -8,6 +8,7 @@
 
 #include "audit_commands.h"
 #include "cli_errors.h"
+#include "console/console_commands.h"
 #include "county_commands.h"
 #include "keys_commands.h"
 #include "operations_commands.h"
@@ -35,6 +36,7 @@ int RunCli(int argc, const char* const* argv) {
   AddCountyCommands(app, &exit_code);
   AddOperationsCommands(app, &exit_code);
   AddAuditCommands(app, &exit_code);
+  AddConsoleCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -1,0 +1,308 @@
+// The console's layout and texts.
+#include "console/html.h"
+
+#include <map>
+#include <utility>
+
+#include "console/assets.h"
+
+namespace stafett::tools::console {
+namespace {
+
+using Texts = std::map<std::string_view, std::pair<std::string_view, std::string_view>>;
+
+// key → {Swedish, English}
+const Texts& AllTexts() {
+  static const Texts texts = {
+      {"skip", {"Hoppa till innehållet", "Skip to content"}},
+      {"role.operator", {"drift", "operations"}},
+      {"role.auditor", {"granskning", "audit"}},
+      {"nav.label", {"Huvudmeny", "Main menu"}},
+      {"nav.endpoints", {"Anslutna verksamheter", "Endpoints"}},
+      {"nav.message", {"Meddelande", "Message"}},
+      {"nav.health", {"Driftläge", "Health"}},
+      {"nav.runbooks", {"Larmrutiner", "Alert runbooks"}},
+      {"nav.trail", {"Granskningslogg", "Audit trail"}},
+      {"nav.verify", {"Verifiera loggen", "Verify the log"}},
+      {"nav.extract", {"Registerutdrag", "Register extract"}},
+      {"lang.switch", {"English", "Svenska"}},
+      {"logout", {"Logga ut", "Sign out"}},
+      {"footer",
+       {"Stafett-konsolen visar vad mäklaren svarar just nu; den sparar inga uppgifter själv.",
+        "The Stafett console shows what the broker answers now; it keeps no data of its own."}},
+      {"login.title", {"Logga in med inloggningslänken", "Sign in with the login link"}},
+      {"login.text",
+       {"Den här sidan kräver inloggning. Öppna länken som skrevs ut när konsolen startades "
+        "(console listening on …/login?token=…). Länken fungerar en gång; starta konsolen igen "
+        "för en ny.",
+        "This page needs a session. Open the link printed when the console started (console "
+        "listening on …/login?token=…). The link works once; start the console again for a new "
+        "one."}},
+      {"login.refused.title", {"Inloggningen nekades", "Sign-in refused"}},
+      {"login.refused.text",
+       {"Inloggningslänken är fel eller redan använd. Starta konsolen igen för en ny länk.",
+        "The login link is wrong or already used. Start the console again for a new link."}},
+      {"csrf.title", {"Begäran nekades", "Request refused"}},
+      {"csrf.text",
+       {"Formuläret saknade en giltig säkerhetskod. Ladda om sidan och försök igen.",
+        "The form did not carry a valid security token. Reload the page and try again."}},
+      {"notfound.title", {"Sidan finns inte", "Page not found"}},
+      {"signedout.title", {"Utloggad", "Signed out"}},
+      {"signedout.text",
+       {"Du är utloggad. Starta konsolen igen för en ny inloggningslänk.",
+        "You are signed out. Start the console again for a new login link."}},
+      {"error.broker",
+       {"Mäklaren svarade inte som väntat", "The broker did not answer as expected"}},
+      // Endpoints
+      {"endpoints.title", {"Anslutna verksamheter", "Endpoints"}},
+      {"endpoints.caption",
+       {"Varje verksamhet i förtroendekatalogen", "Every endpoint in the trust directory"}},
+      {"endpoints.refresh",
+       {"Tabellen uppdateras var femte sekund när JavaScript är påslaget; ladda annars om sidan.",
+        "The table refreshes every five seconds with JavaScript on; otherwise reload the page."}},
+      {"endpoints.updated", {"Senast uppdaterad", "Last updated"}},
+      {"col.endpoint", {"Verksamhet", "Endpoint"}},
+      {"col.kind", {"Typ", "Kind"}},
+      {"col.connected", {"Ansluten", "Connected"}},
+      {"col.last_seen", {"Senast sedd", "Last seen"}},
+      {"col.queue", {"I kö", "Queued"}},
+      {"col.oldest", {"Äldsta olevererade", "Oldest undelivered"}},
+      {"col.warnings", {"Varningar", "Warnings"}},
+      {"yes", {"ja", "yes"}},
+      {"no", {"nej", "no"}},
+      {"never", {"aldrig", "never"}},
+      {"warning.offline_backlog",
+       {"frånkopplad med meddelanden som väntat ", "offline with messages waiting "}},
+      {"audit.size", {"Granskningsloggen har", "The audit log holds"}},
+      {"audit.records", {"poster", "records"}},
+      {"storage.full",
+       {"LAGRINGEN ÄR FULL: mäklaren tar inte emot nya meddelanden",
+        "STORAGE FULL: the broker refuses new work"}},
+      // Message
+      {"message.title", {"Ett meddelandes väg", "A message's timeline"}},
+      {"message.id", {"Meddelande-id", "Message id"}},
+      {"message.id.hint",
+       {"Id:t innehåller inga personuppgifter.", "The id carries no personal data."}},
+      {"message.show", {"Visa", "Show"}},
+      {"message.bad_id",
+       {"Ett meddelande-id är 1–64 tecken av A–Z, a–z, 0–9, punkt, understreck och bindestreck.",
+        "A message id is 1–64 characters of A–Z, a–z, 0–9, dot, underscore and hyphen."}},
+      {"message.not_found", {"Inget meddelande med det id:t.", "No message with that id."}},
+      {"message.status", {"Status", "Status"}},
+      {"message.type", {"Typ", "Type"}},
+      {"message.from", {"Från", "From"}},
+      {"message.to", {"Till", "To"}},
+      {"message.accepted_at", {"Mottaget", "Accepted"}},
+      {"message.expires_at", {"Går ut", "Expires"}},
+      {"message.recipients", {"Mottagare", "Recipients"}},
+      {"message.events", {"Händelser", "Events"}},
+      {"col.time", {"Tid", "Time"}},
+      {"col.event", {"Händelse", "Event"}},
+      {"col.code", {"Kod", "Code"}},
+      {"col.state", {"Läge", "State"}},
+      // Health
+      {"health.title", {"Mäklarens driftläge", "The broker's health"}},
+      {"health.storage", {"Lagring", "Storage"}},
+      {"health.storage.ok", {"tar emot nya meddelanden", "accepting new work"}},
+      {"health.metrics", {"Mätvärden från mäklaren", "The broker's metrics"}},
+      {"health.metrics.none",
+       {"Mätvärden kunde inte hämtas (broker_http saknas eller svarar inte).",
+        "Metrics could not be read (broker_http is not set or does not answer)."}},
+      {"health.metric", {"Mätvärde", "Metric"}},
+      {"health.value", {"Värde", "Value"}},
+      {"health.commit_mean",
+       {"Genomsnittlig skrivtid (fsync) per omgång", "Mean commit (fsync) time per batch"}},
+      {"health.keys", {"Nycklar i förtroendekatalogen", "Keys in the trust directory"}},
+      {"col.principal", {"Part", "Principal"}},
+      {"col.role", {"Roll", "Role"}},
+      {"col.key", {"Nyckel", "Key"}},
+      {"col.valid_until", {"Giltig till", "Valid until"}},
+      {"health.runbooks",
+       {"Vad varje larm betyder och vad man gör: se larmrutinerna.",
+        "What each alert means and what to do: see the alert runbooks."}},
+      {"runbooks.title", {"Larmrutiner", "Alert runbooks"}},
+      {"runbooks.intro",
+       {"Rutinerna för Prometheus-larmen (deploy/prometheus/README.md), på engelska.",
+        "The runbooks for the Prometheus alerts (deploy/prometheus/README.md)."}},
+      // Trail
+      {"trail.title", {"Granskningslogg", "Audit trail"}},
+      {"trail.by_pnr", {"Ett barns logg", "A child's trail"}},
+      {"trail.pnr", {"Personnummer", "Personal identity number"}},
+      {"trail.pnr.hint",
+       {"Skickas med POST och görs om till en pseudonym i konsolen med länets nyckel; "
+        "mäklaren ser aldrig numret.",
+        "Sent by POST and turned into a pseudonym in the console with the county key; the "
+        "broker never sees the number."}},
+      {"trail.by_endpoint", {"En verksamhets logg", "An endpoint's trail"}},
+      {"trail.endpoint", {"Verksamhetens id", "Endpoint id"}},
+      {"trail.from", {"Från (RFC 3339, valfritt)", "From (RFC 3339, optional)"}},
+      {"trail.to", {"Till (RFC 3339, valfritt)", "To (RFC 3339, optional)"}},
+      {"trail.search", {"Sök", "Search"}},
+      {"trail.result", {"Poster", "Records"}},
+      {"trail.none", {"Inga poster.", "No records."}},
+      {"trail.for_subject", {"Pseudonym", "Pseudonym"}},
+      {"trail.recorded",
+       {"Sökningen är själv loggad som audit_query på position",
+        "This search is itself recorded as audit_query at position"}},
+      {"trail.truncated",
+       {"Svaret kapades vid 10 000 poster; snäva in tidsspannet.",
+        "The answer was cut at 10,000 records; narrow the time span."}},
+      {"trail.need",
+       {"Ange ett personnummer eller ett verksamhets-id.",
+        "Enter a personal identity number or an endpoint id."}},
+      {"col.seq", {"Position", "Position"}},
+      {"col.message", {"Meddelande", "Message"}},
+      {"col.type", {"Typ", "Type"}},
+      {"col.from", {"Från", "From"}},
+      {"col.to", {"Till", "To"}},
+      {"col.consent", {"Samtycke", "Consent"}},
+      {"col.proof", {"Bevis", "Proof"}},
+      {"proof.verified", {"verifierad", "verified"}},
+      {"proof.failed", {"FEL", "FAILED"}},
+      {"proof.head",
+       {"Varje post är kontrollerad i konsolen mot det signerade trädhuvudet: storlek",
+        "Each record was checked in the console against the signed tree head: size"}},
+      {"root", {"rot", "root"}},
+      // Verify
+      {"verify.title", {"Verifiera granskningsloggen", "Verify the audit log"}},
+      {"verify.text",
+       {"Kontrollerar det signerade trädhuvudet, att loggen bara har vuxit sedan förra "
+        "kontrollen, och varje post mot huvudet – samma som stafett audit verify.",
+        "Checks the signed tree head, that the log only grew since the last check, and every "
+        "record against the head – the same as stafett audit verify."}},
+      {"verify.run", {"Verifiera nu", "Verify now"}},
+      {"verify.ok", {"Loggen är verifierad", "The log is verified"}},
+      {"verify.failed", {"Verifieringen MISSLYCKADES", "Verification FAILED"}},
+      {"verify.size", {"Trädets storlek", "Tree size"}},
+      {"verify.checked", {"Kontrollerade poster", "Records checked"}},
+      {"verify.previous",
+       {"Förenligt med tidigare huvud (storlek)", "Consistent with the earlier head (size)"}},
+      {"verify.first", {"första kontrollen", "first check"}},
+      // Extract
+      {"extract.title", {"Registerutdrag", "Register extract"}},
+      {"extract.form.text",
+       {"Ett utskrivbart utdrag för ett barn: samtycken, överlämningar som byggde på dem, "
+        "nekade försändelser och ett verifieringsintyg.",
+        "A printable extract for one child: consents, hand-offs relying on them, refusals and "
+        "a verification statement."}},
+      {"extract.format", {"Format", "Format"}},
+      {"extract.language", {"Språk", "Language"}},
+      {"extract.make", {"Skapa utdrag", "Make the extract"}},
+      {"extract.heading", {"Registerutdrag ur Stafett", "Register extract from Stafett"}},
+      {"extract.intro",
+       {"Det här utdraget visar vilka samtycken som fanns för barnet, vilka överlämningar mellan "
+        "skola, socialtjänst och hälso- och sjukvård som byggde på dem, och vilka försändelser "
+        "som stoppades. Innehållet i meddelandena visas inte; Stafett kan inte läsa det.",
+        "This extract shows the consents recorded for the child, the hand-offs between school, "
+        "social services and health care that relied on them, and the messages that were "
+        "stopped. The messages' contents are not shown; Stafett cannot read them."}},
+      {"extract.subject", {"Barnet", "The child"}},
+      {"extract.pnr", {"Personnummer", "Personal identity number"}},
+      {"extract.pseudonym", {"Pseudonym i loggen", "Pseudonym in the log"}},
+      {"extract.generated", {"Utdraget skapat", "Extract made"}},
+      {"extract.by", {"Utfärdat av", "Issued by"}},
+      {"extract.consents", {"Samtycken", "Consents"}},
+      {"extract.consents.none", {"Inga samtycken är registrerade.", "No consents are recorded."}},
+      {"col.given_by", {"Givet av", "Given by"}},
+      {"col.recorded_by", {"Registrerat av", "Recorded by"}},
+      {"col.parties", {"Parter", "Parties"}},
+      {"col.purposes", {"Ändamål", "Purposes"}},
+      {"col.period", {"Giltigt", "Valid"}},
+      {"col.granted", {"Givet", "Granted"}},
+      {"col.revoked", {"Återkallat", "Revoked"}},
+      {"not_revoked", {"nej", "no"}},
+      {"given_by.unknown",
+       {"framgår inte av loggen (står i samtyckesdokumentet hos verksamheten)",
+        "not in the log (it is in the consent document held by the endpoint)"}},
+      {"extract.handoffs", {"Överlämningar", "Hand-offs"}},
+      {"extract.handoffs.none", {"Inga överlämningar.", "No hand-offs."}},
+      {"col.when", {"När", "When"}},
+      {"col.delivered", {"Levererat", "Delivered"}},
+      {"delivered.no", {"inte levererat", "not delivered"}},
+      {"delivered.waiting", {"väntar", "waiting"}},
+      {"extract.refusals", {"Nekade försändelser", "Refusals"}},
+      {"extract.refusals.none", {"Inga försändelser har nekats.", "No messages were refused."}},
+      {"extract.lookups", {"Sökningar i loggen om barnet", "Searches of the log about the child"}},
+      {"extract.verification", {"Verifieringsintyg", "Verification statement"}},
+      {"extract.verification.text",
+       {"Varje post i utdraget är kontrollerad mot granskningsloggens signerade trädhuvud. Vem "
+        "som helst med tillgång till loggen kan pröva det med kommandot stafett audit verify.",
+        "Each record in this extract was checked against the audit log's signed tree head. "
+        "Anyone with access to the log can check it with the command stafett audit verify."}},
+      {"extract.log_size", {"Loggens storlek", "Log size"}},
+      {"extract.root", {"Trädets rot", "Tree root"}},
+      {"extract.head_time", {"Huvudet signerat", "Head signed"}},
+      {"extract.key", {"Signerat med nyckel", "Signed with key"}},
+      {"extract.signature", {"Signatur", "Signature"}},
+      {"extract.all_verified", {"Alla poster verifierade", "All records verified"}},
+      {"role.guardian", {"vårdnadshavare", "guardian"}},
+      {"role.child", {"barnet", "the child"}},
+      {"event.accepted", {"mottaget", "accepted"}},
+      {"event.refused", {"nekat", "refused"}},
+      {"event.delivered", {"levererat", "delivered"}},
+      {"event.expired", {"förfallet", "expired"}},
+      {"event.withheld", {"stoppat", "withheld"}},
+      {"event.consent_granted", {"samtycke givet", "consent granted"}},
+      {"event.consent_revoked", {"samtycke återkallat", "consent revoked"}},
+      {"event.audit_query", {"sökning i loggen", "audit query"}},
+  };
+  return texts;
+}
+
+void ReplaceAll(std::string& text, std::string_view from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+}
+
+}  // namespace
+
+std::string Escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string NormaliseLanguage(std::string_view language) { return language == "en" ? "en" : "sv"; }
+
+std::string Text(const std::string& language, std::string_view key) {
+  auto found = AllTexts().find(key);
+  if (found == AllTexts().end()) return std::string(key);
+  return std::string(language == "en" ? found->second.second : found->second.first);
+}
+
+std::string RenderPage(const Page& page) {
+  std::string html(FindAsset("layout.html").value_or(""));
+  // The main part last: it may hold text that looks like a placeholder.
+  ReplaceAll(html, "{{lang}}", Escape(page.language));
+  ReplaceAll(html, "{{title}}", Escape(page.title));
+  ReplaceAll(html, "{{skip}}", Escape(Text(page.language, "skip")));
+  ReplaceAll(html, "{{role}}", Escape(page.role));
+  ReplaceAll(html, "{{footer}}", Escape(Text(page.language, "footer")));
+  ReplaceAll(html, "{{nav}}", page.nav);
+  ReplaceAll(html, "{{main}}", page.main);
+  return html;
+}
+
+}  // namespace stafett::tools::console
