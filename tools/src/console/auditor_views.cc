@@ -55,7 +55,7 @@ std::string RenderTrailForm(const std::string& language, const std::string& csrf
          "</button></form>";
 }
 
-std::string RenderTrail(const VerifiedTrail& trail, const std::string& subject_pseudonym,
+std::string RenderTrail(const CheckedTrail& trail, const std::string& subject_pseudonym,
                         const std::string& language) {
   auto text = [&](const char* key) { return Escape(Text(language, key)); };
   std::string html = "<h2 id=\"result\">" + text("trail.result") + "</h2>";
@@ -65,11 +65,7 @@ std::string RenderTrail(const VerifiedTrail& trail, const std::string& subject_p
   }
   html += "<p class=\"notice\">" + text("proof.head") + " " + std::to_string(trail.head.tree_size) +
           ", " + text("root") + " <code>" + Escape(core::HashToHex(trail.head.root)) + "</code>. " +
-          text("trail.recorded") + " " +
-          std::to_string(trail.answer.value("query_seq", uint64_t{0})) + ".</p>";
-  if (trail.answer.value("truncated", false)) {
-    html += "<p class=\"error\">" + text("trail.truncated") + "</p>";
-  }
+          text("trail.complete") + " " + text("trail.recorded") + "</p>";
   if (trail.records.empty()) return html + "<p>" + text("trail.none") + "</p>";
   html += "<table id=\"trail\"><thead><tr>";
   for (const char* key : {"col.seq", "col.time", "col.event", "col.message", "col.type", "col.from",
@@ -79,7 +75,6 @@ std::string RenderTrail(const VerifiedTrail& trail, const std::string& subject_p
   html += "</tr></thead><tbody>";
   for (const CheckedRecord& checked : trail.records) {
     const nlohmann::json& record = checked.record;
-    bool ok = checked.inclusion.ok();
     html += "<tr><th scope=\"row\">" + std::to_string(checked.seq) + "</th>";
     for (const char* field : {"time", "event", "message_id", "type", "from"}) {
       html += "<td>" +
@@ -90,9 +85,8 @@ std::string RenderTrail(const VerifiedTrail& trail, const std::string& subject_p
             Escape(record.is_object() ? Joined(record.value("to", nlohmann::json())) : "") +
             "</td><td>" + Escape(record.is_object() ? record.value("consent_id", "") : "") +
             "</td><td>" + Escape(record.is_object() ? record.value("code", "") : "") + "</td>";
-    html += ok ? "<td class=\"ok proof\">" + text("proof.verified") + "</td>"
-               : "<td class=\"failed proof\">" + text("proof.failed") + ": " +
-                     Escape(checked.inclusion.message()) + "</td>";
+    // A record whose proof failed fails the whole trail (QueryCheckedTrail): none is shown.
+    html += "<td class=\"ok proof\">" + text("proof.verified") + "</td>";
     html += "</tr>";
   }
   return html + "</tbody></table>";

@@ -14,7 +14,7 @@ namespace stafett::tools::console {
 std::string RenderTrailForm(const std::string& language, const std::string& csrf,
                             const std::string& error);
 // The checked trail; SUBJECT_PSEUDONYM is shown when the search was for a child.
-std::string RenderTrail(const VerifiedTrail& trail, const std::string& subject_pseudonym,
+std::string RenderTrail(const CheckedTrail& trail, const std::string& subject_pseudonym,
                         const std::string& language);
 
 std::string RenderVerifyForm(const std::string& language, const std::string& csrf);

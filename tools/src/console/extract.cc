@@ -61,7 +61,7 @@ core::Result<nlohmann::json> BuildExtract(BrokerClient& client, const ClientConf
   if (!number.ok()) return number.status();
   core::Result<std::string> pseudonym = PseudonymOf(config, personnummer);
   if (!pseudonym.ok()) return pseudonym.status();
-  core::Result<VerifiedTrail> trail = QueryVerifiedTrail(client, {*pseudonym, "", "", ""});
+  core::Result<CheckedTrail> trail = QueryCheckedTrail(client, {*pseudonym, "", "", ""});
   if (!trail.ok()) return trail.status();
   nlohmann::json held = HeldConsents(client, *pseudonym);
 
@@ -142,8 +142,8 @@ core::Result<nlohmann::json> BuildExtract(BrokerClient& client, const ClientConf
         {"root", core::HashToHex(trail->head.root)},
         {"signed_head", trail->head.json},
         {"records_checked", trail->records.size()},
-        {"all_verified", trail->all_verified},
-        {"query_seq", trail->answer.value("query_seq", uint64_t{0})}}}};
+        {"all_verified", true},  // else QueryCheckedTrail failed and there is no extract
+        {"complete", true}}}};
 }
 
 std::string RenderExtractArticle(const nlohmann::json& extract, const std::string& language) {

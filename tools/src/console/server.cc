@@ -384,16 +384,19 @@ void ConsoleServer::AddRoutes() {
     std::string main;
     int code = 200;
     if (error.empty()) {
-      VerifiedTrail trail;
+      CheckedTrail trail;
       Status done = WithClient([&](BrokerClient& client) {
-        return core::Assign(QueryVerifiedTrail(client, filter), &trail);
+        return core::Assign(QueryCheckedTrail(client, filter), &trail);
       });
       if (done.ok()) {
         main = RenderTrailForm(language, session->csrf, "") +
                RenderTrail(trail, filter.subject, language);
       } else {
-        main = RenderTrailForm(language, session->csrf, done.ToString());
-        code = 502;
+        bool failed_check = done.code() == Code::kCorruption || done.code() == Code::kBadSignature;
+        main = RenderTrailForm(language, session->csrf,
+                               failed_check ? Text(language, "trail.failed") + ": " + done.message()
+                                            : done.ToString());
+        code = failed_check ? 409 : 502;
       }
     } else {
       main = RenderTrailForm(language, session->csrf, error);
