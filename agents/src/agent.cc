@@ -2,6 +2,7 @@
 #include "agent.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "file_util.h"
 #include "stafett/keys/pseudonym_key_file.h"
@@ -19,7 +20,18 @@ Agent::Agent(const AgentConfig& config, const core::Clock& clock, Trust trust,
       pseudonym_key_(std::move(pseudonym_key)),
       outbox_(config.outbox) {}
 
-Agent::~Agent() { Stop(); }
+Agent::~Agent() {
+  Stop();
+  // In member order reversed, the journal last, then the data_dir lock: the next agent on this
+  // data_dir opens the journal only after this one closed it.
+  http_.reset();
+  watcher_.reset();
+  connection_.reset();
+  inbox_.reset();
+  sender_.reset();
+  journal_.reset();
+  if (data_dir_lock_ >= 0) ::close(data_dir_lock_);
+}
 
 core::Result<std::unique_ptr<Agent>> Agent::Create(const AgentConfig& config,
                                                    const core::Clock& clock) {
@@ -32,6 +44,9 @@ core::Result<std::unique_ptr<Agent>> Agent::Create(const AgentConfig& config,
   STAFETT_RETURN_IF_ERROR(agent->outbox_.Prepare());
   STAFETT_RETURN_IF_ERROR(EnsureWritableFolder(config.inbox));
   STAFETT_RETURN_IF_ERROR(EnsureWritableFolder(config.data_dir));
+  core::Result<int> lock = LockDataDir(config.data_dir);
+  if (!lock.ok()) return lock.status();
+  agent->data_dir_lock_ = *lock;
   core::Result<std::unique_ptr<Journal>> journal = Journal::Open(config.data_dir / "journal");
   if (!journal.ok()) return journal.status();
   agent->journal_ = std::move(journal).value();

@@ -56,6 +56,7 @@ class Agent final : public ConnectionHandler {
   const core::Clock& clock_;
   Trust trust_;
   core::PseudonymKey pseudonym_key_;
+  int data_dir_lock_ = -1;  // flock on data_dir/agent.lock: one agent per data_dir
   Metrics metrics_;
   std::unique_ptr<Journal> journal_;
   OutboxFiles outbox_;

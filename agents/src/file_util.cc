@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -155,6 +156,23 @@ Status EnsureWritableFolder(const std::filesystem::path& folder) {
     return Errno(folder.string() + " is not writable");
   }
   return Status::Ok();
+}
+
+core::Result<int> LockDataDir(const std::filesystem::path& folder) {
+  std::filesystem::path file = folder / "agent.lock";
+  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Errno(file.string());
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int error = errno;
+    ::close(fd);
+    if (error == EWOULDBLOCK) {
+      return Status(Code::kUnavailable,
+                    "another agent is running with this data_dir (" + folder.string() + ")");
+    }
+    errno = error;
+    return Errno("lock " + file.string());
+  }
+  return fd;
 }
 
 }  // namespace stafett::agent

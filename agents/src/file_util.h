@@ -33,4 +33,10 @@ core::Status SyncFolder(const std::filesystem::path& folder);
 // Creates FOLDER (and parents) if needed and checks that this process can write there.
 core::Status EnsureWritableFolder(const std::filesystem::path& folder);
 
+// Takes an exclusive lock (flock) on FOLDER/agent.lock, created if needed, and returns its file
+// descriptor; the lock lasts until the descriptor is closed or the process ends (also by
+// SIGKILL). kUnavailable "another agent is running with this data_dir (FOLDER)" when another
+// process holds it.
+core::Result<int> LockDataDir(const std::filesystem::path& folder);
+
 }  // namespace stafett::agent

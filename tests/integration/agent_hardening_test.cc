@@ -3,6 +3,7 @@
 // cause is fixed. A broker and the school and social-services agents of the `three` sandbox.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -267,6 +268,25 @@ TEST_F(AgentHardeningTest, ConsentsAreSearchedByPersonnummerOnlyInAPostBody) {
                 .status,
             400);
   EXPECT_EQ(HttpRequest(http, "GET", "/v1/consents").status, 400);
+}
+
+// Regression (issue 14 item 16): a second agent on the same data_dir printed RocksDB's raw lock
+// error. Now one line names the cause and the second process exits non-zero, while the first
+// keeps serving; once the first stopped, an agent starts on that data_dir again.
+TEST_F(AgentHardeningTest, ASecondAgentOnTheSameDataDirSaysSoAndExits) {
+  StartAgents({kSchool});
+  std::string output;
+  int code = RunProgram(std::string(STAFETT_BIN_DIR) + "/agents/stafett-agent",
+                        {"--config", sandbox_.agent(kSchool).config}, &output, 30000);
+  EXPECT_NE(code, 0) << output;
+  EXPECT_NE(code, -1) << "the second agent did not exit: " << output;
+  EXPECT_NE(output.find("another agent is running with this data_dir"), std::string::npos)
+      << output;
+  EXPECT_EQ(output.find("LOCK"), std::string::npos) << output;
+  EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
+  EXPECT_EQ(HttpRequest(sandbox_.agent(kSchool).http, "GET", "/healthz").status, 200);
+  EXPECT_EQ(sandbox_.StopAgent(kSchool), 0);
+  EXPECT_TRUE(sandbox_.StartAgent(kSchool)) << sandbox_.LogOf(kSchool);
 }
 
 }  // namespace
