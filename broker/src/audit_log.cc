@@ -56,11 +56,25 @@ std::string TreeHeadSigningInput(uint64_t tree_size, const core::Hash& root, cor
 // go to the overlay and, with a batch, into it.
 class AuditLog::MapStore : public core::MapNodeStore {
  public:
+  static constexpr uint8_t kCachedDepth = 14;
   MapStore(AuditLog& log, rocksdb::WriteBatch* batch) : log_(log), batch_(batch) {}
   core::Result<std::optional<std::string>> GetNode(const std::string& node_key) const override {
     auto pending = log_.map_pending_.find(node_key);
     if (pending != log_.map_pending_.end()) return std::optional<std::string>(pending->second);
-    return log_.store_.Get(Family::kTrailMap, node_key);
+    bool cached = Cached(node_key);
+    if (cached) {
+      auto hit = log_.map_cache_.find(node_key);
+      if (hit != log_.map_cache_.end()) return hit->second;
+    }
+    core::Result<std::optional<std::string>> stored = log_.store_.Get(Family::kTrailMap, node_key);
+    if (stored.ok() && cached) log_.map_cache_[node_key] = *stored;
+    return stored;
+  }
+  // Nodes near the root are read by every update: kept in memory (committed values only), at
+  // most 2^kCachedDepth of them per level.
+  static bool Cached(const std::string& node_key) {
+    return node_key.size() >= 2 && node_key[0] == 0 &&
+           static_cast<uint8_t>(node_key[1]) < kCachedDepth;
   }
   void PutNode(const std::string& node_key, const std::string& value) override {
     log_.map_pending_[node_key] = value;
@@ -137,6 +151,10 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(Store& store,
 }
 
 core::CompactRange AuditLog::Mark() {
+  // Everything pending is committed now: what is near the root moves into the cache.
+  for (auto& [node_key, value] : map_pending_) {
+    if (MapStore::Cached(node_key)) map_cache_[node_key] = std::move(value);
+  }
   map_pending_.clear();
   map_root_mark_ = map_root_;
   return range_;

@@ -112,6 +112,8 @@ class AuditLog : public core::NodeReader {
   core::Hash map_root_mark_{};
   // Trail map nodes written since the last Mark (read your writes across a batch).
   std::unordered_map<std::string, std::string> map_pending_;
+  // Committed trail map nodes near the root (absent ones as nullopt); see MapStore.
+  mutable std::unordered_map<std::string, std::optional<std::string>> map_cache_;
 };
 
 }  // namespace stafett::broker
