@@ -146,24 +146,29 @@ void HttpApi::Route() {
     }
   });
 
-  server_->Post(
-      "/v1/messages", [this](const httplib::Request& request, httplib::Response& response) {
-        SubmitResult result = sender_.Submit(request.body, "");
-        if (!result.refusal.ok() && result.status == "refused") {
-          return SendJson(response, HttpStatusFor(result.refusal.code()),
-                          ErrorObject(result.refusal, result.message_id, result.pointers));
-        }
-        // Wait a little for the broker's answer so the caller learns a refusal at once; if the
-        // broker is slow or down the message stays pending and is retried.
-        if (result.status == "pending" && config_.http_wait_millis > 0 && connection_.ready()) {
-          result = sender_.WaitForOutcome(result.message_id, config_.http_wait_millis);
-        }
-        if (result.status == "refused") {
-          return SendJson(response, HttpStatusFor(result.refusal.code()),
-                          ErrorObject(result.refusal, result.message_id));
-        }
-        SendJson(response, 202, StatusObject(result));
-      });
+  server_->Post("/v1/messages", [this](const httplib::Request& request,
+                                       httplib::Response& response) {
+    SubmitResult result = sender_.Submit(request.body, "");
+    if (!result.refusal.ok() && result.status == "refused") {
+      return SendJson(response, HttpStatusFor(result.refusal.code()),
+                      ErrorObject(result.refusal, result.message_id, result.pointers));
+    }
+    // Wait a little for the broker's answer so the caller learns a refusal at once; if the
+    // broker is slow or down the message stays pending and is retried.
+    if (result.status == "pending" && config_.http_wait_millis > 0 && connection_.ready()) {
+      result = sender_.WaitForOutcome(result.message_id, config_.http_wait_millis);
+    }
+    if (result.status == "refused") {
+      return SendJson(response, HttpStatusFor(result.refusal.code()),
+                      ErrorObject(result.refusal, result.message_id));
+    }
+    if (result.status == "pending" && result.refusal.ok() && sender_.broker_storage_full()) {
+      // Not answered yet, but the broker's last answer was STORAGE_FULL: say so now.
+      result.refusal = Status(Code::kStorageFull,
+                              "the broker is short of storage; the message is kept and retried");
+    }
+    SendJson(response, 202, StatusObject(result));
+  });
 
   server_->Get(R"(/v1/messages/([^/]+))", [this](const httplib::Request& request,
                                                  httplib::Response& response) {

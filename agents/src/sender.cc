@@ -82,7 +82,14 @@ SubmitResult Sender::FromRecord(const nlohmann::json& record) const {
   SubmitResult result;
   result.message_id = record.value("message_id", "");
   result.status = OverallStatus(record);
-  if (record.value("state", "") == kStateRefused) {
+  if (result.status == kStatePending && record.contains("retry_code")) {
+    // Why it is still pending: the broker's last answer was a refusal to retry later.
+    std::string code = record.value("retry_code", "");
+    result.refusal = core::Status(
+        core::CodeFromName(code).value_or(Code::kUnavailable),
+        code == "STORAGE_FULL" ? "the broker is short of storage; the message is kept and retried"
+                               : "the broker is not available; the message is kept and retried");
+  } else if (record.value("state", "") == kStateRefused) {
     result.refusal =
         core::Status(core::CodeFromName(record.value("code", "")).value_or(Code::kInternal),
                      record.value("message", ""));
@@ -265,6 +272,7 @@ void Sender::Accept(const std::string& message_id, bool duplicate) {
     if (record.value("state", "") != kStatePending) return false;
     record["state"] = kStateAccepted;
     record["accepted_at"] = clock_.Now();
+    record.erase("retry_code");
     changed = true;
     return true;
   });
@@ -282,6 +290,7 @@ void Sender::Accept(const std::string& message_id, bool duplicate) {
 }
 
 void Sender::OnAccepted(const nlohmann::json& accepted) {
+  broker_storage_full_ = false;
   Accept(accepted.value("message_id", ""), accepted.value("duplicate", false));
   Notify();
 }
@@ -295,6 +304,18 @@ void Sender::OnRefused(const nlohmann::json& refused) {
   }
   if (IsRetryable(code)) {
     spdlog::info("event=refused_retry_later message_id={} code={}", message_id, code);
+    broker_storage_full_ = code == "STORAGE_FULL";
+    // Still pending and retried; the reason is kept so that GET /v1/messages/{id} can say it.
+    journal_
+        .UpdateOutgoing(message_id,
+                        [&](nlohmann::json& record) {
+                          if (record.value("state", "") != kStatePending) return false;
+                          if (record.value("retry_code", "") == code) return false;
+                          record["retry_code"] = code;
+                          return true;
+                        })
+        .ok();
+    Notify();
     return;
   }
   bool changed = false;

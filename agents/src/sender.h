@@ -6,6 +6,7 @@
 // a mutex); the On*() callbacks run on the connection thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -50,6 +51,8 @@ class Sender {
   SubmitResult WaitForOutcome(const std::string& message_id, int64_t millis);
   // The current status of an outgoing message, or nullopt if unknown.
   std::optional<SubmitResult> Status(const std::string& message_id);
+  // Whether the broker's last answer to this agent was STORAGE_FULL (cleared by an ACCEPTED).
+  bool broker_storage_full() const { return broker_storage_full_.load(); }
 
   // Connection-thread callbacks.
   std::vector<std::string> PendingIds() { return journal_.PendingIds(); }
@@ -92,6 +95,7 @@ class Sender {
   std::mutex files_mutex_;
   std::map<std::string, std::vector<std::string>> files_;  // message id → outbox files to move
 
+  std::atomic<bool> broker_storage_full_{false};
   std::mutex submit_mutex_;  // one document at a time through seal + journal
   std::mutex wait_mutex_;
   std::condition_variable outcome_;  // notified on every answer from the broker

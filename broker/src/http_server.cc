@@ -24,9 +24,14 @@ core::Status HttpServer::Start(const std::string& bind) {
     response.set_content("ok\n", "text/plain");
   });
   server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
-    bool ready = metrics_.ready();
+    // Short of storage the broker refuses new work (STORAGE_FULL): not ready for it.
+    bool full = metrics_.storage_full();
+    bool ready = metrics_.ready() && !full;
     response.status = ready ? 200 : 503;
-    response.set_content(ready ? "ready\n" : "not ready\n", "text/plain");
+    response.set_content(ready  ? "ready\n"
+                         : full ? "not ready: storage full\n"
+                                : "not ready\n",
+                         "text/plain");
   });
   if (!server_->bind_to_port(host, port)) {
     return core::Status(core::Code::kUnavailable, bind + ": cannot bind the HTTP port (in use?)");

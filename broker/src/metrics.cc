@@ -147,6 +147,10 @@ bool Metrics::ready() const {
   std::lock_guard lock(mutex_);
   return ready_;
 }
+bool Metrics::storage_full() const {
+  std::lock_guard lock(mutex_);
+  return storage_full_;
+}
 
 std::string Metrics::Render() const {
   std::lock_guard lock(mutex_);

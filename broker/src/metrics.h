@@ -59,6 +59,7 @@ class Metrics {
   void SetStorageFull(bool full);
   void SetReady(bool ready);
   bool ready() const;
+  bool storage_full() const;
 
   std::string Render() const;
 

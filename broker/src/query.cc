@@ -190,8 +190,13 @@ nlohmann::json Broker::QueryStatus(core::Micros now) {
     }
     endpoints.push_back(std::move(row));
   }
-  return {
-      {"endpoints", endpoints}, {"audit_size", audit_->size()}, {"storage_full", storage_full_}};
+  return {{"endpoints", endpoints},
+          {"audit_size", audit_->size()},
+          {"storage_full", storage_full_},
+          {"storage",
+           {{"full", storage_full_},
+            {"free_bytes", store_->FreeBytes()},
+            {"min_free_bytes", config_.min_free_bytes}}}};
 }
 
 nlohmann::json Broker::QueryTrack(const std::string& message_id) {

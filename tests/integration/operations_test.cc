@@ -873,6 +873,28 @@ TEST_F(FullDiskTest, ShortOfSpaceTheBrokerRefusesNewWorkKeepsDeliveringAndResume
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(sandbox_.Status(kSchool, "during-" + std::to_string(i)), "pending");
   }
+  // The integrator sees why (issue 14 item 12; before: pending with no code, /readyz 200 and no
+  // storage field in the JSON status): GET gives the broker's reason, a new POST says it at once.
+  HttpResponse tracked =
+      HttpRequest(sandbox_.agent(kSchool).http, "GET", "/v1/messages/during-2", "", {}, 5000);
+  EXPECT_EQ(ParseJson(tracked.body).value("status", ""), "pending") << tracked.body;
+  EXPECT_EQ(ParseJson(tracked.body).value("code", ""), "STORAGE_FULL") << tracked.body;
+  HttpResponse late = sandbox_.Post(kSchool, ConcernReport("during-3", kSocial));
+  EXPECT_EQ(late.status, 202) << late.body;
+  EXPECT_EQ(ParseJson(late.body).value("status", ""), "pending") << late.body;
+  EXPECT_EQ(ParseJson(late.body).value("code", ""), "STORAGE_FULL") << late.body;
+  HttpResponse readyz = HttpRequest(broker_http_, "GET", "/readyz", "", {}, 5000);
+  EXPECT_EQ(readyz.status, 503) << readyz.body;
+  {
+    std::string json_status;
+    ASSERT_EQ(
+        RunStafett({"status", "--config", OperatorConfig(), "--format", "json"}, &json_status), 0)
+        << json_status;
+    nlohmann::json storage = StatusRow(ParseJson(json_status), kSocial)["storage"];
+    EXPECT_EQ(storage.value("full", false), true) << json_status;
+    EXPECT_LT(storage.value("free_bytes", kMinFree), kMinFree) << json_status;
+    EXPECT_EQ(storage.value("min_free_bytes", uint64_t{0}), kMinFree) << json_status;
+  }
   EXPECT_EQ(Agent(kSchool, "stafett_agent_send_failures_total"), 0) << "not a final refusal";
   EXPECT_GE(Agent(kSchool, "stafett_agent_outbox_backlog"), 3);
   std::string output;
@@ -897,7 +919,8 @@ TEST_F(FullDiskTest, ShortOfSpaceTheBrokerRefusesNewWorkKeepsDeliveringAndResume
   EXPECT_TRUE(WaitUntil(
       [&] { return sandbox_.LogOf("broker").find("event=storage_resumed") != std::string::npos; },
       seconds(10)));
-  for (int i = 0; i < 3; ++i) {
+  EXPECT_EQ(HttpRequest(broker_http_, "GET", "/readyz", "", {}, 5000).status, 200);
+  for (int i = 0; i < 4; ++i) {
     EXPECT_TRUE(
         sandbox_.WaitForStatus(kSchool, "during-" + std::to_string(i), "delivered", seconds(60)))
         << sandbox_.Status(kSchool, "during-" + std::to_string(i)) << sandbox_.LogOf(kSchool);
@@ -911,7 +934,7 @@ TEST_F(FullDiskTest, ShortOfSpaceTheBrokerRefusesNewWorkKeepsDeliveringAndResume
   EXPECT_EQ(inbox, (std::vector<std::string>{"after-0.json", "after-1.json", "before-0.json",
                                              "before-1.json", "before-2.json", "before-3.json",
                                              "before-4.json", "during-0.json", "during-1.json",
-                                             "during-2.json"}));
+                                             "during-2.json", "during-3.json"}));
   WaitBroker("stafett_queue_depth_messages{endpoint=\"flen.social\"}", 0);
   WaitAgent(kSchool, "stafett_agent_outbox_backlog", 0);
 }

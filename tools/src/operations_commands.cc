@@ -34,6 +34,10 @@ int RunStatus(const std::string& config_path, const std::string& format, double 
       warnings.push_back("offline with messages waiting " + Age(warning.seconds));
     }
     endpoint["warnings"] = warnings;
+    // The broker's storage, the same object in every row (the JSON form is a list of rows).
+    endpoint["storage"] = result->contains("storage")
+                              ? (*result)["storage"]
+                              : nlohmann::json{{"full", result->value("storage_full", false)}};
     rows.push_back(std::move(endpoint));
   }
   if (format == "json") {
