@@ -129,9 +129,9 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(Store& store,
                                                        std::string key_id) {
   std::unique_ptr<AuditLog> log(new AuditLog(store, key, std::move(key_id)));
   uint64_t size = 0;
-  if (std::optional<std::string> last = store.LastKeyWithPrefix(Family::kAudit, "")) {
-    size = DecodeBigEndian64(*last) + 1;
-  }
+  core::Result<std::optional<std::string>> last = store.LastKeyWithPrefix(Family::kAudit, "");
+  if (!last.ok()) return last.status();
+  if (last->has_value()) size = DecodeBigEndian64(**last) + 1;
   core::Result<core::CompactRange> range = core::CompactRange::FromReader(size, *log);
   if (!range.ok()) {
     return Status(Code::kCorruption, "audit log: cannot rebuild the Merkle frontier at size " +
@@ -232,9 +232,10 @@ SignedTreeHead AuditLog::SignHead(rocksdb::WriteBatch* batch, core::Micros now) 
 }
 
 core::Result<std::optional<SignedTreeHead>> AuditLog::LatestHead() const {
-  std::optional<std::string> last = store_.LastKeyWithPrefix(Family::kHeads, "");
-  if (!last) return std::optional<SignedTreeHead>();
-  return HeadAt(DecodeBigEndian64(*last));
+  core::Result<std::optional<std::string>> last = store_.LastKeyWithPrefix(Family::kHeads, "");
+  if (!last.ok()) return last.status();
+  if (!last->has_value()) return std::optional<SignedTreeHead>();
+  return HeadAt(DecodeBigEndian64(**last));
 }
 
 core::Result<std::optional<SignedTreeHead>> AuditLog::HeadAt(uint64_t tree_size) const {
@@ -244,7 +245,8 @@ core::Result<std::optional<SignedTreeHead>> AuditLog::HeadAt(uint64_t tree_size)
   if (!stored->has_value()) return std::optional<SignedTreeHead>();
   core::Result<SignedTreeHead> head =
       SignedTreeHead::FromJson(nlohmann::json::parse(**stored, nullptr, false));
-  if (!head.ok()) return head.status();
+  if (!head.ok())
+    return store_.ReportCorruption(Family::kHeads, "a signed tree head does not decode");
   return std::optional<SignedTreeHead>(*head);
 }
 

@@ -502,6 +502,7 @@ void Broker::PublishGauges(core::Micros now) {
   metrics_.SetEndpoints(std::move(gauges));
   metrics_.SetAuditSize(audit_->size());
   metrics_.SetAuthFailures(zap_ ? zap_->denied() : 0);
+  metrics_.SetStorageCorruptions(store_->corruptions());
 }
 
 }  // namespace stafett::broker

@@ -128,7 +128,8 @@ class Broker {
 
   // publish.cc: accepting a message.
   void HandlePublish(const Peer& peer, const core::Envelope& envelope, const PublishCheck& check);
-  core::RouteFacts BuildRouteFacts(const core::Header& header, core::Micros now);
+  // The facts the rules decide on; an error when stored state could not be read.
+  core::Result<core::RouteFacts> BuildRouteFacts(const core::Header& header, core::Micros now);
   void Accept(const Peer& peer, const core::Envelope& envelope, const core::Header& header,
               core::Micros now);
   // Takes one of ENDPOINT's publish tokens; false when it has none left (rate limited).

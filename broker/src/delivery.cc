@@ -83,7 +83,7 @@ void Broker::Dispatch(const std::string& endpoint, core::Micros now) {
     }
     nlohmann::json entry = nlohmann::json::parse(it->value().ToString(), nullptr, false);
     if (!entry.is_object()) {
-      spdlog::error("event=queue_entry_corrupt endpoint={} queue_seq={}", endpoint, queue_seq);
+      store_->ReportCorruption(Family::kQueues, "a queue entry is not a JSON object").ok();
       continue;
     }
     nlohmann::json meta = {{"delivery", queue_seq}, {"attempt", 1}};
@@ -118,7 +118,7 @@ void Broker::Dispatch(const std::string& endpoint, core::Micros now) {
     }
     std::optional<core::Envelope> envelope = DecodeEnvelope(**stored);
     if (!envelope) {
-      spdlog::error("event=envelope_corrupt message_id={}", message_id);
+      store_->ReportCorruption(Family::kEnvelopes, "a stored envelope does not decode").ok();
       continue;
     }
     meta["seq"] = message_state.value("seq", uint64_t{0});

@@ -114,6 +114,10 @@ void Metrics::SetAuthFailures(uint64_t total) {
   std::lock_guard lock(mutex_);
   auth_failures_ = total;
 }
+void Metrics::SetStorageCorruptions(uint64_t total) {
+  std::lock_guard lock(mutex_);
+  storage_corruptions_ = total;
+}
 void Metrics::CountRedelivery() {
   std::lock_guard lock(mutex_);
   ++redeliveries_;
@@ -184,6 +188,10 @@ std::string Metrics::Render() const {
   Header(&out, "stafett_auth_failures_total", "counter",
          "Connections refused by the ZAP handler (unknown or non-CURVE keys).");
   out += "stafett_auth_failures_total " + std::to_string(auth_failures_) + "\n";
+  Header(&out, "stafett_storage_corruption_total", "counter",
+         "Stored records that failed an integrity check or did not decode (and a torn WAL tail "
+         "dropped at start).");
+  out += "stafett_storage_corruption_total " + std::to_string(storage_corruptions_) + "\n";
   Header(&out, "stafett_redeliveries_total", "counter", "Deliveries sent again after a timeout.");
   out += "stafett_redeliveries_total " + std::to_string(redeliveries_) + "\n";
   Header(&out, "stafett_batch_commit_seconds", "histogram",

@@ -49,6 +49,8 @@ class Metrics {
   void CountRateLimited(const std::string& endpoint);
   void CountAuthFailure();
   void SetAuthFailures(uint64_t total);
+  // Stored data that failed an integrity check or did not decode (Store::ReportCorruption).
+  void SetStorageCorruptions(uint64_t total);
   void CountRedelivery();
 
   void ObserveCommit(double seconds, size_t events);
@@ -68,7 +70,7 @@ class Metrics {
   std::map<std::string, uint64_t> accepted_, refused_, protocol_errors_, rate_limited_;
   std::map<std::pair<std::string, std::string>, uint64_t> delivered_, withheld_;
   std::map<std::string, uint64_t> expired_;
-  uint64_t auth_failures_ = 0, redeliveries_ = 0, audit_size_ = 0;
+  uint64_t auth_failures_ = 0, redeliveries_ = 0, audit_size_ = 0, storage_corruptions_ = 0;
   bool storage_full_ = false, ready_ = false;
   Histogram commit_seconds_, commit_events_, delivery_seconds_;
   std::map<std::string, EndpointGauges> endpoints_;

@@ -43,6 +43,15 @@ bool IsResendOf(const nlohmann::json& state, const core::Header& header,
          state.value("consent_id", "") == header.consent_id && state.value("ref", "") == header.ref;
 }
 
+// What a publisher is told when the broker could not read what it needs to decide.
+Status ReadFailure(const Status& read) {
+  if (read.code() == Code::kCorruption) {
+    return Status(Code::kCorruption,
+                  "the broker's stored data needed for this message failed an integrity check");
+  }
+  return Status(Code::kUnavailable, "storage read failed; retry later");
+}
+
 std::string AuditEventFor(const std::string& type) {
   if (type == "consent_granted" || type == "consent_revoked") return type;
   return "accepted";
@@ -65,8 +74,9 @@ void Broker::HandlePublish(const Peer& peer, const core::Envelope& envelope,
 
   core::Result<std::optional<nlohmann::json>> earlier = LoadMessage(header.message_id);
   if (!earlier.ok()) {
-    return Refuse(peer, header.message_id, Status(Code::kUnavailable, "storage read failed"),
-                  nullptr, now);
+    // Reported (logged, counted) where it was read. A damaged record is said so: retrying
+    // cannot help, and deciding without it could take a used id twice.
+    return Refuse(peer, header.message_id, ReadFailure(earlier.status()), nullptr, now);
   }
   if (earlier->has_value()) {
     const nlohmann::json& state = **earlier;
@@ -111,13 +121,16 @@ void Broker::HandlePublish(const Peer& peer, const core::Envelope& envelope,
                   Status(Code::kStorageFull, "the broker is short of storage; retry later"),
                   nullptr, now);
   }
-  core::RouteFacts facts = BuildRouteFacts(header, now);
-  Status allowed = core::CheckRoute(facts);
+  core::Result<core::RouteFacts> facts = BuildRouteFacts(header, now);
+  if (!facts.ok())
+    return Refuse(peer, header.message_id, ReadFailure(facts.status()), nullptr, now);
+  Status allowed = core::CheckRoute(*facts);
   if (!allowed.ok()) return Refuse(peer, header.message_id, allowed, &header, now);
   Accept(peer, envelope, header, now);
 }
 
-core::RouteFacts Broker::BuildRouteFacts(const core::Header& header, core::Micros now) {
+core::Result<core::RouteFacts> Broker::BuildRouteFacts(const core::Header& header,
+                                                       core::Micros now) {
   core::RouteFacts facts;
   facts.type = header.type;
   facts.from = header.from;
@@ -135,10 +148,9 @@ core::RouteFacts Broker::BuildRouteFacts(const core::Header& header, core::Micro
   if (const keys::Principal* sender = directory_.Find(header.from)) {
     facts.kinds[header.from] = sender->kind;
   }
-  if (core::Result<std::optional<core::ConsentFacts>> consent = LoadConsent(header.consent_id);
-      consent.ok()) {
-    facts.consent = *consent;
-  }
+  core::Result<std::optional<core::ConsentFacts>> consent = LoadConsent(header.consent_id);
+  if (!consent.ok()) return consent.status();
+  facts.consent = *consent;
   if (header.consent) {
     core::ConsentFacts granted;
     granted.consent_id = header.consent_id;
@@ -151,8 +163,9 @@ core::RouteFacts Broker::BuildRouteFacts(const core::Header& header, core::Micro
     facts.granted = granted;
   }
   if (!header.ref.empty()) {
-    if (core::Result<std::optional<nlohmann::json>> referenced = LoadMessage(header.ref);
-        referenced.ok() && referenced->has_value()) {
+    core::Result<std::optional<nlohmann::json>> referenced = LoadMessage(header.ref);
+    if (!referenced.ok()) return referenced.status();
+    if (referenced->has_value()) {
       const nlohmann::json& state = **referenced;
       facts.referenced = core::ReferencedMessage{
           state.value("type", ""), state.value("from", ""), state.value("subject", ""),

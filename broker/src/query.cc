@@ -170,7 +170,8 @@ nlohmann::json Broker::QueryStatus(core::Micros now) {
                           {"connected", false},
                           {"last_seen", nullptr},
                           {"queue_depth", queue_depth_[endpoint->id]},
-                          {"oldest_undelivered_seconds", 0}};
+                          {"oldest_undelivered_seconds", 0},
+                          {"in_flight", 0}};
     auto session = sessions_.find(endpoint->id);
     if (session != sessions_.end()) {
       row["connected"] = session->second.connected;
@@ -200,16 +201,28 @@ nlohmann::json Broker::QueryStatus(core::Micros now) {
 }
 
 nlohmann::json Broker::QueryTrack(const std::string& message_id) {
+  // Every read error is an error of the answer (CORRUPTION, logged and counted where it was
+  // read), never a gap: a damaged state must not read as "refused", nor a lost event as none.
   core::Result<std::optional<nlohmann::json>> state = LoadMessage(message_id);
+  if (!state.ok()) return Failure(nullptr, state.status().code(), state.status().message());
   nlohmann::json events = nlohmann::json::array();
   std::string prefix = TrailPrefix('m', message_id);
   std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kTrail, prefix);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     uint64_t seq = DecodeBigEndian64(it->key().ToStringView().substr(prefix.size()));
     core::Result<std::string> record = audit_->RecordAt(seq);
-    if (!record.ok()) continue;
+    if (!record.ok()) {
+      Status failed = record.status().code() == Code::kNotFound
+                          ? store_->ReportCorruption(Family::kTrail,
+                                                     "a trail entry names a missing audit record")
+                          : record.status();
+      return Failure(nullptr, failed.code(), failed.message());
+    }
     nlohmann::json json = nlohmann::json::parse(*record, nullptr, false);
-    if (!json.is_object()) continue;
+    if (!json.is_object()) {
+      Status failed = store_->ReportCorruption(Family::kAudit, "an audit record is not JSON");
+      return Failure(nullptr, failed.code(), failed.message());
+    }
     nlohmann::json event = {{"time", json["time"]}, {"event", json["event"]}, {"seq", seq}};
     if (json.contains("code")) event["code"] = json["code"];
     if (json["event"] != "accepted" && json["event"] != "refused" && json["to"].size() == 1) {
@@ -217,7 +230,10 @@ nlohmann::json Broker::QueryTrack(const std::string& message_id) {
     }
     events.push_back(std::move(event));
   }
-  if (!state.ok() || !state->has_value()) {
+  if (Status read = store_->IteratorStatus(Family::kTrail, *it); !read.ok()) {
+    return Failure(nullptr, read.code(), read.message());
+  }
+  if (!state->has_value()) {
     if (events.empty()) {
       return Failure(nullptr, Code::kNotFound, "no such message");
     }
@@ -372,9 +388,13 @@ nlohmann::json Broker::QueryConsents(const Peer& peer, const nlohmann::json& que
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     core::Result<std::optional<std::string>> stored =
         store_->Get(Family::kConsents, it->key().ToStringView().substr(prefix.size()));
-    if (!stored.ok() || !stored->has_value()) continue;
+    if (!stored.ok()) return Failure(nullptr, stored.status().code(), stored.status().message());
+    if (!stored->has_value()) continue;
     nlohmann::json consent = nlohmann::json::parse(**stored, nullptr, false);
-    if (!consent.is_object()) continue;
+    if (!consent.is_object()) {
+      Status failed = store_->ReportCorruption(Family::kConsents, "a consent state is not JSON");
+      return Failure(nullptr, failed.code(), failed.message());
+    }
     std::vector<std::string> parties = consent.value("parties", std::vector<std::string>());
     if (peer.role != keys::Role::kAuditor &&
         std::find(parties.begin(), parties.end(), peer.id) == parties.end()) {
@@ -397,6 +417,9 @@ nlohmann::json Broker::QueryConsents(const Peer& peer, const nlohmann::json& que
       consents.back()["revoked_at"] = core::FormatRfc3339(consent.value("revoked_at", int64_t{0}));
       consents.back()["revoked_by"] = consent.value("revoked_by", "");
     }
+  }
+  if (Status read = store_->IteratorStatus(Family::kTrail, *it); !read.ok()) {
+    return Failure(nullptr, read.code(), read.message());
   }
   return {{"consents", consents}};
 }

@@ -16,7 +16,9 @@ core::Result<std::optional<nlohmann::json>> Broker::LoadMessage(const std::strin
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) return std::optional<nlohmann::json>();
   nlohmann::json state = nlohmann::json::parse(**stored, nullptr, false);
-  if (!state.is_object()) return Status(Code::kCorruption, "message state is not JSON");
+  if (!state.is_object()) {
+    return store_->ReportCorruption(Family::kMessages, "a message state is not a JSON object");
+  }
   return std::optional<nlohmann::json>(std::move(state));
 }
 
@@ -60,7 +62,9 @@ core::Result<std::optional<core::ConsentFacts>> Broker::LoadConsent(const std::s
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) return std::optional<core::ConsentFacts>();
   nlohmann::json json = nlohmann::json::parse(**stored, nullptr, false);
-  if (!json.is_object()) return Status(Code::kCorruption, "consent state is not JSON");
+  if (!json.is_object()) {
+    return store_->ReportCorruption(Family::kConsents, "a consent state is not a JSON object");
+  }
   return std::optional<core::ConsentFacts>(ConsentFromJson(json));
 }
 

@@ -4,9 +4,13 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
+#include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <array>
+
+#include "wal_check.h"
 
 namespace stafett::broker {
 namespace {
@@ -15,7 +19,57 @@ constexpr std::array<std::string_view, static_cast<size_t>(Family::kCount)> kFam
     "default", "meta",  "envelopes", "messages", "queues",       "expiry",   "audit",
     "merkle",  "heads", "consents",  "trail",    "dead_letters", "trail_map"};
 
+// The write-ahead log files in DIR, oldest (lowest number) first.
+std::vector<std::filesystem::path> WalFiles(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> files;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    if (entry.path().extension() == ".log" && entry.is_regular_file()) files.push_back(entry);
+  }
+  std::sort(files.begin(), files.end());  // fixed-width numbers: lexical order is numeric
+  return files;
+}
+
+constexpr char kRestoreAdvice[] =
+    "the broker refuses to start rather than lose acknowledged records; restore data_dir from "
+    "a backup (docs/STORAGE.md, \"A damaged database\")";
+
+// After an open in absolute consistency failed with a corruption: whether the write-ahead logs
+// explain it. A torn write at the end of the newest log (a batch cut short by a crash, whose
+// fsync never returned, so never acknowledged) is TORN; anything else names the damaged file.
+struct WalDiagnosis {
+  std::optional<core::Status> corrupted;
+  std::optional<std::filesystem::path> torn_file;
+  WalCheck torn;
+};
+
+WalDiagnosis DiagnoseWals(const std::filesystem::path& dir) {
+  WalDiagnosis diagnosis;
+  std::vector<std::filesystem::path> files = WalFiles(dir);
+  for (size_t i = 0; i < files.size(); ++i) {
+    WalCheck check = CheckWalFile(files[i]);
+    if (check.verdict == WalCheck::Verdict::kWhole) continue;
+    bool newest = i + 1 == files.size();
+    if (check.verdict == WalCheck::Verdict::kTornTail && newest) {
+      diagnosis.torn_file = files[i];
+      diagnosis.torn = check;
+      continue;
+    }
+    diagnosis.corrupted = core::Status(
+        core::Code::kCorruption,
+        files[i].string() + ": the write-ahead log is damaged at offset " +
+            std::to_string(check.offset) + " (" +
+            (check.verdict == WalCheck::Verdict::kTornTail ? "cut short, but not the newest log"
+                                                           : check.reason) +
+            "); " + kRestoreAdvice);
+    return diagnosis;
+  }
+  return diagnosis;
+}
+
 }  // namespace
+
+std::string_view FamilyName(Family family) { return kFamilyNames[static_cast<size_t>(family)]; }
 
 std::string EncodeBigEndian64(uint64_t value) {
   std::string out(8, '\0');
@@ -93,9 +147,11 @@ core::Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& di
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
-  // A broker restarted after a crash must find every acknowledged batch: replay the WAL and
-  // stop on a torn record rather than silently skipping data in the middle.
-  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // A broker restarted after a crash must find every acknowledged batch or refuse to start:
+  // replay the WAL in absolute consistency, and accept only a torn tail of the newest log,
+  // after checking that that is all it is (below; docs/STORAGE.md, "A damaged WAL").
+  // Point-in-time recovery would stop at the first damaged record and start without the rest.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
   db_options.max_background_jobs = 2;
   // One memtable budget for all thirteen families and a bounded WAL: memory with a large
   // backlog stays flat, and recovery replays at most this much (bench/results/
@@ -124,15 +180,47 @@ core::Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& di
   rocksdb::DB* raw = nullptr;
   rocksdb::Status status =
       rocksdb::DB::Open(db_options, dir.string(), descriptors, &store->handles_, &raw);
+  if (status.IsCorruption()) {
+    WalDiagnosis diagnosis = DiagnoseWals(dir);
+    if (diagnosis.corrupted) return *diagnosis.corrupted;
+    if (diagnosis.torn_file) {
+      // Only the last batch was cut short; its fsync never returned, so nobody was told it was
+      // accepted. Drop it, loudly: it is counted as a corruption so that the alert fires.
+      spdlog::error("event=wal_torn_tail_dropped file={} offset={} reason=\"{}\"",
+                    diagnosis.torn_file->string(), diagnosis.torn.offset, diagnosis.torn.reason);
+      store->corruptions_ = 1;
+      store->handles_.clear();
+      db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+      status = rocksdb::DB::Open(db_options, dir.string(), descriptors, &store->handles_, &raw);
+    }
+  }
   if (!status.ok()) {
     if (status.IsIOError() && status.ToString().find("lock") != std::string::npos) {
       return core::Status(core::Code::kUnavailable,
                           dir.string() + ": data folder is in use by another broker");
     }
+    if (status.IsCorruption()) {
+      return core::Status(core::Code::kCorruption, dir.string() + ": the database is damaged (" +
+                                                       status.ToString() + "); " + kRestoreAdvice);
+    }
     return FromRocks(status, dir.string() + ": cannot open the database");
   }
   store->db_.reset(raw);
   return store;
+}
+
+core::Status Store::ReportCorruption(Family family, std::string_view what) const {
+  corruptions_.fetch_add(1);
+  spdlog::error("event=storage_corruption family={} error=\"{}\"", FamilyName(family), what);
+  return core::Status(core::Code::kCorruption,
+                      std::string("stored data failed an integrity check (") +
+                          std::string(FamilyName(family)) + "): " + std::string(what));
+}
+
+core::Status Store::IteratorStatus(Family family, const rocksdb::Iterator& it) const {
+  rocksdb::Status status = it.status();
+  if (status.IsCorruption()) return ReportCorruption(family, status.ToString());
+  return FromRocks(status, "read");
 }
 
 Store::~Store() {
@@ -149,6 +237,7 @@ core::Result<std::optional<std::string>> Store::Get(Family family, std::string_v
   rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), Handle(family),
                                     rocksdb::Slice(key.data(), key.size()), &value);
   if (status.IsNotFound()) return std::optional<std::string>();
+  if (status.IsCorruption()) return ReportCorruption(family, status.ToString());
   if (!status.ok()) return FromRocks(status, "read");
   return std::optional<std::string>(std::move(value));
 }
@@ -191,7 +280,8 @@ std::unique_ptr<rocksdb::Iterator> Store::NewIteratorBelow(Family family, std::s
   return it;
 }
 
-std::optional<std::string> Store::LastKeyWithPrefix(Family family, std::string_view prefix) const {
+core::Result<std::optional<std::string>> Store::LastKeyWithPrefix(Family family,
+                                                                  std::string_view prefix) const {
   std::unique_ptr<rocksdb::Iterator> it = NewIterator(family);
   std::string upper(prefix);
   // Seek just past every key with PREFIX: the prefix followed by 0xff bytes is enough for our
@@ -199,9 +289,10 @@ std::optional<std::string> Store::LastKeyWithPrefix(Family family, std::string_v
   upper.append(16, '\xff');
   it->SeekForPrev(upper);
   if (it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size()))) {
-    return it->key().ToString();
+    return std::optional<std::string>(it->key().ToString());
   }
-  return std::nullopt;
+  STAFETT_RETURN_IF_ERROR(IteratorStatus(family, *it));
+  return std::optional<std::string>();
 }
 
 core::Status Store::Checkpoint(const std::filesystem::path& dir) const {

@@ -6,6 +6,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -77,8 +78,19 @@ class Store {
   // An iterator over the keys below UPPER (iterate_upper_bound): it stops at the first key at
   // or above UPPER, deleted or not, instead of walking the tombstones beyond it.
   std::unique_ptr<rocksdb::Iterator> NewIteratorBelow(Family family, std::string upper) const;
-  // The last key of FAMILY that starts with PREFIX, if any.
-  std::optional<std::string> LastKeyWithPrefix(Family family, std::string_view prefix) const;
+  // The last key of FAMILY that starts with PREFIX, if any; a read error is an error.
+  core::Result<std::optional<std::string>> LastKeyWithPrefix(Family family,
+                                                             std::string_view prefix) const;
+  // The status of an iterator over FAMILY once it stopped: a corruption is reported.
+  core::Status IteratorStatus(Family family, const rocksdb::Iterator& it) const;
+
+  // Logs and counts stored data that failed an integrity check or does not decode: the family
+  // and what failed (RocksDB's message names files and offsets), never a key or a value.
+  // Returns the CORRUPTION status to hand to whoever asked. Thread-safe.
+  core::Status ReportCorruption(Family family, std::string_view what) const;
+  // How many corruptions were reported since the store was opened (a torn WAL tail dropped at
+  // open counts as one).
+  uint64_t corruptions() const { return corruptions_.load(); }
 
   // A consistent online copy (RocksDB checkpoint) in DIR, which must not exist.
   core::Status Checkpoint(const std::filesystem::path& dir) const;
@@ -91,7 +103,11 @@ class Store {
   Options options_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  mutable std::atomic<uint64_t> corruptions_{0};
 };
+
+// The name of FAMILY as RocksDB knows it.
+std::string_view FamilyName(Family family);
 
 // Maps a RocksDB status to ours (no payload data in messages).
 core::Status FromRocks(const rocksdb::Status& status, std::string_view what);

@@ -33,6 +33,8 @@ class AgentSandbox {
   const std::string& error() const { return error_; }
   const std::string& dir() const { return dir_.path(); }
   const AgentInfo& agent(const std::string& id) const { return agents_.at(id); }
+  const std::string& broker_config() const { return broker_config_; }
+  const std::string& broker_http() const { return broker_http_; }
 
   // Starts the broker and waits until its /healthz answers.
   bool StartBroker();
