@@ -1,6 +1,8 @@
 // BrokerClient: config loading, CURVE connection and query round trips.
 #include "broker_client.h"
 
+#include <cstdio>
+
 #include "stafett/core/config.h"
 #include "stafett/core/protocol.h"
 
@@ -9,6 +11,25 @@ namespace stafett::tools {
 using core::Code;
 using core::Status;
 namespace protocol = core::protocol;
+
+namespace {
+
+std::chrono::milliseconds broker_timeout = kDefaultBrokerTimeout;
+
+// An answer usually comes within milliseconds; after this long the user is told we wait.
+constexpr std::chrono::milliseconds kQuietWait{500};
+
+std::string Seconds(std::chrono::milliseconds duration) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g s", static_cast<double>(duration.count()) / 1000.0);
+  return text;
+}
+
+}  // namespace
+
+void SetBrokerTimeout(std::chrono::milliseconds timeout) { broker_timeout = timeout; }
+
+std::chrono::milliseconds BrokerTimeout() { return broker_timeout; }
 
 core::Result<ClientConfig> LoadClientConfig(const std::filesystem::path& file,
                                             const std::string& section) {
@@ -78,6 +99,7 @@ core::Result<std::unique_ptr<BrokerClient>> BrokerClient::Connect(const ClientCo
     client->socket_->set(zmq::sockopt::curve_secretkey,
                          zmq::const_buffer(own.transport.secret_key.data(), 32));
     client->socket_->connect(config.broker_zmq);
+    client->endpoint_ = config.broker_zmq;
   } catch (const zmq::error_t& error) {
     return Status(Code::kUnavailable, config.broker_zmq + ": " + error.what());
   }
@@ -93,15 +115,30 @@ core::Result<nlohmann::json> BrokerClient::Query(nlohmann::json query,
     socket_->send(zmq::buffer(frames[i]),
                   i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
   }
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + timeout;
   zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
   while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    auto now = std::chrono::steady_clock::now();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    if (!said_waiting_) {
+      // Quiet for the first moment, then one line, so that a down broker is not a silent hang.
+      auto quiet = std::chrono::duration_cast<std::chrono::milliseconds>(start + kQuietWait - now);
+      if (quiet.count() > 0 && quiet < left) left = quiet;
+    }
     if (left.count() <= 0 || zmq::poll(&item, 1, left) == 0) {
-      return Status(Code::kUnavailable,
-                    "the broker did not answer (is it running and is this "
-                    "key in its trust directory?)");
+      if (std::chrono::steady_clock::now() < deadline) {  // zmq_poll may wake a little early
+        if (!said_waiting_) {
+          said_waiting_ = true;
+          std::fprintf(stderr, "stafett: waiting for the broker at %s (timeout %s)\n",
+                       endpoint_.c_str(), Seconds(timeout).c_str());
+        }
+        continue;
+      }
+      return Status(Code::kUnavailable, "no answer from the broker at " + endpoint_ + " within " +
+                                            Seconds(timeout) +
+                                            " (is it running, and is this key in its trust "
+                                            "directory? --timeout SECONDS waits longer)");
     }
     std::vector<std::string> reply;
     zmq::message_t part;

@@ -31,14 +31,23 @@ struct ClientConfig {
 core::Result<ClientConfig> LoadClientConfig(const std::filesystem::path& file,
                                             const std::string& section);
 
+// How long a query waits for the broker's answer: 5 s unless a command's --timeout says
+// otherwise. The CLI sets it while parsing its arguments, before any client exists.
+inline constexpr std::chrono::milliseconds kDefaultBrokerTimeout{5000};
+void SetBrokerTimeout(std::chrono::milliseconds timeout);
+std::chrono::milliseconds BrokerTimeout();
+
 class BrokerClient {
  public:
   static core::Result<std::unique_ptr<BrokerClient>> Connect(const ClientConfig& config);
 
-  // Sends QUERY with OP and fields; waits up to TIMEOUT for the RESULT. A RESULT with
-  // ok=false becomes its error code and message.
-  core::Result<nlohmann::json> Query(nlohmann::json query,
-                                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Sends QUERY with OP and fields; waits up to BrokerTimeout() for the RESULT, saying on
+  // stderr once that it is waiting when the answer is slow to come. No answer in time is
+  // UNAVAILABLE; a RESULT with ok=false becomes its error code and message.
+  core::Result<nlohmann::json> Query(nlohmann::json query) {
+    return Query(std::move(query), BrokerTimeout());
+  }
+  core::Result<nlohmann::json> Query(nlohmann::json query, std::chrono::milliseconds timeout);
 
   const keys::TrustDirectory& directory() const { return directory_; }
 
@@ -47,6 +56,8 @@ class BrokerClient {
   zmq::context_t context_;
   std::unique_ptr<zmq::socket_t> socket_;
   keys::TrustDirectory directory_;
+  std::string endpoint_;  // the broker's ZeroMQ address, for messages
+  bool said_waiting_ = false;
   uint64_t next_id_ = 1;
 };
 
