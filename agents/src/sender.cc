@@ -303,7 +303,6 @@ void Sender::OnRefused(const nlohmann::json& refused) {
     return;
   }
   if (IsRetryable(code)) {
-    spdlog::info("event=refused_retry_later message_id={} code={}", message_id, code);
     broker_storage_full_ = code == "STORAGE_FULL";
     // Still pending and retried; the reason is kept so that GET /v1/messages/{id} can say it.
     journal_
@@ -315,6 +314,8 @@ void Sender::OnRefused(const nlohmann::json& refused) {
                           return true;
                         })
         .ok();
+    // Logged once the reason is in the journal: a reader of the log finds it in GET too.
+    spdlog::info("event=refused_retry_later message_id={} code={}", message_id, code);
     Notify();
     return;
   }
