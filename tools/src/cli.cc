@@ -18,6 +18,7 @@
 #include "keys_commands.h"
 #include "operations_commands.h"
 #include "stafett/core/clock.h"
+#include "stats_commands.h"
 
 namespace stafett::tools {
 namespace {
@@ -55,7 +56,9 @@ void AddBrokerTimeout(CLI::App* command) {
 void AddBrokerTimeouts(CLI::App& app) {
   for (CLI::App* command : app.get_subcommands({})) {
     const std::string& name = command->get_name();
-    if (name == "status" || name == "track" || name == "console") AddBrokerTimeout(command);
+    if (name == "status" || name == "track" || name == "console" || name == "stats") {
+      AddBrokerTimeout(command);
+    }
     if (name == "audit") {
       for (CLI::App* audit_command : command->get_subcommands({})) AddBrokerTimeout(audit_command);
     }
@@ -109,6 +112,7 @@ int RunCli(int argc, const char* const* argv) {
   AddOperationsCommands(app, &exit_code);
   AddAuditCommands(app, &exit_code);
   AddConsoleCommands(app, &exit_code);
+  AddStatsCommands(app, &exit_code);
   SetBrokerTimeout(kDefaultBrokerTimeout);
   AddBrokerTimeouts(app);
   CheckTimes(app);
