@@ -8,8 +8,26 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <mutex>
 
 namespace stafett::testing {
+namespace {
+
+std::mutex tokens_mutex;
+std::map<std::string, std::string> tokens;  // host_port -> bearer token
+
+std::string TokenFor(const std::string& host_port) {
+  std::lock_guard lock(tokens_mutex);
+  auto found = tokens.find(host_port);
+  return found == tokens.end() ? "" : found->second;
+}
+
+}  // namespace
+
+void SetBearerToken(const std::string& host_port, const std::string& token) {
+  std::lock_guard lock(tokens_mutex);
+  tokens[host_port] = token;
+}
 
 HttpResponse HttpRequest(const std::string& host_port, const std::string& method,
                          const std::string& path, const std::string& body,
@@ -32,6 +50,10 @@ HttpResponse HttpRequest(const std::string& host_port, const std::string& method
   std::string request =
       method + " " + path + " HTTP/1.1\r\nHost: " + host_port + "\r\nConnection: close\r\n";
   for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
+  if (std::string token = TokenFor(host_port);
+      !token.empty() && !headers.contains("Authorization")) {
+    request += "Authorization: Bearer " + token + "\r\n";
+  }
   if (!body.empty() || method == "POST") {
     request +=
         "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";

@@ -12,6 +12,10 @@ struct HttpResponse {
   std::string body;
 };
 
+// From now on every request to HOST_PORT that brings no Authorization header of its own sends
+// "Authorization: Bearer TOKEN" (the sandboxes register each agent's token from county init).
+void SetBearerToken(const std::string& host_port, const std::string& token);
+
 // METHOD PATH on HOST_PORT ("127.0.0.1:7710"), with BODY (sent with Content-Length when not
 // empty or for POST) and extra HEADERS. Reads to the end of the connection (Connection: close).
 HttpResponse HttpRequest(const std::string& host_port, const std::string& method,

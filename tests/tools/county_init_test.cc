@@ -89,6 +89,7 @@ TEST_P(CountyInitTest, WritesACompleteDeployment) {
   ASSERT_EQ(endpoints.size(), agent_count);
 
   std::set<std::string> ports;
+  std::set<std::string> tokens;
   for (size_t i = 0; i < agent_count; ++i) {
     const nlohmann::json& agent = manifest["agents"][i];
     std::string id = agent["id"];
@@ -110,6 +111,16 @@ TEST_P(CountyInitTest, WritesACompleteDeployment) {
     EXPECT_EQ(*loaded->GetString("agent.http_bind", std::nullopt), agent["http"]);
     EXPECT_EQ(*loaded->GetString("agent.broker_zmq", std::nullopt), "tcp://127.0.0.1:23400");
     ExpectKeysMatchDirectory(dir() / "agents" / id / "keys", id, *directory, now_);
+    // Issue 14 item 8: a random bearer token per agent (before: http_token = "").
+    EXPECT_FALSE(loaded->Has("agent.http_token"));
+    EXPECT_EQ(*loaded->GetString("agent.http_token_file", std::nullopt), "http.token");
+    EXPECT_EQ(agent["http_token_file"], "agents/" + id + "/http.token");
+    std::ifstream token_in(dir() / "agents" / id / "http.token");
+    std::string token;
+    token_in >> token;
+    EXPECT_EQ(token.size(), 64u);
+    EXPECT_EQ(token.find_first_not_of("0123456789abcdef"), std::string::npos) << token;
+    EXPECT_TRUE(tokens.insert(token).second) << "two agents share a token";
   }
 
   ExpectPathsExist(dir() / "broker" / "broker.toml", "broker",
@@ -128,7 +139,7 @@ TEST_P(CountyInitTest, WritesACompleteDeployment) {
   size_t secrets = 0;
   for (const fs::directory_entry& entry : fs::recursive_directory_iterator(dir())) {
     std::string name = entry.path().filename().string();
-    if (name.ends_with(".secret.json") || name == "pseudonym.key") {
+    if (name.ends_with(".secret.json") || name == "pseudonym.key" || name == "http.token") {
       EXPECT_EQ(ModeOf(entry.path()), 0600u) << entry.path();
       ++secrets;
     }
@@ -136,7 +147,7 @@ TEST_P(CountyInitTest, WritesACompleteDeployment) {
       EXPECT_EQ(ModeOf(entry.path()), 0700u) << entry.path();
     }
   }
-  EXPECT_EQ(secrets, agent_count + 3 + 1);
+  EXPECT_EQ(secrets, 2 * agent_count + 3 + 1);
   EXPECT_TRUE(keys::LoadPseudonymKeyFile(dir() / "county" / "pseudonym.key").ok());
 }
 

@@ -50,7 +50,7 @@ std::string AgentToml(const std::string& id, const BrokerAddresses& broker,
          "id = " +
          Quoted(id) + "\n" + "broker_zmq = " + Quoted(broker.zmq) + "\n" +
          "http_bind = " + Quoted(http_bind) + "\n" +
-         "http_token = \"\"                  # optional bearer token for the local API\n"
+         "http_token_file = \"http.token\"   # bearer token for the local API (mode 0600)\n"
          "keys_dir = \"keys\"\n"
          "trust_directory = \"../../trust/directory.json\"\n"
          "pseudonym_key = \"../../county/pseudonym.key\"\n"

@@ -7,7 +7,10 @@
 #include "county_configs.h"
 #include "county_presets.h"
 #include "key_operations.h"
+#include "stafett/core/crypto.h"
+#include "stafett/core/encoding.h"
 #include "stafett/keys/key_set.h"
+#include "stafett/keys/secret_file.h"
 #include "stafett/keys/trust_directory.h"
 
 namespace stafett::tools {
@@ -76,7 +79,8 @@ nlohmann::ordered_json Manifest(const CountyInitReport& report) {
                       {"config", home + "/agent.toml"},
                       {"outbox", home + "/outbox"},
                       {"inbox", home + "/inbox"},
-                      {"http", agent.http}});
+                      {"http", agent.http},
+                      {"http_token_file", home + "/http.token"}});
   }
   nlohmann::ordered_json manifest;
   manifest["broker"] = {
@@ -96,6 +100,9 @@ Status WriteConfigs(const std::filesystem::path& dir, const CountyInitReport& re
     std::filesystem::path home = dir / "agents" / agent.id;
     STAFETT_RETURN_IF_ERROR(
         WriteText(home / "agent.toml", AgentToml(agent.id, broker, agent.http)));
+    // The bearer token of the agent's local API: 32 random bytes in hex, owner-only.
+    STAFETT_RETURN_IF_ERROR(
+        keys::WriteNewFile(home / "http.token", core::ToHex(core::RandomBytes(32)) + "\n", 0600));
     STAFETT_RETURN_IF_ERROR(MakeFolders(home, {"outbox", "inbox", "data"}));
   }
   STAFETT_RETURN_IF_ERROR(

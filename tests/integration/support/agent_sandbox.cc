@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <filesystem>
 
 namespace stafett::testing {
@@ -46,6 +47,15 @@ AgentSandbox::AgentSandbox(const std::string& preset) : dir_("stafett-agent-it")
     AgentInfo info{agent.value("id", ""), county + "/" + agent.value("config", ""),
                    county + "/" + agent.value("outbox", ""),
                    county + "/" + agent.value("inbox", ""), agent.value("http", "")};
+    // The agent's API wants its bearer token (county init writes one per agent, mode 0600).
+    std::string token;
+    if (ReadWholeFile(county + "/" + agent.value("http_token_file", ""), &token)) {
+      while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
+        token.pop_back();
+      }
+      info.token = token;
+      SetBearerToken(info.http, token);
+    }
     agents_[info.id] = info;
   }
   ok_ = true;

@@ -21,6 +21,7 @@ inline constexpr char kChildNumber[] = "19121212-1212";  // Luhn-valid, fake
 
 struct AgentInfo {
   std::string id, config, outbox, inbox, http;
+  std::string token;  // the bearer token of the agent's API (HttpRequest sends it by itself)
 };
 
 class AgentSandbox {
