@@ -129,6 +129,12 @@ std::optional<ConnectionHandler::Reply> Inbox::Deliver(const nlohmann::json& met
       {"expires_at", core::FormatRfc3339(header.expires_at)},
       {"received_at", core::FormatRfc3339(now)}};
   if (!header.ref.empty()) document["ref"] = header.ref;
+  // What a recipient can check offline (stafett verify-inbox): the signed header as sent, the
+  // sender's signature and key id, and the audit seq of the broker's acceptance.
+  document["stafett"] = {{"header", core::ToBase64(envelope.header_bytes)},
+                         {"signature", core::ToBase64(envelope.signature)},
+                         {"key_id", header.sender_key_id},
+                         {"seq", meta.value("seq", nlohmann::json(nullptr))}};
   Status written = WriteFileAtomically(config_.inbox, id + ".json", document.dump(2) + "\n");
   if (!written.ok()) {
     spdlog::error("event=inbox_write_failed message_id={} error=\"{}\"", id, written.message());

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "integration/support/agent_sandbox.h"
+#include "stafett/core/encoding.h"
 
 namespace stafett::testing {
 namespace {
@@ -287,6 +288,44 @@ TEST_F(AgentHardeningTest, ASecondAgentOnTheSameDataDirSaysSoAndExits) {
   EXPECT_EQ(HttpRequest(sandbox_.agent(kSchool).http, "GET", "/healthz").status, 200);
   EXPECT_EQ(sandbox_.StopAgent(kSchool), 0);
   EXPECT_TRUE(sandbox_.StartAgent(kSchool)) << sandbox_.LogOf(kSchool);
+}
+
+// Regression (issue 14 item 9, inbox part): an inbox file carried nothing its recipient could
+// verify. Now it holds the signed header, and verify-inbox checks it offline.
+TEST_F(AgentHardeningTest, VerifyInboxPassesOnADeliveredFileAndFailsOnATamperedOne) {
+  StartAgents({kSchool, kSocial});
+  int status = 0;
+  EXPECT_EQ(PostCode(kSchool, ConcernReport("signed-1", kSocial), &status), "accepted");
+  ASSERT_TRUE(sandbox_.WaitForStatus(kSchool, "signed-1", "delivered", seconds(30)));
+  const std::string file = sandbox_.agent(kSocial).inbox + "/signed-1.json";
+  std::string text;
+  ASSERT_TRUE(ReadWholeFile(file, &text));
+  json document = json::parse(text);
+  ASSERT_TRUE(document.contains("stafett")) << text;
+  EXPECT_TRUE(document["stafett"]["seq"].is_number()) << text;
+  std::string output;
+  EXPECT_EQ(RunStafett({"verify-inbox", file, "--config", sandbox_.agent(kSocial).config}, &output),
+            0)
+      << output;
+  EXPECT_NE(output.find("ok: signed-1"), std::string::npos) << output;
+
+  const std::string tampered = sandbox_.dir() + "/tampered.json";
+  document["from"] = "region.health";
+  std::ofstream(tampered) << document.dump(2);
+  EXPECT_NE(
+      RunStafett({"verify-inbox", tampered, "--config", sandbox_.agent(kSocial).config}, &output),
+      0);
+  EXPECT_NE(output.find("from"), std::string::npos) << output;
+
+  document["from"] = kSchool;
+  std::string header = *core::FromBase64(document["stafett"].value("header", ""));
+  header[header.find("signed-1")] = 'S';
+  document["stafett"]["header"] = core::ToBase64(header);
+  std::ofstream(tampered, std::ios::trunc) << document.dump(2);
+  EXPECT_NE(
+      RunStafett({"verify-inbox", tampered, "--config", sandbox_.agent(kSocial).config}, &output),
+      0);
+  EXPECT_EQ(output.find("ok:"), std::string::npos) << output;
 }
 
 }  // namespace

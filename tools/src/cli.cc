@@ -19,6 +19,7 @@
 #include "operations_commands.h"
 #include "stafett/core/clock.h"
 #include "stats_commands.h"
+#include "verify_inbox.h"
 
 namespace stafett::tools {
 namespace {
@@ -111,6 +112,7 @@ int RunCli(int argc, const char* const* argv) {
   AddCountyCommands(app, &exit_code);
   AddOperationsCommands(app, &exit_code);
   AddAuditCommands(app, &exit_code);
+  AddVerifyInboxCommand(app, &exit_code);
   AddConsoleCommands(app, &exit_code);
   AddStatsCommands(app, &exit_code);
   SetBrokerTimeout(kDefaultBrokerTimeout);
