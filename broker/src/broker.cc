@@ -91,9 +91,14 @@ core::Status Broker::Bind() {
         return principal == nullptr ? std::string() : principal->id;
       },
       clock_);
-  STAFETT_RETURN_IF_ERROR(zap_->Start());
   try {
     router_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
+  } catch (const zmq::error_t& error) {
+    return Status(Code::kUnavailable, std::string("cannot create the router: ") + error.what());
+  }
+  // Before the router binds: the ZAP handler, and its watch on handshakes that fail before it.
+  STAFETT_RETURN_IF_ERROR(zap_->Start(router_.get()));
+  try {
     const keys::KeySet& current = key_sets_.front();
     router_->set(zmq::sockopt::curve_server, 1);
     router_->set(zmq::sockopt::curve_secretkey,

@@ -186,7 +186,7 @@ std::string Metrics::Render() const {
          "Publishes over max_publishes_per_second, dropped unread, by endpoint.");
   Labelled(&out, "stafett_publishes_rate_limited_total", rate_limited_, "endpoint");
   Header(&out, "stafett_auth_failures_total", "counter",
-         "Connections refused by the ZAP handler (unknown or non-CURVE keys).");
+         "Handshakes refused: unknown keys, plain-text (NULL) clients, wrong server keys.");
   out += "stafett_auth_failures_total " + std::to_string(auth_failures_) + "\n";
   Header(&out, "stafett_storage_corruption_total", "counter",
          "Stored records that failed an integrity check or did not decode (and a torn WAL tail "
