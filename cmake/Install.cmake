@@ -5,6 +5,7 @@
 #   share/stafett/schemas/            the JSON Schemas (*.schema.json; also compiled in)
 #   share/stafett/prometheus/         stafett.rules.yml, prometheus.yml (an example)
 #   share/stafett/grafana/            stafett-dashboard.json
+#   share/stafett/config/             example broker, agent, auditor and operator configs
 #   lib/systemd/system/               stafett-broker.service, stafett-agent@.service,
 #                                     stafett-broker-backup.service, stafett-broker-backup.timer
 #   lib/sysusers.d/stafett.conf       the stafett system user
@@ -73,3 +74,11 @@ foreach(part IN ITEMS systemd prometheus grafana)
   install(FILES ${PROJECT_SOURCE_DIR}/deploy/${part}/README.md
           DESTINATION ${CMAKE_INSTALL_DOCDIR}/deploy/${part})
 endforeach()
+
+# The example configs (deploy/config): to copy to /etc/stafett/... and edit.
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/config/broker.toml
+              ${PROJECT_SOURCE_DIR}/deploy/config/agent.toml
+              ${PROJECT_SOURCE_DIR}/deploy/config/auditor.toml
+              ${PROJECT_SOURCE_DIR}/deploy/config/operator.toml
+              ${PROJECT_SOURCE_DIR}/deploy/config/README.md
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/stafett/config)
