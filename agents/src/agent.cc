@@ -35,6 +35,8 @@ Agent::~Agent() {
 
 core::Result<std::unique_ptr<Agent>> Agent::Create(const AgentConfig& config,
                                                    const core::Clock& clock) {
+  // As in Broker::Create: spdlog's registry exists before the agent's threads log.
+  spdlog::default_logger_raw();
   core::Result<Trust> trust = Trust::Load(config.trust_directory, config.keys_dir, config.id);
   if (!trust.ok()) return trust.status();
   core::Result<core::PseudonymKey> pseudonym_key = keys::LoadPseudonymKeyFile(config.pseudonym_key);

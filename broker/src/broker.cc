@@ -44,6 +44,10 @@ Broker::~Broker() {
 
 core::Result<std::unique_ptr<Broker>> Broker::Create(const BrokerConfig& config,
                                                      const core::Clock& clock) {
+  // spdlog's registry is a static built on first use inside libspdlog, under a guard that
+  // ThreadSanitizer cannot see: build it here, on the creating thread, before this broker's
+  // threads (loop, ZAP, commit, verifiers) log, so every one of them happens after it.
+  spdlog::default_logger_raw();
   std::unique_ptr<Broker> broker(new Broker(config, clock));
   core::Result<keys::TrustDirectory> directory = keys::TrustDirectory::Load(config.trust_directory);
   if (!directory.ok()) return directory.status();
