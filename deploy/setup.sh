@@ -15,7 +15,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git python3 curl clang-format
   libzmq3-dev cppzmq-dev libsodium-dev librocksdb-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libvalijson-dev libtomlplusplus-dev
-  libcli11-dev libcpp-httplib-dev
+  libcli11-dev libcpp-httplib-dev libprotobuf-dev protobuf-compiler
   chromium poppler-utils nodejs
 )
 

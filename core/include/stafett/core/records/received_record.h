@@ -1,0 +1,24 @@
+// ReceivedRecord: an incoming message the agent already wrote to its inbox, under
+// r/<message id> in the journal (stafett/records/v1/journal.proto). A redelivery of the id is
+// acknowledged again without touching the inbox.
+// Thread-safety: values and pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "stafett/core/clock.h"
+#include "stafett/core/status.h"
+
+namespace stafett::core {
+
+struct ReceivedRecord {
+  Micros received_at = 0;
+  std::string type;  // "" when the file was found in the inbox before the journal knew it
+  bool operator==(const ReceivedRecord&) const = default;
+};
+
+[[nodiscard]] Result<std::string> EncodeReceivedRecord(const ReceivedRecord& record);
+[[nodiscard]] Result<ReceivedRecord> DecodeReceivedRecord(std::string_view bytes);
+
+}  // namespace stafett::core
