@@ -27,8 +27,10 @@ Agent::~Agent() {
   http_.reset();
   watcher_.reset();
   connection_.reset();
+  consent_sync_.reset();  // after the connection thread, which runs its answers
   inbox_.reset();
   sender_.reset();
+  storage_.reset();
   journal_.reset();
   if (data_dir_lock_ >= 0) ::close(data_dir_lock_);
 }
@@ -52,6 +54,12 @@ core::Result<std::unique_ptr<Agent>> Agent::Create(const AgentConfig& config,
   core::Result<std::unique_ptr<Journal>> journal = Journal::Open(config.data_dir / "journal");
   if (!journal.ok()) return journal.status();
   agent->journal_ = std::move(journal).value();
+  Journal* journal_ptr = agent->journal_.get();
+  agent->storage_ =
+      std::make_unique<Storage>(agent->config_, [journal_ptr] { return journal_ptr->Resume(); });
+  Storage* storage_ptr = agent->storage_.get();
+  agent->journal_->set_write_observer(
+      [storage_ptr](const Status& status) { storage_ptr->NoteWrite(status, "journal"); });
   agent->sender_ =
       std::make_unique<Sender>(agent->config_, agent->trust_, agent->pseudonym_key_,
                                *agent->journal_, agent->metrics_, agent->outbox_, clock);
@@ -60,13 +68,19 @@ core::Result<std::unique_ptr<Agent>> Agent::Create(const AgentConfig& config,
   agent->connection_ =
       std::make_unique<Connection>(agent->config_, agent->trust_, *agent, agent->metrics_);
   agent->sender_->set_connection(agent->connection_.get());
-  Journal* journal_ptr = agent->journal_.get();
+  agent->sender_->set_storage(storage_ptr);
+  agent->inbox_->set_storage(storage_ptr);
+  agent->consent_sync_ =
+      std::make_unique<ConsentSync>(agent->config_, *agent->journal_, *agent->connection_);
+  agent->inbox_->set_consent_sync(agent->consent_sync_.get());
   agent->metrics_.SetBacklogSource([journal_ptr] { return journal_ptr->pending_count(); });
   agent->watcher_ = std::make_unique<OutboxWatcher>(agent->outbox_, *agent->sender_,
                                                     static_cast<size_t>(config.max_document_bytes),
                                                     config.rescan_seconds);
-  agent->http_ = std::make_unique<HttpApi>(agent->config_, *agent->sender_, *agent->connection_,
-                                           agent->pseudonym_key_, agent->metrics_);
+  agent->http_ =
+      std::make_unique<HttpApi>(agent->config_, *agent->sender_, *agent->connection_,
+                                *agent->storage_, agent->pseudonym_key_, agent->metrics_);
+  agent->http_->set_consent_sync(agent->consent_sync_.get());
   return agent;
 }
 

@@ -9,6 +9,7 @@
 
 #include "agent_config.h"
 #include "connection.h"
+#include "consent_sync.h"
 #include "http_api.h"
 #include "inbox.h"
 #include "journal.h"
@@ -18,6 +19,7 @@
 #include "sender.h"
 #include "stafett/core/clock.h"
 #include "stafett/core/pseudonym.h"
+#include "storage.h"
 #include "trust.h"
 
 namespace stafett::agent {
@@ -47,6 +49,7 @@ class Agent final : public ConnectionHandler {
     return inbox_->Deliver(meta, envelope);
   }
   bool OnReceipt(const nlohmann::json& receipt) override;
+  void OnSessionReady() override { consent_sync_->OnSessionReady(); }
 
  private:
   Agent(const AgentConfig& config, const core::Clock& clock, Trust trust,
@@ -59,10 +62,12 @@ class Agent final : public ConnectionHandler {
   int data_dir_lock_ = -1;  // flock on data_dir/agent.lock: one agent per data_dir
   Metrics metrics_;
   std::unique_ptr<Journal> journal_;
+  std::unique_ptr<Storage> storage_;
   OutboxFiles outbox_;
   std::unique_ptr<Sender> sender_;
   std::unique_ptr<Inbox> inbox_;
   std::unique_ptr<Connection> connection_;
+  std::unique_ptr<ConsentSync> consent_sync_;
   std::unique_ptr<OutboxWatcher> watcher_;
   std::unique_ptr<HttpApi> http_;
 };

@@ -98,6 +98,9 @@ core::Result<AgentConfig> LoadAgentConfig(const std::filesystem::path& file) {
              &out.reconnect_max_millis));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetInt("agent.rescan_seconds", out.rescan_seconds, 1, 3600),
                                  &out.rescan_seconds));
+  STAFETT_RETURN_IF_ERROR(
+      Assign(config.GetInt("agent.min_free_bytes", out.min_free_bytes, 0, INT64_MAX),
+             &out.min_free_bytes));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetString("log.format", out.log_format), &out.log_format));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetString("log.level", out.log_level), &out.log_level));
   if (out.log_format != "human" && out.log_format != "json") {

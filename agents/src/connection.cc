@@ -284,6 +284,7 @@ void Connection::HandleMessage(protocol::Message message, TimePoint now) {
       in_flight_.clear();
       for (const std::string& id : handler_.PendingIds()) Enqueue(id);
       last_scan_ = now;
+      handler_.OnSessionReady();
       return;
     }
     case protocol::Command::kAccepted:

@@ -54,6 +54,8 @@ class ConnectionHandler {
   virtual std::optional<Reply> OnDeliver(const nlohmann::json& meta, core::Envelope envelope) = 0;
   // True once the receipt is durably handled (then it is ACKed).
   virtual bool OnReceipt(const nlohmann::json& receipt) = 0;
+  // A session is up (after WELCOME); Query() may be called from here.
+  virtual void OnSessionReady() {}
 };
 
 class Connection {

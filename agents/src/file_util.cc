@@ -24,7 +24,9 @@ using core::Status;
 namespace {
 
 Status Errno(const std::string& what) {
-  return Status(Code::kIoError, what + ": " + std::strerror(errno));
+  // A full disk (or quota) is retryable once space returns: STORAGE_FULL, not IO_ERROR.
+  Code code = errno == ENOSPC || errno == EDQUOT ? Code::kStorageFull : Code::kIoError;
+  return Status(code, what + ": " + std::strerror(errno));
 }
 
 class Fd {

@@ -47,10 +47,11 @@ nlohmann::json StatusObject(const SubmitResult& result) {
 }  // namespace
 
 HttpApi::HttpApi(const AgentConfig& config, Sender& sender, Connection& connection,
-                 const core::PseudonymKey& pseudonym_key, Metrics& metrics)
+                 Storage& storage, const core::PseudonymKey& pseudonym_key, Metrics& metrics)
     : config_(config),
       sender_(sender),
       connection_(connection),
+      storage_(storage),
       pseudonym_key_(pseudonym_key),
       metrics_(metrics),
       server_(std::make_unique<httplib::Server>()) {}
@@ -101,6 +102,17 @@ void HttpApi::Stop() {
   }
 }
 
+void HttpApi::AddOwnStorage(SubmitResult& result) {
+  if (result.status != "pending" || !result.refusal.ok()) return;
+  // Kept in the journal and retried, but this agent's own disk is short of space: it may not
+  // be able to record the broker's answer until there is room again.
+  Status storage = storage_.Check();
+  if (!storage.ok()) {
+    result.refusal =
+        Status(Code::kStorageFull, storage.message() + "; the message is kept and retried");
+  }
+}
+
 void HttpApi::AnswerConsents(const std::string& subject, httplib::Response& response) {
   auto answer = std::make_shared<std::promise<nlohmann::json>>();
   std::future<nlohmann::json> future = answer->get_future();
@@ -122,7 +134,8 @@ void HttpApi::AnswerConsents(const std::string& subject, httplib::Response& resp
 void HttpApi::Route() {
   server_->set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
-        if (config_.http_token.empty() || request.path == "/healthz") {
+        // Probes carry no token: /healthz and /readyz say nothing about any child or message.
+        if (config_.http_token.empty() || request.path == "/healthz" || request.path == "/readyz") {
           return httplib::Server::HandlerResponse::Unhandled;
         }
         std::string expected = "Bearer " + config_.http_token;
@@ -167,6 +180,7 @@ void HttpApi::Route() {
       result.refusal = Status(Code::kStorageFull,
                               "the broker is short of storage; the message is kept and retried");
     }
+    AddOwnStorage(result);
     SendJson(response, 202, StatusObject(result));
   });
 
@@ -180,6 +194,7 @@ void HttpApi::Route() {
     if (!result) {
       return SendJson(response, 404, ErrorObject(Status(Code::kNotFound, "unknown message id")));
     }
+    AddOwnStorage(*result);
     SendJson(response, 200, StatusObject(*result));
   });
 
@@ -226,6 +241,25 @@ void HttpApi::Route() {
     SendJson(
         response, 200,
         {{"status", "ok"}, {"id", config_.id}, {"broker_connected", metrics_.connected.load()}});
+  });
+
+  // Ready to take work and pass it on: its own disk has room and the broker is connected.
+  server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
+    nlohmann::json reasons = nlohmann::json::array();
+    Status storage = storage_.Check();
+    if (!storage.ok()) reasons.push_back(ErrorObject(storage));
+    bool connected = connection_.ready();
+    if (!connected) {
+      reasons.push_back(
+          ErrorObject(Status(Code::kUnavailable, "the agent is not connected to the broker")));
+    }
+    nlohmann::json body = {
+        {"ready", reasons.empty()},      {"id", config_.id},
+        {"broker_connected", connected}, {"broker_storage_full", sender_.broker_storage_full()},
+        {"storage", storage_.ToJson()},  {"reasons", reasons}};
+    if (consent_sync_ != nullptr) body["consents_synced"] = consent_sync_->synced();
+    if (!reasons.empty()) body["code"] = reasons[0]["code"];
+    SendJson(response, reasons.empty() ? 200 : 503, body);
   });
 
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {

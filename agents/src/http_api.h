@@ -1,7 +1,7 @@
 // HttpApi: the local API on loopback (cpp-httplib) — POST /v1/messages, GET /v1/messages/{id},
 // POST /v1/consents/search {"subject_pnr"}, GET /v1/consents?subject=PSEUDONYM, GET /healthz, GET
-// /metrics — with an optional bearer token. Status codes and bodies: docs/AGENT.md. Thread-safety:
-// httplib serves on its own thread pool; handlers only call the thread-safe Sender,
+// /readyz, GET /metrics — with an optional bearer token. Status codes and bodies: docs/AGENT.md.
+// Thread-safety: httplib serves on its own thread pool; handlers only call the thread-safe Sender,
 // Connection::Query and Metrics.
 #pragma once
 
@@ -11,9 +11,11 @@
 
 #include "agent_config.h"
 #include "connection.h"
+#include "consent_sync.h"
 #include "metrics.h"
 #include "sender.h"
 #include "stafett/core/pseudonym.h"
+#include "storage.h"
 
 namespace httplib {
 class Server;
@@ -24,8 +26,10 @@ namespace stafett::agent {
 
 class HttpApi {
  public:
-  HttpApi(const AgentConfig& config, Sender& sender, Connection& connection,
+  HttpApi(const AgentConfig& config, Sender& sender, Connection& connection, Storage& storage,
           const core::PseudonymKey& pseudonym_key, Metrics& metrics);
+  // For /readyz's consents_synced (optional).
+  void set_consent_sync(const ConsentSync* sync) { consent_sync_ = sync; }
   ~HttpApi();
 
   // Binds http_bind ("host:port"); kUnavailable naming the address if it is busy.
@@ -37,12 +41,16 @@ class HttpApi {
 
  private:
   void Route();
+  // A pending answer carries STORAGE_FULL while this agent's own disk is short of space.
+  void AddOwnStorage(SubmitResult& result);
   // Asks the broker for SUBJECT's consents (QUERY consents) and answers 200/502/503.
   void AnswerConsents(const std::string& subject, httplib::Response& response);
 
   const AgentConfig& config_;
   Sender& sender_;
   Connection& connection_;
+  Storage& storage_;
+  const ConsentSync* consent_sync_ = nullptr;
   const core::PseudonymKey& pseudonym_key_;
   Metrics& metrics_;
   std::unique_ptr<httplib::Server> server_;

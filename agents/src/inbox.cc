@@ -5,11 +5,13 @@
 
 #include <algorithm>
 
+#include "consent_sync.h"
 #include "document.h"
 #include "file_util.h"
 #include "stafett/core/encoding.h"
 #include "stafett/core/ids.h"
 #include "stafett/core/rules.h"
+#include "storage.h"
 
 namespace stafett::agent {
 
@@ -113,6 +115,14 @@ std::optional<ConnectionHandler::Reply> Inbox::Deliver(const nlohmann::json& met
   Status agrees = CheckAgainstHeader(header, body);
   if (!agrees.ok()) return Reject(meta, id, agrees);
   Status consent = CheckConsent(header);
+  if (consent.code() == Code::kConsentRequired && consent_sync_ != nullptr &&
+      !consent_sync_->settled() && !header.consent_id.empty()) {
+    // Not known yet — the consent table is being rebuilt from the broker (a lost or restored
+    // journal): not answered, so the broker delivers it again (redeliver_after_seconds).
+    consent_sync_->Kick();
+    spdlog::info("event=delivery_deferred message_id={} reason=consents_not_synced", id);
+    return std::nullopt;
+  }
   if (!consent.ok()) return Reject(meta, id, consent);
 
   nlohmann::json document = {
@@ -136,6 +146,7 @@ std::optional<ConnectionHandler::Reply> Inbox::Deliver(const nlohmann::json& met
                          {"key_id", header.sender_key_id},
                          {"seq", meta.value("seq", nlohmann::json(nullptr))}};
   Status written = WriteFileAtomically(config_.inbox, id + ".json", document.dump(2) + "\n");
+  if (storage_ != nullptr) storage_->NoteWrite(written, "inbox");
   if (!written.ok()) {
     spdlog::error("event=inbox_write_failed message_id={} error=\"{}\"", id, written.message());
     return std::nullopt;  // not acknowledged: the broker delivers it again
@@ -238,6 +249,7 @@ bool Inbox::WriteReceipt(const nlohmann::json& receipt) {
     document["receipt_signature"] = receipt["receipt_signature"];
   }
   Status written = WriteFileAtomically(config_.inbox, name, document.dump(2) + "\n");
+  if (storage_ != nullptr) storage_->NoteWrite(written, "inbox");
   if (!written.ok()) {
     spdlog::error("event=receipt_write_failed message_id={} error=\"{}\"", message_id,
                   written.message());

@@ -19,12 +19,20 @@
 
 namespace stafett::agent {
 
+class ConsentSync;
+class Storage;
+
 class Inbox {
  public:
   Inbox(const AgentConfig& config, const Trust& trust, const core::PseudonymKey& pseudonym_key,
         Journal& journal, Metrics& metrics, const core::Clock& clock);
 
   core::Status Prepare() const;
+  // Until SYNC is settled a delivery under a consent this agent does not know is left
+  // unanswered (the broker delivers it again) rather than rejected CONSENT_REQUIRED.
+  void set_consent_sync(ConsentSync* sync) { consent_sync_ = sync; }
+  // Told the outcome of inbox writes (a full disk).
+  void set_storage(Storage* storage) { storage_ = storage; }
   // DELIVERED or REJECTED for one DELIVER; nullopt when the inbox could not be written now.
   std::optional<ConnectionHandler::Reply> Deliver(const nlohmann::json& meta,
                                                   const core::Envelope& envelope);
@@ -46,6 +54,8 @@ class Inbox {
   Journal& journal_;
   Metrics& metrics_;
   const core::Clock& clock_;
+  ConsentSync* consent_sync_ = nullptr;
+  Storage* storage_ = nullptr;
 };
 
 }  // namespace stafett::agent

@@ -3,10 +3,14 @@
 #include "journal.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 
 #include "stafett/core/crypto.h"
 #include "stafett/core/encoding.h"
@@ -35,6 +39,24 @@ Status FromRocks(const rocksdb::Status& status, const std::string& what) {
   if (status.IsCorruption()) return Status(Code::kCorruption, what + ": " + status.ToString());
   return Status(Code::kIoError, what + ": " + status.ToString());
 }
+
+// RocksDB's own warnings and errors go to the agent's log instead of a LOG file in data_dir:
+// on a full disk that file fails too, and Debian's RocksDB asserts (and the agent dies) on the
+// next line written to a file whose write failed. Nothing of a document is in these lines.
+class JournalLogger : public rocksdb::Logger {
+ public:
+  JournalLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list arguments) override {
+    char line[512];
+    std::vsnprintf(line, sizeof line, format, arguments);
+    std::string text(line);
+    for (char& c : text) {
+      if (c == '"' || c == '\n') c = '\'';
+    }
+    spdlog::warn("event=journal_storage_engine message=\"{}\"", text);
+  }
+};
 
 rocksdb::WriteOptions Synced() {
   rocksdb::WriteOptions options;
@@ -101,6 +123,11 @@ core::Result<std::unique_ptr<Journal>> Journal::Open(const std::filesystem::path
   options.create_if_missing = true;
   options.max_open_files = 256;
   options.keep_log_file_num = 4;
+  // After a write failed for want of space RocksDB would retry on its own in the background,
+  // and its retry touches the write-ahead log that failed (an assertion in Debian's build
+  // stops the agent). The agent resumes it itself once there is room (Storage::Check).
+  options.max_bgerror_resume_count = 0;
+  options.info_log = std::make_shared<JournalLogger>();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status opened = rocksdb::DB::Open(options, folder.string(), &raw);
   if (!opened.ok()) return FromRocks(opened, "journal " + folder.string());
@@ -117,9 +144,16 @@ core::Result<std::optional<std::string>> Journal::Get(const std::string& key) {
   return std::optional<std::string>(std::move(value));
 }
 
-Status Journal::Put(const std::string& key, const std::string& value) {
-  return FromRocks(db_->Put(Synced(), key, value), "journal write");
+Status Journal::Observed(Status status) {
+  if (observer_) observer_(status);
+  return status;
 }
+
+Status Journal::Put(const std::string& key, const std::string& value) {
+  return Observed(FromRocks(db_->Put(Synced(), key, value), "journal write"));
+}
+
+Status Journal::Resume() { return FromRocks(db_->Resume(), "journal resume"); }
 
 core::Result<std::optional<nlohmann::json>> Journal::GetOutgoing(const std::string& message_id) {
   core::Result<std::optional<std::string>> stored = Get(Key(kOutgoing, message_id));
@@ -140,7 +174,7 @@ Status Journal::AddOutgoing(const nlohmann::json& record, const core::Envelope& 
   batch.Put(Key(kEnvelope, id), EncodeEnvelope(envelope));
   if (pending) batch.Put(Key(kPending, id), "");
   if (!source_key.empty()) batch.Put(Key(kSource, source_key), id);
-  STAFETT_RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &batch), "journal write"));
+  STAFETT_RETURN_IF_ERROR(Observed(FromRocks(db_->Write(Synced(), &batch), "journal write")));
   if (pending) ++pending_;
   return Status::Ok();
 }
@@ -159,7 +193,7 @@ Status Journal::UpdateOutgoing(const std::string& message_id,
   batch.Put(Key(kOutgoing, message_id), record.dump());
   if (was_pending && !is_pending) batch.Delete(Key(kPending, message_id));
   if (!was_pending && is_pending) batch.Put(Key(kPending, message_id), "");
-  STAFETT_RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &batch), "journal write"));
+  STAFETT_RETURN_IF_ERROR(Observed(FromRocks(db_->Write(Synced(), &batch), "journal write")));
   if (was_pending && !is_pending) --pending_;
   if (!was_pending && is_pending) ++pending_;
   return Status::Ok();
@@ -209,6 +243,16 @@ core::Result<std::optional<nlohmann::json>> Journal::GetConsent(const std::strin
 }
 
 Status Journal::PutConsent(const std::string& consent_id, const nlohmann::json& consent) {
+  std::lock_guard<std::mutex> lock(consent_mutex_);
+  core::Result<std::optional<nlohmann::json>> known = GetConsent(consent_id);
+  if (known.ok() && known->has_value() && (**known).value("revoked", false) &&
+      !consent.value("revoked", false)) {
+    // A grant seen again (a redelivery after a lost journal, a resend's ACCEPTED) after the
+    // revocation was learned, e.g. from the broker's index: the revocation stands.
+    nlohmann::json kept = consent;
+    kept["revoked"] = true;
+    return Put(Key(kConsent, consent_id), kept.dump());
+  }
   return Put(Key(kConsent, consent_id), consent.dump());
 }
 

@@ -56,7 +56,9 @@ class Journal {
   std::vector<std::string> PendingIds();
   size_t pending_count() const { return pending_.load(); }
 
-  // Consents known to this agent (from consent_granted it sent or received), by consent id.
+  // Consents known to this agent (from consent_granted it sent or received, or from the
+  // broker's consent index after a restart: ConsentSync), by consent id. A consent stored as
+  // revoked stays revoked whatever is put later (revocation is final).
   core::Result<std::optional<nlohmann::json>> GetConsent(const std::string& consent_id);
   core::Status PutConsent(const std::string& consent_id, const nlohmann::json& consent);
 
@@ -64,14 +66,26 @@ class Journal {
   core::Result<bool> WasReceived(const std::string& message_id);
   core::Status MarkReceived(const std::string& message_id, const nlohmann::json& what);
 
+  // Called with the outcome of every write (ok, or the error): how the agent learns that its
+  // disk is full (kStorageFull) and that it takes writes again. Set before any thread writes.
+  void set_write_observer(std::function<void(const core::Status&)> observer) {
+    observer_ = std::move(observer);
+  }
+  // After a failed write RocksDB refuses every further one; once space is back this makes it
+  // write again (rocksdb::DB::Resume). Ok if it was not stopped.
+  core::Status Resume();
+
  private:
   explicit Journal(std::unique_ptr<rocksdb::DB> db);
   core::Result<std::optional<std::string>> Get(const std::string& key);
   core::Status Put(const std::string& key, const std::string& value);
+  core::Status Observed(core::Status status);
 
   std::unique_ptr<rocksdb::DB> db_;
-  std::mutex mutex_;  // serialises UpdateOutgoing/AddOutgoing
+  std::mutex mutex_;          // serialises UpdateOutgoing/AddOutgoing
+  std::mutex consent_mutex_;  // serialises PutConsent's read-modify-write
   std::atomic<size_t> pending_{0};
+  std::function<void(const core::Status&)> observer_;
 };
 
 // Identifies one file drop without keeping its name (integrators put names and numbers in

@@ -171,7 +171,15 @@ void OutboxWatcher::HandleName(const std::string& name) {
   }
   SubmitResult result = sender_.Submit(*content, name);
   if (!result.refusal.ok() && result.status == "refused" &&
-      result.refusal.code() != Code::kUnavailable) {
+      (result.refusal.code() == Code::kUnavailable ||
+       result.refusal.code() == Code::kStorageFull)) {
+    // Not taken now (the agent could not journal it, or its disk is short of space): the file
+    // stays where it is and the next scan hands it over again.
+    spdlog::info("event=outbox_deferred message_id={} code={}", result.message_id,
+                 core::CodeName(result.refusal.code()));
+    return;
+  }
+  if (!result.refusal.ok() && result.status == "refused") {
     // Refused before sending (the broker's refusals are filed by the Sender). A message that
     // the broker refused earlier was filed by Attach already; moving again finds nothing.
     outbox_.MoveToRejected(name, result.refusal, result.pointers, result.message_id);

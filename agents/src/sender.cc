@@ -12,6 +12,7 @@
 #include "stafett/core/envelope.h"
 #include "stafett/core/ids.h"
 #include "stafett/core/rules.h"
+#include "storage.h"
 
 namespace stafett::agent {
 
@@ -150,6 +151,16 @@ SubmitResult Sender::Submit(std::string_view text, const std::string& file_name)
   }
   SubmitResult consent_refusal = CheckConsentEvent(*document, now);
   if (!consent_refusal.refusal.ok()) return consent_refusal;
+  if (storage_ != nullptr) {
+    // Short of space the agent takes no new work rather than fail halfway (what is journalled
+    // already is still sent and its answers recorded while the disk allows).
+    core::Status room = storage_->Check();
+    if (!room.ok()) {
+      return Refuse(Code::kStorageFull,
+                    room.message() + "; the message was not taken: hand it over again later", {},
+                    message_id);
+    }
+  }
 
   const OwnKeySet& own = trust_.CurrentOwn(now);
   core::Header header;
@@ -190,6 +201,12 @@ SubmitResult Sender::Submit(std::string_view text, const std::string& file_name)
   if (!journalled.ok()) {
     spdlog::error("event=journal_failed message_id={} error=\"{}\"", message_id,
                   journalled.message());
+    if (journalled.code() == Code::kStorageFull) {
+      return Refuse(Code::kStorageFull,
+                    "the agent's disk is full; the message was not taken: hand it over again "
+                    "later",
+                    {}, message_id);
+    }
     return Refuse(Code::kUnavailable, "the agent could not journal the message; retry", {},
                   message_id);
   }

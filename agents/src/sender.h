@@ -28,6 +28,7 @@
 namespace stafett::agent {
 
 class Connection;
+class Storage;
 
 struct SubmitResult {
   std::string message_id;             // "" if refused before an id was known
@@ -42,6 +43,8 @@ class Sender {
          Journal& journal, Metrics& metrics, const OutboxFiles& outbox, const core::Clock& clock);
 
   void set_connection(Connection* connection) { connection_ = connection; }
+  // The agent's own disk: below its floor a new document is refused STORAGE_FULL (retryable).
+  void set_storage(Storage* storage) { storage_ = storage; }
 
   // Takes a document into the pipeline. FILE_NAME is the outbox file it came from ("" for
   // HTTP); a file whose name and content were seen before maps to the same message. A local
@@ -90,6 +93,7 @@ class Sender {
   const OutboxFiles& outbox_;
   const core::Clock& clock_;
   Connection* connection_ = nullptr;
+  Storage* storage_ = nullptr;
   const std::string name_key_;  // keys the hashes of outbox file names (SourceKey)
 
   std::mutex files_mutex_;

@@ -174,6 +174,9 @@ class Broker {
   nlohmann::json QueryTrack(const std::string& message_id);
   nlohmann::json QueryTrail(const Peer& peer, const nlohmann::json& query, core::Micros now);
   nlohmann::json QueryConsents(const Peer& peer, const nlohmann::json& query, core::Micros now);
+  // Every consent the asking endpoint is a party of, in consent id order, a bounded page at a
+  // time (an agent rebuilding its consent table: docs/AGENT.md, "Backing up and recovering").
+  nlohmann::json QueryPartyConsents(const Peer& peer, const nlohmann::json& query);
 
   BrokerConfig config_;
   const core::Clock& clock_;

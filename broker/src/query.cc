@@ -16,6 +16,10 @@ namespace {
 
 constexpr uint64_t kMaxRecordsPerQuery = 10000;
 constexpr uint64_t kMaxProvedRecordsPerQuery = 1000;  // each with an O(log n) inclusion proof
+// party_consents: at most this many consents in an answer, and at most this many consent states
+// read for one answer (the broker loop is busy meanwhile), whichever comes first.
+constexpr uint64_t kMaxPartyConsentsPerQuery = 1000;
+constexpr uint64_t kMaxConsentsScannedPerQuery = 20000;
 
 nlohmann::json Failure(const nlohmann::json& id, Code code, const std::string& message) {
   return {
@@ -35,6 +39,8 @@ bool Allowed(keys::Role role, const std::string& op) {
   // Endpoints see the consents they are party to; auditors every consent of a subject (for
   // the register extract: parties, purposes, period, revocation).
   if (op == "consents") return role == keys::Role::kEndpoint || role == keys::Role::kAuditor;
+  // Every consent an endpoint is a party of (its own only; no other role has a use for it).
+  if (op == "party_consents") return role == keys::Role::kEndpoint;
   if (op == "backup") return role == keys::Role::kBroker;
   // trail, head, records, inclusion, consistency: auditors only.
   return role == keys::Role::kAuditor;
@@ -62,6 +68,8 @@ void Broker::HandleQuery(const Peer& peer, const protocol::Message& message) {
       result = QueryTrack(query.value("message_id", ""));
     } else if (op == "consents") {
       result = QueryConsents(peer, query, now);
+    } else if (op == "party_consents") {
+      result = QueryPartyConsents(peer, query);
     } else if (op == "trail") {
       if (!cycle_.empty()) {
         // A trail reads the committed indexes and proves against committed nodes: answered
@@ -422,6 +430,62 @@ nlohmann::json Broker::QueryConsents(const Peer& peer, const nlohmann::json& que
     return Failure(nullptr, read.code(), read.message());
   }
   return {{"consents", consents}};
+}
+
+nlohmann::json Broker::QueryPartyConsents(const Peer& peer, const nlohmann::json& query) {
+  // No index by party: the consent states are walked in id order, a bounded slice per query,
+  // and the answer says where to go on. Asked by an agent when it starts, not per message.
+  std::string after;
+  if (query.contains("after") && !query["after"].is_null()) {
+    if (!query["after"].is_string()) {
+      return Failure(nullptr, Code::kProtocolError, "after must be a consent id or null");
+    }
+    after = query["after"].get<std::string>();
+  }
+  uint64_t limit = query.value("limit", kMaxPartyConsentsPerQuery);
+  if (limit == 0 || limit > kMaxPartyConsentsPerQuery) limit = kMaxPartyConsentsPerQuery;
+  nlohmann::json consents = nlohmann::json::array();
+  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kConsents);
+  uint64_t scanned = 0;
+  std::string last;
+  bool more = false;
+  if (after.empty()) {
+    it->SeekToFirst();
+  } else {
+    it->Seek(after);
+    if (it->Valid() && it->key().ToStringView() == after) it->Next();
+  }
+  for (; it->Valid(); it->Next()) {
+    if (consents.size() >= limit || scanned >= kMaxConsentsScannedPerQuery) {
+      more = true;
+      break;
+    }
+    ++scanned;
+    last = it->key().ToString();
+    nlohmann::json consent = nlohmann::json::parse(it->value().ToStringView(), nullptr, false);
+    if (!consent.is_object()) {
+      Status failed = store_->ReportCorruption(Family::kConsents, "a consent state is not JSON");
+      return Failure(nullptr, failed.code(), failed.message());
+    }
+    std::vector<std::string> parties = consent.value("parties", std::vector<std::string>());
+    if (std::find(parties.begin(), parties.end(), peer.id) == parties.end()) continue;
+    // What the agent's own consent check needs, as the consent_granted header carried it
+    // (times in microseconds); the subject is the pseudonym, the broker holds nothing else.
+    nlohmann::json row = {{"consent_id", consent.value("consent_id", last)},
+                          {"subject", consent.value("subject", "")},
+                          {"parties", parties},
+                          {"purposes", consent.value("purposes", std::vector<std::string>())},
+                          {"valid_from", consent.value("valid_from", int64_t{0})},
+                          {"valid_until", consent.value("valid_until", int64_t{0})},
+                          {"recorded_by", consent.value("recorded_by", "")},
+                          {"revoked", consent.value("revoked", false)}};
+    if (consent.contains("revoked_at")) row["revoked_at"] = consent["revoked_at"];
+    consents.push_back(std::move(row));
+  }
+  if (Status read = store_->IteratorStatus(Family::kConsents, *it); !read.ok()) {
+    return Failure(nullptr, read.code(), read.message());
+  }
+  return {{"consents", consents}, {"next_cursor", more ? nlohmann::json(last) : nullptr}};
 }
 
 }  // namespace stafett::broker

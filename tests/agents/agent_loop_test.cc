@@ -78,11 +78,22 @@ class FakeBroker {
     }
     return std::nullopt;
   }
-  // Skips heartbeats.
+  // Skips heartbeats, and answers the consent rebuild an agent asks for after WELCOME (QUERY
+  // party_consents: no consents) as a broker would.
   std::optional<std::pair<std::string, protocol::Message>> ReceiveCommand(
       std::chrono::milliseconds timeout) {
     for (;;) {
       auto got = Receive(timeout);
+      if (got && got->second.command == protocol::Command::kQuery &&
+          got->second.object.value("op", "") == "party_consents") {
+        Send(got->first, protocol::Command::kResult,
+             {nlohmann::json({{"id", got->second.object["id"]},
+                              {"ok", true},
+                              {"consents", nlohmann::json::array()},
+                              {"next_cursor", nullptr}})
+                  .dump()});
+        continue;
+      }
       if (!got || got->second.command != protocol::Command::kHeartbeat) return got;
     }
   }

@@ -3,6 +3,8 @@
 // a real socket with a real RocksDB and a manual clock.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "support/harness.h"
 
 namespace stafett::broker::testing {
@@ -296,6 +298,54 @@ TEST_F(ConsentTest, AnAuditorSeesEveryConsentOfASubject) {
   EXPECT_EQ(answer["consents"][0]["purposes"], nlohmann::json({"support"}));
   EXPECT_FALSE(answer["consents"][0]["parties"].empty());
   EXPECT_EQ(answer["consents"][0]["consent_id"], "c1");
+}
+
+// An agent that lost its journal rebuilds its consent table from party_consents (issue 14 item
+// 6): every consent it is a party of with what its own check needs (pseudonym, parties,
+// purposes, period in microseconds, revocation), page by page — and nothing of anyone else's.
+TEST_F(ConsentTest, PartyConsentsGiveAnEndpointItsOwnConsentsPageByPage) {
+  Grant("c1", {"support"});
+  Grant("c2", {"assessment"});
+  Grant("c3", {"support"});
+  social_->Hello();
+  ASSERT_EQ(Send(*social_, "c2-revoke", "consent_revoked", "flen.social", {"flen.school"},
+                 "c2")["command"],
+            "ACCEPTED");
+  nlohmann::json first = social_->Query({{"op", "party_consents"}, {"limit", 2}});
+  ASSERT_EQ(first["ok"], true) << first.dump();
+  ASSERT_EQ(first["consents"].size(), 2u) << first.dump();
+  ASSERT_TRUE(first["next_cursor"].is_string()) << first.dump();
+  nlohmann::json rest =
+      social_->Query({{"op", "party_consents"}, {"limit", 2}, {"after", first["next_cursor"]}});
+  ASSERT_EQ(rest["ok"], true) << rest.dump();
+  ASSERT_EQ(rest["consents"].size(), 1u) << rest.dump();
+  EXPECT_TRUE(rest["next_cursor"].is_null()) << rest.dump();
+  std::map<std::string, nlohmann::json> seen;
+  for (const nlohmann::json& page : {first, rest}) {
+    for (const nlohmann::json& row : page["consents"]) seen[row.value("consent_id", "")] = row;
+  }
+  ASSERT_EQ(seen.size(), 3u);
+  const nlohmann::json& c1 = seen["c1"];
+  EXPECT_EQ(c1["subject"], PseudonymOf(county_, "19121212-1212"));
+  EXPECT_EQ(c1["parties"], nlohmann::json({"flen.school", "flen.social"}));
+  EXPECT_EQ(c1["purposes"], nlohmann::json({"support"}));
+  EXPECT_TRUE(c1["valid_from"].is_number_integer());
+  EXPECT_GT(c1["valid_until"].get<int64_t>(), c1["valid_from"].get<int64_t>());
+  EXPECT_EQ(c1["revoked"], false);
+  EXPECT_EQ(seen["c2"]["revoked"], true);
+  EXPECT_EQ(c1.dump().find("1212-1212"), std::string::npos) << "no personnummer";
+
+  // Nothing for an endpoint that is no party; no other role may ask.
+  nlohmann::json stranger = health_->Query({{"op", "party_consents"}});
+  ASSERT_EQ(stranger["ok"], true) << stranger.dump();
+  EXPECT_TRUE(stranger["consents"].empty()) << stranger.dump();
+  for (const char* role : {"auditor", "operator"}) {
+    nlohmann::json refused = Connect(role)->Query({{"op", "party_consents"}});
+    EXPECT_EQ(refused["ok"], false) << role;
+    EXPECT_EQ(refused["code"], "FORBIDDEN") << role << refused.dump();
+  }
+  nlohmann::json malformed = social_->Query({{"op", "party_consents"}, {"after", 7}});
+  EXPECT_EQ(malformed["code"], "PROTOCOL_ERROR") << malformed.dump();
 }
 
 }  // namespace

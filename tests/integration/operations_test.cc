@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "integration/support/agent_sandbox.h"
+#include "integration/support/tmpfs_mount.h"
 
 namespace stafett::testing {
 namespace {
@@ -768,36 +769,6 @@ TEST_F(OperationsTest, BackupUnderLoadRestoresTheSameSignedAuditHeadAndQueues) {
 }
 
 // --- A full disk -----------------------------------------------------------------------------
-
-// A tmpfs mounted at a folder for the life of the object (root only).
-class TmpfsMount {
- public:
-  bool Mount(const std::string& path, const std::string& size, std::string* error) {
-    std::filesystem::create_directories(path);
-    std::string options = "size=" + size + ",mode=0700";
-    if (::mount("stafett-test", path.c_str(), "tmpfs", 0, options.c_str()) != 0) {
-      *error = "mount -t tmpfs at " + path + ": " + std::strerror(errno);
-      return false;
-    }
-    path_ = path;
-    return true;
-  }
-  void Unmount() {
-    if (path_.empty()) return;
-    if (::umount2(path_.c_str(), 0) != 0) ::umount2(path_.c_str(), MNT_DETACH);
-    path_.clear();
-  }
-  ~TmpfsMount() { Unmount(); }
-
- private:
-  std::string path_;
-};
-
-uint64_t FreeBytes(const std::string& path) {
-  struct statvfs info {};
-  if (::statvfs(path.c_str(), &info) != 0) return 0;
-  return static_cast<uint64_t>(info.f_bavail) * info.f_frsize;
-}
 
 class FullDiskTest : public OperationsTest {
  protected:

@@ -1,0 +1,122 @@
+// ConsentSync: the party_consents pages merged into the journal's consent table.
+#include "consent_sync.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "stafett/core/ids.h"
+#include "stafett/core/pseudonym.h"
+
+namespace stafett::agent {
+
+using core::Code;
+using core::Status;
+
+ConsentSync::ConsentSync(const AgentConfig& config, Journal& journal, Connection& connection)
+    : config_(config), journal_(journal), connection_(connection) {}
+
+void ConsentSync::Kick() {
+  if (synced_.load() || running_) return;
+  running_ = true;
+  seen_ = learned_ = revoked_ = 0;
+  spdlog::info("event=consent_sync_started");
+  Ask(nullptr);
+}
+
+void ConsentSync::Ask(const nlohmann::json& after) {
+  connection_.Query({{"op", "party_consents"}, {"after", after}},
+                    [this](const nlohmann::json& result) { OnAnswer(result); });
+}
+
+core::Result<bool> ConsentSync::Merge(Journal& journal, const std::string& own_id,
+                                      const nlohmann::json& row, bool* revoked_now) {
+  *revoked_now = false;
+  if (!row.is_object()) return false;
+  std::string consent_id = row.value("consent_id", "");
+  std::string subject = row.value("subject", "");
+  const nlohmann::json& parties = row.contains("parties") ? row["parties"] : nlohmann::json();
+  const nlohmann::json& purposes = row.contains("purposes") ? row["purposes"] : nlohmann::json();
+  if (!core::IsValidMessageId(consent_id) || !core::IsValidPseudonym(subject) ||
+      !parties.is_array() || !purposes.is_array() || !row.contains("valid_from") ||
+      !row["valid_from"].is_number_integer() || !row.contains("valid_until") ||
+      !row["valid_until"].is_number_integer()) {
+    spdlog::warn("event=consent_sync_row_malformed");
+    return false;
+  }
+  std::vector<std::string> party_ids;
+  for (const nlohmann::json& party : parties) {
+    if (party.is_string()) party_ids.push_back(party.get<std::string>());
+  }
+  // The broker sends only consents we are a party of; one that is not is not ours to keep.
+  if (std::find(party_ids.begin(), party_ids.end(), own_id) == party_ids.end()) return false;
+  bool revoked = row.value("revoked", false);
+  core::Result<std::optional<nlohmann::json>> known = journal.GetConsent(consent_id);
+  if (!known.ok()) return known.status();
+  if (known->has_value()) {
+    // What the agent learned from a signed consent event stays; only a revocation it missed
+    // is taken over (revocation is final).
+    nlohmann::json consent = **known;
+    if (!revoked || consent.value("revoked", false)) return false;
+    consent["revoked"] = true;
+    STAFETT_RETURN_IF_ERROR(journal.PutConsent(consent_id, consent));
+    *revoked_now = true;
+    return true;
+  }
+  std::vector<std::string> purpose_ids;
+  for (const nlohmann::json& purpose : purposes) {
+    if (purpose.is_string()) purpose_ids.push_back(purpose.get<std::string>());
+  }
+  nlohmann::json consent = {{"subject", subject},
+                            {"parties", party_ids},
+                            {"purposes", purpose_ids},
+                            {"valid_from", row["valid_from"].get<int64_t>()},
+                            {"valid_until", row["valid_until"].get<int64_t>()},
+                            {"recorded_by", row.value("recorded_by", "")},
+                            {"revoked", revoked},
+                            {"source", "broker"}};
+  STAFETT_RETURN_IF_ERROR(journal.PutConsent(consent_id, consent));
+  return true;
+}
+
+void ConsentSync::OnAnswer(const nlohmann::json& result) {
+  if (!result.value("ok", false)) {
+    std::string code = result.value("code", "UNAVAILABLE");
+    running_ = false;
+    if (code == "UNAVAILABLE") {
+      // The session went away: the next one tries again from the start.
+      spdlog::info("event=consent_sync_interrupted");
+      return;
+    }
+    // An older broker without the query (PROTOCOL_ERROR) or one refusing it: the agent goes on
+    // with the consents it knows, as before, rather than hold deliveries for ever.
+    spdlog::warn("event=consent_sync_failed code={} message=\"{}\"", code.substr(0, 32),
+                 result.value("message", "").substr(0, 200));
+    settled_ = true;
+    return;
+  }
+  const nlohmann::json& consents =
+      result.contains("consents") ? result["consents"] : nlohmann::json::array();
+  for (const nlohmann::json& row : consents.is_array() ? consents : nlohmann::json::array()) {
+    ++seen_;
+    bool revoked_now = false;
+    core::Result<bool> merged = Merge(journal_, config_.id, row, &revoked_now);
+    if (!merged.ok()) {
+      spdlog::error("event=consent_sync_failed code={} error=\"{}\"",
+                    core::CodeName(merged.status().code()), merged.status().message());
+      running_ = false;  // tried again on the next session or the next delivery that waits
+      return;
+    }
+    if (*merged && !revoked_now) ++learned_;
+    if (revoked_now) ++revoked_;
+  }
+  const nlohmann::json next = result.contains("next_cursor") ? result["next_cursor"] : nullptr;
+  if (next.is_string() && !next.get<std::string>().empty()) return Ask(next);
+  running_ = false;
+  synced_ = true;
+  settled_ = true;
+  spdlog::info("event=consents_synced consents={} learned={} revocations_learned={}", seen_,
+               learned_, revoked_);
+}
+
+}  // namespace stafett::agent
