@@ -320,9 +320,15 @@ void Broker::HandleReceived(Received& item) {
   }
   protocol::Message& message = *decoded;
   if (peer.role == keys::Role::kEndpoint) {
+    // Only the session's own connection keeps it alive: heartbeats from a replaced one must
+    // not make an endpoint look served while its deliveries go elsewhere.
     Session& session = sessions_[peer.id];
-    session.last_seen = clock_.Now();
-    if (session.routing_id == peer.routing_id) session.connected = true;
+    if (session.routing_id == peer.routing_id) {
+      session.last_seen = clock_.Now();
+      session.connected = true;
+    } else if (OnReplacedConnection(peer, message)) {
+      return;
+    }
   }
   bool endpoint = peer.role == keys::Role::kEndpoint;
   switch (message.command) {
@@ -463,9 +469,14 @@ void Broker::RunTimers(core::Micros now) {
   PublishGauges(now);
 }
 
-void Broker::Send(const std::string& routing_id, std::vector<std::string> frames) {
+bool Broker::Send(const std::string& routing_id, std::vector<std::string> frames) {
   try {
-    router_->send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    // A full pipe (EAGAIN) is an empty result, not an exception: then nothing more of the
+    // message may follow, or its next frame would be taken for a routing id.
+    if (!router_->send(zmq::buffer(routing_id),
+                       zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return true;
+    }
     for (size_t i = 0; i < frames.size(); ++i) {
       auto flags = zmq::send_flags::dontwait;
       if (i + 1 < frames.size()) flags = flags | zmq::send_flags::sndmore;
@@ -474,12 +485,13 @@ void Broker::Send(const std::string& routing_id, std::vector<std::string> frames
   } catch (const zmq::error_t& error) {
     // EHOSTUNREACH: the peer is gone; EAGAIN: its pipe is full. Either way what we sent stays
     // queued in the store and goes again later.
+    if (error.num() != EHOSTUNREACH) return true;
     for (auto& [id, session] : sessions_) {
-      if (session.routing_id == routing_id && error.num() == EHOSTUNREACH) {
-        session.connected = false;
-      }
+      if (session.routing_id == routing_id) session.connected = false;
     }
+    return false;
   }
+  return true;
 }
 
 void Broker::SendError(const Peer& peer, Code code, const std::string& message) {

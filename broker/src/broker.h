@@ -13,6 +13,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -64,6 +65,8 @@ struct InFlight {
   int attempt = 0;
 };
 
+// An endpoint's session: the connection whose HELLO came last (newest HELLO wins,
+// docs/PROTOCOL.md "Session"). Only that connection is delivered to and keeps it alive.
 struct Session {
   std::string routing_id;
   bool connected = false;
@@ -71,6 +74,11 @@ struct Session {
   size_t window = 64;
   std::map<uint64_t, InFlight> in_flight;  // queue seq → delivery
   uint64_t cursor = 0;                     // highest queue seq sent in this session
+  // Connections a newer HELLO took the session from while they were still open, newest last
+  // (at most kMaxReplacedConnections): answered SESSION_REPLACED whenever they speak.
+  std::deque<std::string> replaced_routing_ids;
+  uint64_t replaced = 0;         // such takeovers since the broker started
+  core::Micros replaced_at = 0;  // the last one
 };
 
 // The writes of one group commit and what to do once they are durable (or have failed).
@@ -121,7 +129,9 @@ class Broker {
   // Replies, deliveries and counters once the sealed cycle's commit has STATUS.
   core::Status FinishCommit(core::Status status, double seconds);
   void RunTimers(core::Micros now);
-  void Send(const std::string& routing_id, std::vector<std::string> frames);
+  // False only when ROUTING_ID's connection is gone (EHOSTUNREACH); a full pipe (EAGAIN) drops
+  // the frames but the connection is there.
+  bool Send(const std::string& routing_id, std::vector<std::string> frames);
   void SendError(const Peer& peer, core::Code code, const std::string& message);
   void PublishGauges(core::Micros now);
   void BeginCycleIfNeeded();
@@ -142,6 +152,12 @@ class Broker {
 
   // delivery.cc: sessions, delivery, acknowledgements, expiry and withholding.
   void HandleHello(const Peer& peer, const core::protocol::Message& message);
+  // PEER's HELLO takes SESSION over from another connection: the old one, if still open, is
+  // told SESSION_REPLACED, logged and counted.
+  void ReplaceSession(const Peer& peer, Session& session);
+  // True when PEER speaks on a connection whose session a newer HELLO took over; everything
+  // but HELLO and the answers to deliveries it already received is then refused.
+  bool OnReplacedConnection(const Peer& peer, const core::protocol::Message& message);
   // PRECHECK: the receipt's signature checked on the pool, if it was.
   void HandleDelivered(const Peer& peer, const core::protocol::Message& message,
                        const ReceiptCheck* precheck);

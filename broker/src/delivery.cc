@@ -2,6 +2,8 @@
 // redelivery, expiry, and withholding when consent is revoked or expires.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "broker.h"
 #include "stafett/core/encoding.h"
 
@@ -12,6 +14,8 @@ using core::Status;
 namespace protocol = core::protocol;
 
 namespace {
+
+constexpr size_t kMaxReplacedConnections = 16;  // remembered per endpoint
 
 // The stored envelope: be64 header length, header, be64 signature length, signature, payload.
 std::optional<core::Envelope> DecodeEnvelope(std::string_view bytes) {
@@ -46,7 +50,9 @@ void Broker::HandleHello(const Peer& peer, const protocol::Message& message) {
     return;
   }
   Session& session = sessions_[peer.id];
-  bool reconnect = session.routing_id != peer.routing_id;
+  bool reconnect = !session.routing_id.empty() && session.routing_id != peer.routing_id;
+  if (reconnect) ReplaceSession(peer, session);
+  std::erase(session.replaced_routing_ids, peer.routing_id);  // a replaced one taking it back
   session.routing_id = peer.routing_id;
   session.connected = true;
   session.last_seen = clock_.Now();
@@ -63,6 +69,51 @@ void Broker::HandleHello(const Peer& peer, const protocol::Message& message) {
   spdlog::info("event=endpoint_connected endpoint={} reconnect={} queued={}", peer.id, reconnect,
                queue_depth_[peer.id]);
   Dispatch(peer.id, clock_.Now());
+}
+
+void Broker::ReplaceSession(const Peer& peer, Session& session) {
+  // Newest HELLO wins: an agent restarted after a crash must not wait for its old, half-open
+  // connection to time out. If the old connection is gone (the usual reconnect) the send
+  // fails and that is all; if it is still open, a second process holds this endpoint's keys
+  // (or the old connection is half-open): tell it, so that it notices instead of heartbeating
+  // into a session that is no longer its own, and make the takeover visible.
+  nlohmann::json body = {{"code", std::string(core::CodeName(Code::kSessionReplaced))},
+                         {"message", "a newer HELLO with this endpoint's key took the session"}};
+  if (!Send(session.routing_id, protocol::Encode(protocol::Command::kError, {body.dump()}))) {
+    return;
+  }
+  session.replaced_routing_ids.push_back(session.routing_id);
+  if (session.replaced_routing_ids.size() > kMaxReplacedConnections) {
+    session.replaced_routing_ids.pop_front();
+  }
+  ++session.replaced;
+  session.replaced_at = clock_.Now();
+  metrics_.CountSessionReplaced(peer.id);
+  spdlog::warn("event=session_replaced endpoint={} in_flight={} replaced_total={}", peer.id,
+               session.in_flight.size(), session.replaced);
+}
+
+bool Broker::OnReplacedConnection(const Peer& peer, const protocol::Message& message) {
+  auto found = sessions_.find(peer.id);
+  if (found == sessions_.end()) return false;
+  const std::deque<std::string>& replaced = found->second.replaced_routing_ids;
+  if (std::find(replaced.begin(), replaced.end(), peer.routing_id) == replaced.end()) {
+    return false;  // a new connection that has not said HELLO yet: served as before
+  }
+  switch (message.command) {
+    case protocol::Command::kHello:  // newest HELLO wins: it takes the session back
+      return false;
+    case protocol::Command::kDelivered:
+    case protocol::Command::kRejected:
+    case protocol::Command::kAck:
+      // Answers to deliveries this connection received before it was replaced: signed and
+      // idempotent, so taken rather than sent to the new session once more.
+      return false;
+    default:
+      SendError(peer, Code::kSessionReplaced,
+                "this connection's session was taken over by a newer HELLO; reconnect");
+      return true;
+  }
 }
 
 void Broker::Dispatch(const std::string& endpoint, core::Micros now) {

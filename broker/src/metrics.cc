@@ -106,6 +106,10 @@ void Metrics::CountRateLimited(const std::string& endpoint) {
   std::lock_guard lock(mutex_);
   ++rate_limited_[endpoint];
 }
+void Metrics::CountSessionReplaced(const std::string& endpoint) {
+  std::lock_guard lock(mutex_);
+  ++sessions_replaced_[endpoint];
+}
 void Metrics::CountAuthFailure() {
   std::lock_guard lock(mutex_);
   ++auth_failures_;
@@ -185,6 +189,15 @@ std::string Metrics::Render() const {
   Header(&out, "stafett_publishes_rate_limited_total", "counter",
          "Publishes over max_publishes_per_second, dropped unread, by endpoint.");
   Labelled(&out, "stafett_publishes_rate_limited_total", rate_limited_, "endpoint");
+  Header(&out, "stafett_sessions_replaced_total", "counter",
+         "Sessions taken over by a newer HELLO while their connection was still open, by "
+         "endpoint: two agents with one endpoint's keys, or a half-open connection.");
+  {
+    // Every endpoint from 0, so that increase() sees the first takeover too.
+    std::map<std::string, uint64_t> replaced = sessions_replaced_;
+    for (const auto& [id, gauge] : endpoints_) replaced.try_emplace(id, 0);
+    Labelled(&out, "stafett_sessions_replaced_total", replaced, "endpoint");
+  }
   Header(&out, "stafett_auth_failures_total", "counter",
          "Handshakes refused: unknown keys, plain-text (NULL) clients, wrong server keys.");
   out += "stafett_auth_failures_total " + std::to_string(auth_failures_) + "\n";

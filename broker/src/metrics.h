@@ -47,6 +47,8 @@ class Metrics {
   void CountWithheld(const std::string& endpoint, const std::string& code);
   void CountProtocolError(const std::string& reason);
   void CountRateLimited(const std::string& endpoint);
+  // A HELLO took ENDPOINT's session from a connection that was still open.
+  void CountSessionReplaced(const std::string& endpoint);
   void CountAuthFailure();
   void SetAuthFailures(uint64_t total);
   // Stored data that failed an integrity check or did not decode (Store::ReportCorruption).
@@ -69,7 +71,7 @@ class Metrics {
   mutable std::mutex mutex_;
   std::map<std::string, uint64_t> accepted_, refused_, protocol_errors_, rate_limited_;
   std::map<std::pair<std::string, std::string>, uint64_t> delivered_, withheld_;
-  std::map<std::string, uint64_t> expired_;
+  std::map<std::string, uint64_t> expired_, sessions_replaced_;
   uint64_t auth_failures_ = 0, redeliveries_ = 0, audit_size_ = 0, storage_corruptions_ = 0;
   bool storage_full_ = false, ready_ = false;
   Histogram commit_seconds_, commit_events_, delivery_seconds_;

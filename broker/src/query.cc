@@ -179,13 +179,20 @@ nlohmann::json Broker::QueryStatus(core::Micros now) {
                           {"last_seen", nullptr},
                           {"queue_depth", queue_depth_[endpoint->id]},
                           {"oldest_undelivered_seconds", 0},
-                          {"in_flight", 0}};
+                          {"in_flight", 0},
+                          {"sessions_replaced", 0},
+                          {"last_replaced_at", nullptr}};
     auto session = sessions_.find(endpoint->id);
     if (session != sessions_.end()) {
       row["connected"] = session->second.connected;
       row["in_flight"] = session->second.in_flight.size();
       if (session->second.last_seen > 0) {
         row["last_seen"] = core::FormatRfc3339(session->second.last_seen);
+      }
+      row["sessions_replaced"] = session->second.replaced;
+      if (session->second.replaced_at > 0) {
+        row["last_replaced_at"] = core::FormatRfc3339(session->second.replaced_at);
+        row["last_replaced_seconds"] = static_cast<double>(now - session->second.replaced_at) / 1e6;
       }
     }
     if (queue_depth_[endpoint->id] > 0) {

@@ -115,6 +115,46 @@ TEST_F(BrokerTest, HandsAConcernReportFromSchoolToSocialServicesWithAReceipt) {
   EXPECT_EQ(QueueDepth("flen.school"), 0u);
 }
 
+// Issue 14, item 7: a second connection with an endpoint's key took the session silently, and
+// the first one's heartbeats were still answered, so it believed itself served. Now the newest
+// HELLO wins and the connection it replaced is told, and told again whenever it speaks.
+TEST_F(BrokerTest, ANewerHelloTakesTheSessionAndTheReplacedConnectionIsTold) {
+  auto school = Connect("flen.school");
+  school->Hello();
+  auto first = Connect("flen.social");
+  first->Hello();
+  auto second = Connect("flen.social");
+  second->Hello();
+  core::protocol::Message told = first->Expect(Command::kError);
+  EXPECT_EQ(told.object["code"], "SESSION_REPLACED") << told.object.dump();
+  first->SendCommand(Command::kHeartbeat, {"{}"});
+  EXPECT_EQ(first->Expect(Command::kError).object["code"], "SESSION_REPLACED");
+  EXPECT_NE(broker_->broker().metrics().Render().find(
+                "stafett_sessions_replaced_total{endpoint=\"flen.social\"} 1\n"),
+            std::string::npos);
+  nlohmann::json status = Connect("operator")->Query({{"op", "status"}});
+  for (const nlohmann::json& row : status["endpoints"]) {
+    if (row["id"] == "flen.social") {
+      EXPECT_EQ(row["sessions_replaced"], 1) << row.dump();
+      EXPECT_TRUE(row["last_replaced_at"].is_string()) << row.dump();
+    }
+  }
+
+  // Deliveries go to the session, not to the replaced connection.
+  ASSERT_EQ(school->Publish(Seal(county_, Concern("m-taken"), clock_.Now()))["command"],
+            "ACCEPTED");
+  core::protocol::Message deliver = second->Expect(Command::kDeliver);
+  EXPECT_FALSE(first->Receive(std::chrono::milliseconds(300)).has_value());
+
+  // A HELLO on the replaced connection takes the session back; what was in flight goes again.
+  first->Hello();
+  EXPECT_EQ(second->Expect(Command::kError).object["code"], "SESSION_REPLACED");
+  core::protocol::Message again = first->Expect(Command::kDeliver);
+  EXPECT_EQ(again.arguments[1], deliver.arguments[1]);
+  first->AcknowledgeDelivery(again, county_.Get("flen.social").keys, "flen.social");
+  EXPECT_EQ(school->Expect(Command::kReceipt).object["status"], "delivered");
+}
+
 // Issue 14, item 16: a row of an endpoint that never connected had no in_flight field.
 TEST_F(BrokerTest, EveryStatusRowCarriesInFlight) {
   auto school = Connect("flen.school");

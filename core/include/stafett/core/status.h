@@ -37,6 +37,8 @@ namespace stafett::core {
   X(kNotFound, "NOT_FOUND", "no such message, consent or record")                                \
   X(kStorageFull, "STORAGE_FULL", "the broker cannot persist new work now; retry later")         \
   X(kUnavailable, "UNAVAILABLE", "the service is not reachable or not ready; retry later")       \
+  X(kSessionReplaced, "SESSION_REPLACED",                                                        \
+    "a newer session with the same endpoint key took over; reconnect")                           \
   X(kConfigInvalid, "CONFIG_INVALID", "a configuration file is missing or invalid")              \
   X(kKeyInvalid, "KEY_INVALID", "a key file is missing, malformed or too permissive")            \
   X(kIoError, "IO_ERROR", "an operating-system call failed")                                     \
