@@ -1,6 +1,7 @@
 // `stafett status` and `stafett track`: the operator's view, from the broker's query service.
 #include "operations_commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -31,7 +32,13 @@ int RunStatus(const std::string& config_path, const std::string& format, double 
   for (nlohmann::json endpoint : (*result)["endpoints"]) {
     nlohmann::json warnings = nlohmann::json::array();
     for (const EndpointWarning& warning : EndpointWarnings(endpoint, warn_after)) {
-      warnings.push_back("offline with messages waiting " + Age(warning.seconds));
+      if (warning.kind == EndpointWarning::Kind::kSessionReplaced) {
+        warnings.push_back("session taken over " + std::to_string(warning.count) +
+                           " times by another connection with its key, last " +
+                           Age(std::max(1.0, warning.seconds)) + " ago");
+      } else {
+        warnings.push_back("offline with messages waiting " + Age(warning.seconds));
+      }
     }
     endpoint["warnings"] = warnings;
     // The broker's storage, the same object in every row (the JSON form is a list of rows).
@@ -47,7 +54,9 @@ int RunStatus(const std::string& config_path, const std::string& format, double 
   Table table({"ENDPOINT", "KIND", "CONNECTED", "LAST SEEN", "QUEUED", "OLDEST", "WARNINGS"});
   for (const nlohmann::json& row : rows) {
     std::string warnings;
-    for (const auto& warning : row["warnings"]) warnings += warning.get<std::string>();
+    for (const auto& warning : row["warnings"]) {
+      warnings += (warnings.empty() ? "" : "; ") + warning.get<std::string>();
+    }
     table.Add({row.value("id", ""), row.value("kind", ""),
                row.value("connected", false) ? "yes" : "no",
                row["last_seen"].is_string() ? row["last_seen"].get<std::string>() : "never",

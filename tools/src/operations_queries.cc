@@ -25,6 +25,11 @@ std::vector<EndpointWarning> EndpointWarnings(const nlohmann::json& endpoint, do
       oldest > warn_after) {
     warnings.push_back({EndpointWarning::Kind::kOfflineWithBacklog, oldest});
   }
+  uint64_t replaced = endpoint.value("sessions_replaced", uint64_t{0});
+  double since = endpoint.value("last_replaced_seconds", -1.0);
+  if (replaced > 0 && since >= 0 && since < kSessionReplacedWarningSeconds) {
+    warnings.push_back({EndpointWarning::Kind::kSessionReplaced, since, replaced});
+  }
   return warnings;
 }
 

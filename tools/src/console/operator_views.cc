@@ -1,6 +1,7 @@
 // The operator's views, rendered from the broker's status and track answers.
 #include "console/operator_views.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <optional>
@@ -80,7 +81,15 @@ nlohmann::json EndpointRows(const nlohmann::json& status, const std::string& lan
   for (const nlohmann::json& endpoint : status.value("endpoints", nlohmann::json::array())) {
     std::string warnings;
     for (const EndpointWarning& warning : EndpointWarnings(endpoint, warn_after)) {
-      warnings += Text(language, "warning.offline_backlog") + Age(warning.seconds);
+      if (!warnings.empty()) warnings += "; ";
+      if (warning.kind == EndpointWarning::Kind::kSessionReplaced) {
+        warnings += Text(language, "warning.session_replaced") + std::to_string(warning.count) +
+                    Text(language, "warning.session_replaced_times") +
+                    Age(std::max(1.0, warning.seconds)) +
+                    Text(language, "warning.session_replaced_ago");
+      } else {
+        warnings += Text(language, "warning.offline_backlog") + Age(warning.seconds);
+      }
     }
     bool connected = endpoint.value("connected", false);
     nlohmann::json cells = nlohmann::json::array({
