@@ -274,6 +274,7 @@ void Connection::HandleMessage(protocol::Message message, TimePoint now) {
       }
       if (sessions_++ > 0) ++metrics_.reconnects;
       failed_attempts_ = 0;
+      ready_since_ = now;
       state_ = State::kReady;
       metrics_.connected = true;
       last_heartbeat_sent_ = now;
@@ -329,12 +330,28 @@ void Connection::HandleMessage(protocol::Message message, TimePoint now) {
     case protocol::Command::kHeartbeat:
       return;
     case protocol::Command::kError:
+      if (object.value("code", "") == core::CodeName(Code::kSessionReplaced)) {
+        return OnSessionReplaced(now);
+      }
       spdlog::warn("event=broker_error code={} message=\"{}\"", object.value("code", ""),
                    object.value("message", "").substr(0, 200));
       return;
     default:
       spdlog::warn("event=unexpected_command command={}", protocol::CommandName(message.command));
   }
+}
+
+void Connection::OnSessionReplaced(TimePoint now) {
+  ++metrics_.sessions_replaced;
+  ++replacements_;
+  int64_t delay = config_.reconnect_min_millis << std::min(replacements_, 16);
+  delay = Jitter(std::min(delay, config_.reconnect_max_millis));
+  spdlog::warn(
+      "event=session_replaced action=reconnect after_millis={} replacements={} "
+      "cause=\"a newer HELLO with this endpoint's key: another agent with the same keys?\"",
+      delay, replacements_);
+  CloseSocket(now, "session_replaced");
+  next_connect_at_ = now + milliseconds(delay);
 }
 
 void Connection::TakeWork() {
@@ -414,6 +431,9 @@ void Connection::RunTimers(TimePoint now) {
     return CloseSocket(now, "no_welcome");
   }
   if (state != State::kReady) return;
+  if (replacements_ > 0 && now - ready_since_ > 2 * milliseconds(config_.reconnect_max_millis)) {
+    replacements_ = 0;  // held the session longer than a rival's longest wait
+  }
   if (now - last_heartbeat_sent_ >= seconds(heartbeat_seconds_)) {
     Send(protocol::Command::kHeartbeat, {"{}"});
     last_heartbeat_sent_ = now;

@@ -96,6 +96,9 @@ class Connection {
   bool Send(core::protocol::Command command, std::vector<std::string> arguments);
   void FailQueries();
   void Enqueue(const std::string& id);
+  // The broker gave this endpoint's session to a newer HELLO (another agent with our keys, or
+  // our own connection it thought half-open): disconnect and come back after a backoff.
+  void OnSessionReplaced(TimePoint now);
 
   const AgentConfig& config_;
   const Trust& trust_;
@@ -117,6 +120,11 @@ class Connection {
   std::unique_ptr<zmq::socket_t> monitor_;
   int sockets_opened_ = 0;
   int failed_attempts_ = 0;
+  // SESSION_REPLACED in a row: each doubles the wait before saying HELLO again, so that two
+  // agents with one key take turns visibly, ever more slowly, instead of flapping or one
+  // starving. Back to 0 once a session has lasted a while.
+  int replacements_ = 0;
+  TimePoint ready_since_{};
   int sessions_ = 0;
   bool auth_failure_logged_ = false;
   TimePoint next_connect_at_{};

@@ -238,9 +238,11 @@ void HttpApi::Route() {
       });
 
   server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& response) {
-    SendJson(
-        response, 200,
-        {{"status", "ok"}, {"id", config_.id}, {"broker_connected", metrics_.connected.load()}});
+    SendJson(response, 200,
+             {{"status", "ok"},
+              {"id", config_.id},
+              {"broker_connected", metrics_.connected.load()},
+              {"sessions_replaced", metrics_.sessions_replaced.load()}});
   });
 
   // Ready to take work and pass it on: its own disk has room and the broker is connected.

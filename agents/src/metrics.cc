@@ -49,6 +49,9 @@ std::string Metrics::Render() const {
   counter("stafett_agent_receipts_total", "Delivery receipts received.", receipts.load());
   counter("stafett_agent_reconnects_total", "Sessions with the broker after the first.",
           reconnects.load());
+  counter("stafett_agent_sessions_replaced_total",
+          "Sessions the broker gave to a newer HELLO with this endpoint's key (SESSION_REPLACED).",
+          sessions_replaced.load());
   out << "# HELP stafett_agent_rejected_total Deliveries this agent refused, by code.\n"
          "# TYPE stafett_agent_rejected_total counter\n";
   for (const auto& [code, count] : rejected) {

@@ -13,16 +13,17 @@ namespace stafett::agent {
 
 class Metrics {
  public:
-  std::atomic<uint64_t> submitted{0};         // documents taken into the pipeline
-  std::atomic<uint64_t> refused_locally{0};   // refused before anything was sent
-  std::atomic<uint64_t> accepted{0};          // ACCEPTED by the broker
-  std::atomic<uint64_t> send_failures{0};     // final refusals by the broker
-  std::atomic<uint64_t> publishes_sent{0};    // PUBLISH frames sent, resends included
-  std::atomic<uint64_t> inbox_writes{0};      // inbox files written (messages and receipts)
-  std::atomic<uint64_t> inbox_duplicates{0};  // redeliveries acknowledged without writing
-  std::atomic<uint64_t> reconnects{0};        // new sessions after the first
-  std::atomic<uint64_t> receipts{0};          // RECEIPTs handled
-  std::atomic<bool> connected{false};         // a WELCOMEd session is up
+  std::atomic<uint64_t> submitted{0};          // documents taken into the pipeline
+  std::atomic<uint64_t> refused_locally{0};    // refused before anything was sent
+  std::atomic<uint64_t> accepted{0};           // ACCEPTED by the broker
+  std::atomic<uint64_t> send_failures{0};      // final refusals by the broker
+  std::atomic<uint64_t> publishes_sent{0};     // PUBLISH frames sent, resends included
+  std::atomic<uint64_t> inbox_writes{0};       // inbox files written (messages and receipts)
+  std::atomic<uint64_t> inbox_duplicates{0};   // redeliveries acknowledged without writing
+  std::atomic<uint64_t> reconnects{0};         // new sessions after the first
+  std::atomic<uint64_t> sessions_replaced{0};  // sessions the broker gave to a newer HELLO
+  std::atomic<uint64_t> receipts{0};           // RECEIPTs handled
+  std::atomic<bool> connected{false};          // a WELCOMEd session is up
 
   // Deliveries this agent rejected, by code.
   void CountRejected(const std::string& code);

@@ -84,6 +84,44 @@ bool AgentSandbox::StartBroker() {
 
 void AgentSandbox::StopBroker() { broker_.Stop(); }
 
+bool AgentSandbox::AddTwin(const std::string& id, const std::string& twin) {
+  const AgentInfo& original = agents_.at(id);
+  std::filesystem::path home = std::filesystem::path(original.config).parent_path();
+  // A sibling folder, so that the config's ../../ paths (trust directory, county key) hold.
+  std::filesystem::path twin_home = home.parent_path() / twin;
+  std::string config;
+  if (!ReadWholeFile(original.config, &config)) return false;
+  int port = FindFreePortRange(1);
+  if (port < 0) return false;
+  std::string http = "127.0.0.1:" + std::to_string(port);
+  std::string home_name = home.filename().string();
+  auto replace = [&config](const std::string& from, const std::string& to) {
+    size_t at = config.find(from);
+    if (at == std::string::npos) return false;
+    config.replace(at, from.size(), to);
+    return true;
+  };
+  if (!replace("http_bind = \"" + original.http + "\"", "http_bind = \"" + http + "\"") ||
+      !replace("keys_dir = \"keys\"", "keys_dir = \"../" + home_name + "/keys\"") ||
+      !replace("http_token_file = \"http.token\"",
+               "http_token_file = \"../" + home_name + "/http.token\"")) {
+    return false;
+  }
+  std::error_code error;
+  for (const char* folder : {"outbox", "inbox", "data"}) {
+    std::filesystem::create_directories(twin_home / folder, error);
+    if (error) return false;
+  }
+  std::string twin_config = (twin_home / "agent.toml").string();
+  if (!WriteFileByRename(twin_config, config)) return false;
+  AgentInfo info{
+      original.id, twin_config,   (twin_home / "outbox").string(), (twin_home / "inbox").string(),
+      http,        original.token};
+  SetBearerToken(info.http, info.token);
+  agents_[twin] = info;
+  return true;
+}
+
 bool AgentSandbox::StartAgent(const std::string& id, bool wait_connected) {
   auto& process = processes_[id];
   if (!process) process = std::make_unique<ChildProcess>();

@@ -42,6 +42,11 @@ class AgentSandbox {
   void StopBroker();
   // Whether the broker process is still running (false once it exited on its own).
   bool BrokerRunning() { return broker_.running(); }
+  // Writes a second configuration for agent ID, started as TWIN: the same endpoint, key set
+  // and API token, but its own HTTP port, outbox, inbox and data_dir (two agents cannot share
+  // a data_dir: agent.lock) — what a copied key set run by a second stafett-agent looks like
+  // to the broker. Then StartAgent(TWIN), agent(TWIN) and LogOf(TWIN) work as for ID.
+  bool AddTwin(const std::string& id, const std::string& twin);
   // Starts agent ID and waits until its /healthz answers (and, if WAIT_CONNECTED, until it is
   // connected to the broker).
   bool StartAgent(const std::string& id, bool wait_connected = true);
