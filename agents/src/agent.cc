@@ -102,6 +102,9 @@ void Agent::Stop() {
 
 bool Agent::OnReceipt(const nlohmann::json& receipt) {
   ++metrics_.receipts;
+  // A receipt that does not verify is neither written nor recorded; it is ACKed all the same,
+  // so that the broker does not send it again and again (docs/AGENT.md, "Receipts").
+  if (!sender_->AdmitReceipt(receipt)) return true;
   if (!inbox_->WriteReceipt(receipt)) return false;
   sender_->OnReceipt(receipt);
   return true;

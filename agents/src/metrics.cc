@@ -47,6 +47,9 @@ std::string Metrics::Render() const {
   counter("stafett_agent_inbox_duplicates_total",
           "Redeliveries acknowledged without writing again.", inbox_duplicates.load());
   counter("stafett_agent_receipts_total", "Delivery receipts received.", receipts.load());
+  counter("stafett_agent_receipts_invalid_total",
+          "Delivered receipts refused: the recipient's signature did not verify.",
+          receipts_invalid.load());
   counter("stafett_agent_reconnects_total", "Sessions with the broker after the first.",
           reconnects.load());
   counter("stafett_agent_sessions_replaced_total",

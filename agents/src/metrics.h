@@ -23,6 +23,7 @@ class Metrics {
   std::atomic<uint64_t> reconnects{0};         // new sessions after the first
   std::atomic<uint64_t> sessions_replaced{0};  // sessions the broker gave to a newer HELLO
   std::atomic<uint64_t> receipts{0};           // RECEIPTs handled
+  std::atomic<uint64_t> receipts_invalid{0};   // delivered RECEIPTs whose signature failed
   std::atomic<bool> connected{false};          // a WELCOMEd session is up
 
   // Deliveries this agent rejected, by code.

@@ -7,6 +7,7 @@
 
 #include "connection.h"
 #include "document.h"
+#include "receipt_check.h"
 #include "stafett/core/crypto.h"
 #include "stafett/core/encoding.h"
 #include "stafett/core/envelope.h"
@@ -19,6 +20,9 @@ namespace stafett::agent {
 using core::Code;
 
 namespace {
+
+// A recipient's status in the journal while its receipt did not verify (docs/AGENT.md).
+constexpr std::string_view kReceiptInvalid = "receipt_invalid";
 
 bool IsRetryable(const std::string& code) {
   return code == "STORAGE_FULL" || code == "UNAVAILABLE";
@@ -99,6 +103,17 @@ SubmitResult Sender::FromRecord(const nlohmann::json& record) const {
       if (entry.value("status", "") == result.status) {
         result.refusal =
             core::Status(core::CodeFromName(entry.value("code", "")).value_or(Code::kExpired), "");
+        break;
+      }
+    }
+  } else if (result.status == kStateAccepted) {
+    // Accepted, and a receipt came that did not verify: say so, it is why it is not delivered.
+    for (const auto& [id, entry] : record["recipients"].items()) {
+      if (entry.value("status", "") == kReceiptInvalid) {
+        result.refusal =
+            core::Status(core::CodeFromName(entry.value("code", "")).value_or(Code::kBadSignature),
+                         "the delivery receipt for " + id +
+                             " did not verify; the message is not counted as delivered to it");
         break;
       }
     }
@@ -354,6 +369,51 @@ void Sender::OnRefused(const nlohmann::json& refused) {
     MoveFiles(message_id);
   }
   Notify();
+}
+
+core::Status Sender::CheckDelivered(const nlohmann::json& receipt) {
+  std::string message_id = receipt.value("message_id", "");
+  core::Result<std::optional<core::Envelope>> envelope = journal_.GetEnvelope(message_id);
+  if (!envelope.ok()) return envelope.status();
+  if (!envelope->has_value()) {
+    return core::Status(Code::kNotFound, "the receipt names a message this agent did not send");
+  }
+  core::Result<core::Header> sent = core::ParseHeader((**envelope).header_bytes);
+  if (!sent.ok()) return core::Status(Code::kCorruption, "the journalled header does not parse");
+  return CheckDeliveryReceipt(trust_, *sent, receipt);
+}
+
+bool Sender::AdmitReceipt(const nlohmann::json& receipt) {
+  if (receipt.value("status", "") != "delivered") return true;
+  core::Status checked = CheckDelivered(receipt);
+  if (checked.ok()) return true;
+  std::string message_id = receipt.value("message_id", "");
+  std::string recipient = receipt.value("recipient", "");
+  bool valid_ids = core::IsValidMessageId(message_id) && core::IsValidEndpointId(recipient);
+  ++metrics_.receipts_invalid;
+  // Ids only (they never carry personal data); nothing the broker sent is echoed otherwise.
+  spdlog::error("event=receipt_invalid message_id={} recipient={} code={} reason=\"{}\"",
+                valid_ids ? message_id : "?", valid_ids ? recipient : "?",
+                core::CodeName(checked.code()), checked.message());
+  // Recorded against a recipient of the message only (not for an unknown message, nor for a
+  // receipt naming someone the message was not sent to).
+  if (valid_ids && checked.code() != Code::kNotFound && checked.code() != Code::kProtocolError) {
+    journal_
+        .UpdateOutgoing(message_id,
+                        [&](nlohmann::json& record) {
+                          nlohmann::json& entry = record["recipients"][recipient];
+                          // A verified receipt stands; a forged one after it changes nothing.
+                          if (entry.is_object() && entry.value("status", "") == "delivered") {
+                            return false;
+                          }
+                          entry = {{"status", kReceiptInvalid},
+                                   {"code", std::string(core::CodeName(checked.code()))}};
+                          return true;
+                        })
+        .ok();
+  }
+  Notify();
+  return false;
 }
 
 void Sender::OnReceipt(const nlohmann::json& receipt) {

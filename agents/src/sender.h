@@ -62,7 +62,13 @@ class Sender {
   std::optional<core::Envelope> PendingEnvelope(const std::string& message_id);
   void OnAccepted(const nlohmann::json& accepted);
   void OnRefused(const nlohmann::json& refused);
-  // Updates the sent message's per-recipient status from a RECEIPT.
+  // Whether a RECEIPT may be written to the inbox and recorded: a "delivered" one only if the
+  // recipient's signature verifies against the envelope this agent journalled
+  // (CheckDeliveryReceipt). A refused one is journalled as the recipient's `receipt_invalid`
+  // (unless a verified receipt came first), logged (event=receipt_invalid) and counted; the
+  // message stays accepted, and GET /v1/messages/{id} says why.
+  bool AdmitReceipt(const nlohmann::json& receipt);
+  // Updates the sent message's per-recipient status from an admitted RECEIPT.
   void OnReceipt(const nlohmann::json& receipt);
 
  private:
@@ -83,6 +89,8 @@ class Sender {
   // After a restart the first outbox scan finds the files again by their source keys.
   void RememberFile(const std::string& message_id, const std::string& file_name);
   void RecordOwnConsent(const nlohmann::json& record);
+  // The receipt check of AdmitReceipt for a "delivered" RECEIPT.
+  core::Status CheckDelivered(const nlohmann::json& receipt);
   void Notify();
 
   const AgentConfig& config_;

@@ -1,7 +1,8 @@
 // Agent loop against an in-process fake broker (a CURVE ROUTER speaking STF1): two real Agent
 // instances hand a concern report over — HELLO/WELCOME, PUBLISH/ACCEPTED, DELIVER/DELIVERED
-// with a receipt signature that verifies, RECEIPT/ACK — and a redelivery is acknowledged
-// without a second inbox write. The real broker is exercised by tests/integration/agent_*.
+// with a receipt signature that verifies, RECEIPT/ACK (a delivered receipt counts at the
+// sender only with the recipient's signature) — and a redelivery is acknowledged without a
+// second inbox write. The real broker is exercised by tests/integration/agent_*.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -12,6 +13,7 @@
 #include <zmq_addon.hpp>
 
 #include "agent.h"
+#include "stafett/core/crypto.h"
 #include "stafett/core/encoding.h"
 #include "stafett/core/envelope.h"
 #include "stafett/core/personnummer.h"
@@ -248,6 +250,7 @@ TEST_F(AgentLoopTest, HandsAReportOverAndAcknowledgesARedeliveryWithoutWriting) 
 
   nlohmann::json meta = {
       {"delivery", 7}, {"attempt", 1}, {"seq", 1}, {"accepted_at", "2026-11-23T08:00:00.000Z"}};
+  nlohmann::json signed_receipt;  // the recipient's DELIVERED
   for (int attempt = 0; attempt < 2; ++attempt) {
     fake_->Send(social_route, protocol::Command::kDeliver,
                 {meta.dump(), envelope.header_bytes, envelope.signature, envelope.payload});
@@ -262,6 +265,7 @@ TEST_F(AgentLoopTest, HandsAReportOverAndAcknowledgesARedeliveryWithoutWriting) 
         core::Verify(social_.keys.signing.public_key,
                      core::ReceiptSigningInput("cr-1", header->payload_digest, "flen.social"),
                      core::FromBase64(answer.value("receipt_signature", "")).value_or("")));
+    signed_receipt = answer;
   }
   std::string inbox = dir_.path() + "/flen.social/inbox";
   EXPECT_EQ(testing::ListNames(inbox), std::vector<std::string>{"cr-1.json"});
@@ -285,24 +289,55 @@ TEST_F(AgentLoopTest, HandsAReportOverAndAcknowledgesARedeliveryWithoutWriting) 
   EXPECT_EQ(rejected->second.command, protocol::Command::kRejected);
   EXPECT_EQ(rejected->second.object.value("code", ""), "BAD_SIGNATURE");
 
-  fake_->Send(school_route, protocol::Command::kReceipt,
-              {nlohmann::json({{"delivery", 9},
-                               {"message_id", "cr-1"},
-                               {"recipient", "flen.social"},
-                               {"status", "delivered"},
-                               {"time", "2026-11-23T08:00:01.000Z"},
-                               {"seq", 2}})
-                   .dump()});
+  // The receipt as the broker forwards it: first without the recipient's signature, then with a
+  // signature of another message, then with the recipient's own. Only the last one counts.
+  nlohmann::json receipt = {{"message_id", "cr-1"},
+                            {"recipient", "flen.social"},
+                            {"status", "delivered"},
+                            {"time", "2026-11-23T08:00:01.000Z"},
+                            {"seq", 2}};
+  nlohmann::json wrong_message = receipt;
+  wrong_message["receipt_key"] = social_.key_id();
+  wrong_message["receipt_signature"] = core::ToBase64(
+      core::Sign(social_.keys.signing,
+                 core::ReceiptSigningInput("cr-2", header->payload_digest, "flen.social")));
+  nlohmann::json genuine = receipt;
+  genuine["receipt_key"] = signed_receipt["receipt_key"];
+  genuine["receipt_signature"] = signed_receipt["receipt_signature"];
+  uint64_t delivery = 9;
+  for (const nlohmann::json* each : {&receipt, &wrong_message, &genuine}) {
+    nlohmann::json frame = *each;
+    frame["delivery"] = delivery;
+    fake_->Send(school_route, protocol::Command::kReceipt, {frame.dump()});
+    auto ack = fake_->ReceiveCommand(std::chrono::seconds(10));
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(ack->second.command, protocol::Command::kAck);
+    EXPECT_EQ(ack->second.object.value("delivery", 0), delivery);
+    testing::HttpResponse status =
+        testing::HttpRequest(https_["flen.school"], "GET", "/v1/messages/cr-1");
+    EXPECT_EQ(status.status, 200);
+    nlohmann::json body = nlohmann::json::parse(status.body, nullptr, false);
+    bool last = each == &genuine;
+    EXPECT_EQ(body.value("status", ""), last ? "delivered" : "accepted") << status.body;
+    EXPECT_EQ(body.value("code", ""), last ? "" : "BAD_SIGNATURE") << status.body;
+    EXPECT_EQ(
+        std::filesystem::exists(dir_.path() + "/flen.school/inbox/receipt-cr-1-flen.social.json"),
+        last);
+    ++delivery;
+  }
+  testing::HttpResponse school_metrics =
+      testing::HttpRequest(https_["flen.school"], "GET", "/metrics");
+  EXPECT_NE(school_metrics.body.find("stafett_agent_receipts_invalid_total 2"), std::string::npos)
+      << school_metrics.body;
+  // A forged receipt after the verified one changes nothing.
+  wrong_message["delivery"] = delivery;
+  fake_->Send(school_route, protocol::Command::kReceipt, {wrong_message.dump()});
   auto ack = fake_->ReceiveCommand(std::chrono::seconds(10));
   ASSERT_TRUE(ack);
   EXPECT_EQ(ack->second.command, protocol::Command::kAck);
-  EXPECT_EQ(ack->second.object.value("delivery", 0), 9);
   testing::HttpResponse status =
       testing::HttpRequest(https_["flen.school"], "GET", "/v1/messages/cr-1");
-  EXPECT_EQ(status.status, 200);
   EXPECT_NE(status.body.find("\"delivered\""), std::string::npos) << status.body;
-  EXPECT_TRUE(
-      std::filesystem::exists(dir_.path() + "/flen.school/inbox/receipt-cr-1-flen.social.json"));
   school->Stop();
   social->Stop();
 }

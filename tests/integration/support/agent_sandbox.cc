@@ -151,6 +151,17 @@ void AgentSandbox::KillAgent(const std::string& id) {
   if (found != processes_.end()) found->second->Kill();
 }
 
+bool AgentSandbox::PointAgentAt(const std::string& id, const std::string& broker_zmq) {
+  const std::string& config = agents_.at(id).config;
+  std::string text;
+  if (!ReadWholeFile(config, &text)) return false;
+  size_t start = text.find("broker_zmq = \"");
+  if (start == std::string::npos) return false;
+  size_t end = text.find('\n', start);
+  text.replace(start, end - start, "broker_zmq = \"" + broker_zmq + "\"");
+  return WriteFileByRename(config, text);
+}
+
 HttpResponse AgentSandbox::Post(const std::string& id, const nlohmann::json& document) {
   return Post(id, document.dump());
 }

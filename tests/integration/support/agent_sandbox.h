@@ -33,6 +33,8 @@ class AgentSandbox {
   bool ok() const { return ok_; }
   const std::string& error() const { return error_; }
   const std::string& dir() const { return dir_.path(); }
+  // The folder `stafett county init` wrote (county.json, broker/, agents/ID/, trust/).
+  std::string county_dir() const { return dir_.path() + "/county"; }
   const AgentInfo& agent(const std::string& id) const { return agents_.at(id); }
   const std::string& broker_config() const { return broker_config_; }
   const std::string& broker_http() const { return broker_http_; }
@@ -52,6 +54,9 @@ class AgentSandbox {
   bool StartAgent(const std::string& id, bool wait_connected = true);
   int StopAgent(const std::string& id);
   void KillAgent(const std::string& id);
+
+  // Rewrites agent ID's agent.toml to connect to BROKER_ZMQ (before StartAgent).
+  bool PointAgentAt(const std::string& id, const std::string& broker_zmq);
 
   // POST /v1/messages on agent ID.
   HttpResponse Post(const std::string& id, const nlohmann::json& document);
