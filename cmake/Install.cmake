@@ -3,6 +3,7 @@
 #
 #   bin/                              stafett, stafett-broker, stafett-agent (those that are built)
 #   share/stafett/schemas/            the JSON Schemas (*.schema.json; also compiled in)
+#   share/stafett/schemas/examples/   valid/, invalid/, tour.json, README.md (stafett county tour)
 #   share/stafett/prometheus/         stafett.rules.yml, prometheus.yml (an example)
 #   share/stafett/grafana/            stafett-dashboard.json
 #   share/stafett/config/             example broker, agent, auditor and operator configs
@@ -38,6 +39,8 @@ endforeach()
 
 file(GLOB STAFETT_INSTALL_SCHEMAS ${PROJECT_SOURCE_DIR}/schemas/*.schema.json)
 install(FILES ${STAFETT_INSTALL_SCHEMAS} DESTINATION ${CMAKE_INSTALL_DATADIR}/stafett/schemas)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/schemas/examples/
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/stafett/schemas/examples)
 
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/prometheus/stafett.rules.yml
               ${PROJECT_SOURCE_DIR}/deploy/prometheus/prometheus.yml

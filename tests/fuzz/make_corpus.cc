@@ -329,7 +329,7 @@ void WriteDocuments(const fs::path& root) {
   const std::vector<std::string> chosen = {
       "valid/support_request-minimal.json",
       "valid/support_request-bridge-school-refusal.json",
-      "valid/assessment_referral-bvc-speech.json",
+      "valid/assessment_referral-preschool-speech.json",
       "valid/concern_report-bvc-urgent.json",
       "valid/concern_feedback-investigation-opened.json",
       "valid/consent_granted-joint-custody.json",

@@ -1,4 +1,4 @@
-// `stafett county init`: wiring and the summary it prints.
+// `stafett county init` and `stafett county tour`: wiring and the summary init prints.
 // Thread-safety: CLI wiring, single-threaded.
 #include "county_commands.h"
 
@@ -7,6 +7,7 @@
 
 #include "cli_errors.h"
 #include "county_init.h"
+#include "county_tour.h"
 
 namespace stafett::tools {
 namespace {
@@ -51,6 +52,24 @@ void AddCountyCommands(CLI::App& app, int* exit_code) {
   init->add_option("--valid-days", options->valid_days, "validity of the keys (default 365)")
       ->check(CLI::Range(1, 36500));
   init->callback([=] { *exit_code = RunInit(*options); });
+
+  auto tour_options = std::make_shared<TourOptions>();
+  tour_options->examples = "schemas/examples";
+  CLI::App* tour = county->add_subcommand(
+      "tour",
+      "Drop the schema examples, in tour order, into the running sandbox DIR's outboxes (preset "
+      "three, broker and agents started) and wait for each to be delivered or refused");
+  tour->add_option("DIR", tour_options->county_dir, "the folder county init wrote")->required();
+  tour->add_option("--examples", tour_options->examples,
+                   "the examples folder with tour.json and valid/ (default schemas/examples, as "
+                   "in a checkout; installed: share/stafett/schemas/examples)");
+  tour->add_option("--wait", tour_options->wait_seconds,
+                   "seconds to wait for each step's outcome (default 60)")
+      ->check(CLI::Range(1, 3600));
+  tour->callback([=] {
+    core::Status status = RunTour(*tour_options, stdout);
+    *exit_code = status.ok() ? 0 : ReportFailure(status);
+  });
 }
 
 }  // namespace stafett::tools
