@@ -56,6 +56,8 @@ Micros SystemClock::Now() const {
       .count();
 }
 
+MonotonicTime SystemClock::MonotonicNow() const { return std::chrono::steady_clock::now(); }
+
 const SystemClock& SystemClock::Instance() {
   static const SystemClock clock;
   return clock;

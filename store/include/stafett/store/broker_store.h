@@ -1,0 +1,187 @@
+// BrokerStore: the broker's durable state behind an interface — transactions of typed verbs
+// over the records of core/records/, point reads and ordered scans by typed keys. No RocksDB
+// type appears here. Implementations: RocksDB (rocksdb_broker_store.h, the default), in memory
+// (memory_broker_store.h) and RocksDB over a filesystem that loses unsynced data on a simulated
+// power cut (fault_injection_file_system.h); tests/store/broker_store_conformance_test.cc runs
+// the same tests against each. Key layout: docs/STORAGE.md, "Key spaces".
+// Thread-safety: reads are safe from any thread, also during a Commit; one writer commits at a
+// time. A BrokerTransaction is a value owned by one thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stafett/core/clock.h"
+#include "stafett/core/envelope.h"
+#include "stafett/core/merkle.h"
+#include "stafett/core/records/consent_record.h"
+#include "stafett/core/records/dead_letter.h"
+#include "stafett/core/records/dedup_entry.h"
+#include "stafett/core/records/message_state.h"
+#include "stafett/core/records/queue_entry.h"
+#include "stafett/core/records/store_format.h"
+#include "stafett/core/records/trail_index.h"
+#include "stafett/core/records/tree_head.h"
+#include "stafett/core/status.h"
+
+namespace stafett::store {
+
+// The key spaces (RocksDB column families), in their fixed order.
+enum class Space : uint8_t {
+  kMeta,         // `format` → StoreFormat, `queue_seq` → be64
+  kEnvelopes,    // message id → StoredEnvelope
+  kMessages,     // message id → MessageState
+  kDedup,        // message id → DedupEntry
+  kQueues,       // endpoint 0x00 be64 queue seq → QueueEntry
+  kExpiry,       // be64 expires_at message id → ""
+  kAudit,        // be64 seq → canonical audit record JSON
+  kMerkle,       // u8 level be64 index → 32-byte hash
+  kHeads,        // be64 tree size → TreeHead
+  kConsents,     // consent id → ConsentRecord
+  kTrail,        // TrailEntry / TrailLink keys → ""
+  kDeadLetters,  // message id 0x00 recipient → DeadLetter
+  kTrailMap,     // trail map node key → node (core/sparse_map.h)
+  kCount,
+};
+inline constexpr size_t kSpaceCount = static_cast<size_t>(Space::kCount);
+// The space's name, also the RocksDB column family's: "meta", "envelopes", …
+std::string_view SpaceName(Space space);
+
+// One atomic unit of writes, built from typed verbs. A verb whose record breaks its rules
+// (core/records: INTERNAL) is not added; the transaction remembers the first such error and
+// Commit refuses the whole transaction with it, writing nothing.
+class BrokerTransaction {
+ public:
+  struct Operation {
+    Space space;
+    std::string key;
+    std::optional<std::string> value;  // nullopt: delete
+  };
+
+  void PutEnvelope(std::string_view message_id, const core::Envelope& envelope);
+  void DeleteEnvelope(std::string_view message_id);
+  void PutMessageState(std::string_view message_id, const core::MessageState& state);
+  void PutDedup(std::string_view message_id, const core::DedupEntry& entry);
+  void PutQueueEntry(std::string_view endpoint, uint64_t queue_seq, const core::QueueEntry& entry);
+  void DeleteQueueEntry(std::string_view endpoint, uint64_t queue_seq);
+  void PutExpiry(core::Micros expires_at, std::string_view message_id);
+  void DeleteExpiry(core::Micros expires_at, std::string_view message_id);
+  void AppendAuditLeaf(uint64_t seq, std::string_view canonical_record);
+  void PutMerkleNode(uint32_t level, uint64_t index, const core::Hash& hash);
+  void PutTrailMapNode(std::string_view node_key, std::string_view node);
+  void PutTreeHead(const core::TreeHead& head);
+  void PutConsent(const core::ConsentRecord& record);
+  void PutTrailEntry(const core::TrailEntry& entry);
+  void PutTrailLink(const core::TrailLink& link);
+  void DeleteTrailLink(const core::TrailLink& link);
+  void PutDeadLetter(std::string_view message_id, std::string_view recipient,
+                     const core::DeadLetter& letter);
+  // The largest queue seq ever used (seqs are never reused, also after their entries go).
+  void PutQueueSeq(uint64_t queue_seq);
+  // Replaces the database's format record. For tests of the version check and for a future
+  // migration tool only; the store writes its own format when it creates a database.
+  void OverwriteStoreFormat(const core::StoreFormat& format);
+
+  const core::Status& status() const { return status_; }
+  const std::vector<Operation>& operations() const { return operations_; }
+  bool empty() const { return operations_.empty(); }
+  void Clear();
+
+ private:
+  void Put(Space space, std::string key, core::Result<std::string> value);
+  void Put(Space space, std::string key, std::string value);
+  void Delete(Space space, std::string key);
+  void Fail(const core::Status& status);
+
+  std::vector<Operation> operations_;
+  core::Status status_;
+};
+
+class BrokerStore {
+ public:
+  using EntryVisitor = std::function<bool(std::string_view key, std::string_view value)>;
+
+  virtual ~BrokerStore() = default;
+  BrokerStore(const BrokerStore&) = delete;
+  BrokerStore& operator=(const BrokerStore&) = delete;
+
+  // Applies every operation of TRANSACTION atomically, durably (fsync) unless the store was
+  // opened without sync, and in order. Its status first: a transaction holding an encoding
+  // error is refused with it. On any error nothing of it is applied. STORAGE_FULL when the
+  // disk is full, IO_ERROR otherwise.
+  virtual core::Status Commit(const BrokerTransaction& transaction) = 0;
+
+  // Point reads: nullopt when absent; CORRUPTION when the stored bytes do not decode.
+  core::Result<std::optional<core::Envelope>> GetEnvelope(std::string_view message_id) const;
+  core::Result<std::optional<core::MessageState>> GetMessageState(
+      std::string_view message_id) const;
+  core::Result<std::optional<core::DedupEntry>> GetDedup(std::string_view message_id) const;
+  core::Result<std::optional<core::QueueEntry>> GetQueueEntry(std::string_view endpoint,
+                                                              uint64_t queue_seq) const;
+  core::Result<std::optional<core::ConsentRecord>> GetConsent(std::string_view consent_id) const;
+  core::Result<std::optional<core::TreeHead>> GetTreeHead(uint64_t tree_size) const;
+  core::Result<std::optional<core::TreeHead>> LatestTreeHead() const;
+  core::Result<std::optional<std::string>> GetAuditLeaf(uint64_t seq) const;
+  // One past the largest audit seq stored (0 for an empty log).
+  core::Result<uint64_t> AuditSize() const;
+  core::Result<std::optional<core::Hash>> GetMerkleNode(uint32_t level, uint64_t index) const;
+  core::Result<std::optional<std::string>> GetTrailMapNode(std::string_view node_key) const;
+  core::Result<std::optional<core::DeadLetter>> GetDeadLetter(std::string_view message_id,
+                                                              std::string_view recipient) const;
+  // The largest queue seq recorded by PutQueueSeq, 0 if none.
+  core::Result<uint64_t> QueueSeq() const;
+
+  // Ordered scans; the visitor returns false to stop. A record that does not decode stops the
+  // scan with CORRUPTION.
+  // ENDPOINT's entries with a queue seq above AFTER_SEQ, ascending.
+  core::Status ScanQueue(std::string_view endpoint, uint64_t after_seq,
+                         const std::function<bool(uint64_t, const core::QueueEntry&)>& visit) const;
+  // Every queue key (endpoint, seq), by endpoint then seq; values are not read.
+  core::Status ScanQueueKeys(
+      const std::function<bool(std::string_view endpoint, uint64_t seq)>& visit) const;
+  // Expiry entries due by NOW (expires_at ≤ NOW), earliest first.
+  core::Status ScanExpiredBy(
+      core::Micros now,
+      const std::function<bool(core::Micros, std::string_view message_id)>& visit) const;
+  // A trail's seqs above AFTER_SEQ, ascending (kind s, e or m).
+  core::Status ScanTrail(core::TrailKind kind, std::string_view id, uint64_t after_seq,
+                         const std::function<bool(uint64_t)>& visit) const;
+  // The other ids linked to ID (kind c or k), ascending.
+  core::Status ScanTrailLinks(core::TrailKind kind, std::string_view id,
+                              const std::function<bool(std::string_view other)>& visit) const;
+
+  // How many stored records failed to decode since open.
+  uint64_t corruptions() const { return corruptions_.load(); }
+
+ protected:
+  BrokerStore() = default;
+
+  // The byte-level primitives an implementation provides.
+  virtual core::Result<std::optional<std::string>> Read(Space space,
+                                                        std::string_view key) const = 0;
+  // Keys in [LOWER, UPPER) ascending; an empty UPPER is no bound.
+  virtual core::Status Scan(Space space, std::string_view lower, std::string_view upper,
+                            const EntryVisitor& visit) const = 0;
+  // The last key in [LOWER, UPPER); an empty UPPER is no bound.
+  virtual core::Result<std::optional<std::string>> LastKey(Space space, std::string_view lower,
+                                                           std::string_view upper) const = 0;
+
+  // Called by an implementation once it is open: checks the format record of a database that
+  // holds data (CORRUPTION for another kind or version, naming WHERE) and writes the current
+  // one into a new, empty database.
+  core::Status InitialiseFormat(std::string_view where);
+
+ private:
+  core::Status Corrupted(const core::Status& status) const;
+  template <typename T, typename Decode>
+  core::Result<std::optional<T>> ReadRecord(Space space, std::string_view key, Decode decode) const;
+
+  mutable std::atomic<uint64_t> corruptions_{0};
+};
+
+}  // namespace stafett::store
