@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "integration/support/agent_sandbox.h"
+#include "integration/support/fail_io_env.h"
 #include "integration/support/tmpfs_mount.h"
 
 namespace stafett::testing {
@@ -184,21 +185,8 @@ TEST_F(AgentStorageTest, AJournalWriteFailingWithNoSpaceIsRefusedStorageFullAndR
   ASSERT_TRUE(sandbox_.StartAgent(kSocial)) << sandbox_.LogOf(kSocial);
   {
     // The school's agent with the shim preloaded, failing writes under its data_dir only.
-    std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
-    ::setenv("LD_PRELOAD", STAFETT_FAIL_IO_LIB, 1);
-    ::setenv("STAFETT_FAIL_IO_CONTROL", control.c_str(), 1);
-    ::setenv("STAFETT_FAIL_IO_PREFIX", (data + "/").c_str(), 1);
-    ::setenv("ASAN_OPTIONS",
-             (asan + (asan.empty() ? "" : ":") + "verify_asan_link_order=0").c_str(), 1);
+    stafett::testing::FailIoEnvironment fail_io(control, data + "/");
     bool started = sandbox_.StartAgent(kSchool);
-    ::unsetenv("LD_PRELOAD");
-    ::unsetenv("STAFETT_FAIL_IO_CONTROL");
-    ::unsetenv("STAFETT_FAIL_IO_PREFIX");
-    if (asan.empty()) {
-      ::unsetenv("ASAN_OPTIONS");
-    } else {
-      ::setenv("ASAN_OPTIONS", asan.c_str(), 1);
-    }
     ASSERT_TRUE(started) << sandbox_.LogOf(kSchool);
   }
   HttpResponse before = sandbox_.Post(kSchool, ConcernReport("before", kSocial));

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "integration/support/agent_sandbox.h"
+#include "integration/support/fail_io_env.h"
 
 namespace stafett::testing {
 namespace {
@@ -33,23 +34,8 @@ class StorageFaultTest : public ::testing::Test {
 
   // The broker, with the shim preloaded; only the broker: the agents' storage is not under test.
   bool StartBroker() {
-    std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
-    ::setenv("LD_PRELOAD", STAFETT_FAIL_IO_LIB, 1);
-    ::setenv("STAFETT_FAIL_IO_CONTROL", control_.c_str(), 1);
-    ::setenv("STAFETT_FAIL_IO_PREFIX", (data_ + "/").c_str(), 1);
-    // The shim comes before the sanitizer runtime in the preload order, which ASan would refuse.
-    ::setenv("ASAN_OPTIONS",
-             (asan + (asan.empty() ? "" : ":") + "verify_asan_link_order=0").c_str(), 1);
-    bool started = sandbox_.StartBroker();
-    ::unsetenv("LD_PRELOAD");
-    ::unsetenv("STAFETT_FAIL_IO_CONTROL");
-    ::unsetenv("STAFETT_FAIL_IO_PREFIX");
-    if (asan.empty()) {
-      ::unsetenv("ASAN_OPTIONS");
-    } else {
-      ::setenv("ASAN_OPTIONS", asan.c_str(), 1);
-    }
-    return started;
+    stafett::testing::FailIoEnvironment fail_io(control_, data_ + "/");
+    return sandbox_.StartBroker();
   }
 
   void Inject(const std::string& fault) { ASSERT_TRUE(WriteFileByRename(control_, fault)); }
