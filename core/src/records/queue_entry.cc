@@ -52,6 +52,14 @@ std::string_view ReceiptStatusName(ReceiptStatus status) {
   return "?";
 }
 
+std::optional<ReceiptStatus> ReceiptStatusFromName(std::string_view name) {
+  for (ReceiptStatus status :
+       {ReceiptStatus::kDelivered, ReceiptStatus::kWithheld, ReceiptStatus::kExpired}) {
+    if (ReceiptStatusName(status) == name) return status;
+  }
+  return std::nullopt;
+}
+
 Result<std::string> EncodeQueueEntry(const QueueEntry& entry) {
   std::string problem = Problem(entry);
   if (!problem.empty()) return internal::Unwritable(kRecord, problem);

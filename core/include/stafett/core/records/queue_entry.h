@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -18,6 +19,8 @@ namespace stafett::core {
 enum class ReceiptStatus { kDelivered, kWithheld, kExpired };
 // "delivered", "withheld", "expired": the wire names.
 std::string_view ReceiptStatusName(ReceiptStatus status);
+// The status of a wire name; nullopt for any other text.
+std::optional<ReceiptStatus> ReceiptStatusFromName(std::string_view name);
 
 struct QueuedMessage {
   std::string message_id;
