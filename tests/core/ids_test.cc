@@ -38,6 +38,16 @@ TEST(NewMessageIdTest, IsUniqueAndSortsByTime) {
   EXPECT_LT(NewMessageId(1'000'000), NewMessageId(2'000'000));
 }
 
+TEST(NewMessageIdTest, TakesItsRandomBitsFromTheInjectedSource) {
+  SeededRandom a(5), b(5), c(6);
+  constexpr Micros kNow = 1'764'000'000'000'000;
+  std::string id = NewMessageId(kNow, a);
+  EXPECT_EQ(id, NewMessageId(kNow, b));
+  EXPECT_NE(id, NewMessageId(kNow, c));
+  EXPECT_EQ(id.substr(14, 1), "7");  // still a UUIDv7
+  EXPECT_TRUE(IsValidMessageId(id));
+}
+
 TEST(IsValidMessageIdTest, FollowsTheGrammar) {
   EXPECT_TRUE(IsValidMessageId("a"));
   EXPECT_TRUE(IsValidMessageId("Msg-1.2_3"));

@@ -1,9 +1,8 @@
 // Message ids (UUIDv7, RFC 9562) and the id syntax checks.
-// Thread-safety: pure functions; randomness from libsodium's thread-safe randombytes_buf.
+// Thread-safety: pure functions; randomness from the caller's RandomSource.
 #include "stafett/core/ids.h"
 
-#include <sodium.h>
-
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -27,11 +26,13 @@ bool IsEndpointLabel(std::string_view label) {
 
 }  // namespace
 
-std::string NewMessageId(Micros now) {
-  EnsureSodiumInitialised();
+std::string NewMessageId(Micros now) { return NewMessageId(now, SystemRandom::Instance()); }
+
+std::string NewMessageId(Micros now, RandomSource& random) {
   const uint64_t millis = now > 0 ? static_cast<uint64_t>(now / 1000) : 0;
   std::array<unsigned char, 16> bytes;
-  randombytes_buf(bytes.data(), bytes.size());
+  std::string drawn = random.Bytes(bytes.size());
+  std::copy(drawn.begin(), drawn.end(), bytes.begin());
   for (int i = 0; i < 6; ++i) bytes[i] = static_cast<unsigned char>(millis >> (40 - 8 * i));
   bytes[6] = static_cast<unsigned char>(0x70 | (bytes[6] & 0x0f));  // version 7
   bytes[8] = static_cast<unsigned char>(0x80 | (bytes[8] & 0x3f));  // variant 0b10
