@@ -55,8 +55,8 @@ core::Result<std::unique_ptr<Agent>> Agent::Create(const AgentConfig& config,
   if (!journal.ok()) return journal.status();
   agent->journal_ = std::move(journal).value();
   Journal* journal_ptr = agent->journal_.get();
-  agent->storage_ =
-      std::make_unique<Storage>(agent->config_, [journal_ptr] { return journal_ptr->Resume(); });
+  agent->storage_ = std::make_unique<Storage>(agent->config_, clock,
+                                              [journal_ptr] { return journal_ptr->Resume(); });
   Storage* storage_ptr = agent->storage_.get();
   agent->journal_->set_write_observer(
       [storage_ptr](const Status& status) { storage_ptr->NoteWrite(status, "journal"); });
@@ -66,7 +66,8 @@ core::Result<std::unique_ptr<Agent>> Agent::Create(const AgentConfig& config,
   agent->inbox_ = std::make_unique<Inbox>(agent->config_, agent->trust_, agent->pseudonym_key_,
                                           *agent->journal_, agent->metrics_, clock);
   agent->connection_ =
-      std::make_unique<Connection>(agent->config_, agent->trust_, *agent, agent->metrics_);
+      std::make_unique<Connection>(agent->config_, agent->trust_, *agent, agent->metrics_, clock,
+                                   core::SystemRandom::Instance());
   agent->sender_->set_connection(agent->connection_.get());
   agent->sender_->set_storage(storage_ptr);
   agent->inbox_->set_storage(storage_ptr);
@@ -76,7 +77,7 @@ core::Result<std::unique_ptr<Agent>> Agent::Create(const AgentConfig& config,
   agent->metrics_.SetBacklogSource([journal_ptr] { return journal_ptr->pending_count(); });
   agent->watcher_ = std::make_unique<OutboxWatcher>(agent->outbox_, *agent->sender_,
                                                     static_cast<size_t>(config.max_document_bytes),
-                                                    config.rescan_seconds);
+                                                    config.rescan_seconds, clock);
   agent->http_ =
       std::make_unique<HttpApi>(agent->config_, *agent->sender_, *agent->connection_,
                                 *agent->storage_, agent->pseudonym_key_, agent->metrics_);

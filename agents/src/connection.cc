@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <random>
 #include <zmq.hpp>
 
 #include "stafett/core/clock.h"
@@ -30,17 +29,21 @@ constexpr int kMonitorEvents =
     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
 constexpr char kAgentName[] = "stafett-agent/" STAFETT_VERSION;
 
-int64_t Jitter(int64_t millis) {
+int64_t Jitter(core::RandomSource& random, int64_t millis) {
   // 50–100 % of the delay, so that many agents do not reconnect in step.
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  return millis / 2 + static_cast<int64_t>(random() % static_cast<uint64_t>(millis / 2 + 1));
+  return millis / 2 + static_cast<int64_t>(random.Below(static_cast<uint64_t>(millis / 2 + 1)));
 }
 
 }  // namespace
 
 Connection::Connection(const AgentConfig& config, const Trust& trust, ConnectionHandler& handler,
-                       Metrics& metrics)
-    : config_(config), trust_(trust), handler_(handler), metrics_(metrics) {}
+                       Metrics& metrics, const core::Clock& clock, core::RandomSource& random)
+    : config_(config),
+      trust_(trust),
+      handler_(handler),
+      metrics_(metrics),
+      clock_(clock),
+      random_(random) {}
 
 Connection::~Connection() {
   Stop();
@@ -50,7 +53,7 @@ Connection::~Connection() {
 Status Connection::Start() {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) return Status(Code::kIoError, "eventfd failed");
-  core::Result<std::string> broker_key = trust_.BrokerTransportKey(core::SystemClock().Now());
+  core::Result<std::string> broker_key = trust_.BrokerTransportKey(clock_.Now());
   if (!broker_key.ok()) return broker_key.status();
   context_ = std::make_unique<zmq::context_t>(1);
   thread_ = std::thread([this] { Run(); });
@@ -89,10 +92,10 @@ void Connection::Query(nlohmann::json query, std::function<void(const nlohmann::
 }
 
 void Connection::Run() {
-  TimePoint now = std::chrono::steady_clock::now();
+  TimePoint now = clock_.MonotonicNow();
   next_connect_at_ = now;
   while (!stop_.load()) {
-    now = std::chrono::steady_clock::now();
+    now = clock_.MonotonicNow();
     if (!socket_ && now >= next_connect_at_) OpenSocket(now);
     std::vector<zmq::pollitem_t> items;
     items.push_back({nullptr, wake_fd_, ZMQ_POLLIN, 0});
@@ -105,7 +108,7 @@ void Connection::Run() {
     } catch (const zmq::error_t& error) {
       if (error.num() != EINTR) spdlog::warn("event=poll_failed error=\"{}\"", error.what());
     }
-    now = std::chrono::steady_clock::now();
+    now = clock_.MonotonicNow();
     if ((items[0].revents & ZMQ_POLLIN) != 0) {
       uint64_t count = 0;
       if (::read(wake_fd_, &count, sizeof count) < 0) {
@@ -117,13 +120,13 @@ void Connection::Run() {
     if (state_.load() == State::kReady) Pump(now);
     RunTimers(now);
   }
-  if (socket_) CloseSocket(std::chrono::steady_clock::now(), "stopping");
+  if (socket_) CloseSocket(clock_.MonotonicNow(), "stopping");
   FailQueries();
   context_->shutdown();
 }
 
 void Connection::OpenSocket(TimePoint now) {
-  core::Micros wall = core::SystemClock().Now();
+  core::Micros wall = clock_.Now();
   const OwnKeySet& own = trust_.CurrentOwn(wall);
   core::Result<std::string> broker_key = trust_.BrokerTransportKey(wall);
   if (!broker_key.ok()) {
@@ -149,7 +152,7 @@ void Connection::OpenSocket(TimePoint now) {
     socket_->set(zmq::sockopt::immediate, 0);
     socket_->set(zmq::sockopt::linger, 0);
     socket_->set(zmq::sockopt::reconnect_ivl,
-                 static_cast<int>(Jitter(config_.reconnect_min_millis * 2)));
+                 static_cast<int>(Jitter(random_, config_.reconnect_min_millis * 2)));
     socket_->set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(config_.reconnect_max_millis));
     // A CURVE handshake that stalls (a blackholed network path) is abandoned after 5 s, as a
     // missing WELCOME is, instead of libzmq's default 30 s (tests/integration/
@@ -192,7 +195,7 @@ void Connection::CloseSocket(TimePoint now, const char* reason) {
   int64_t delay = config_.reconnect_min_millis << std::min(failed_attempts_, 16);
   delay = std::min(delay, config_.reconnect_max_millis);
   ++failed_attempts_;
-  next_connect_at_ = now + milliseconds(Jitter(delay));
+  next_connect_at_ = now + milliseconds(Jitter(random_, delay));
 }
 
 void Connection::DrainMonitor(TimePoint now) {
@@ -345,7 +348,7 @@ void Connection::OnSessionReplaced(TimePoint now) {
   ++metrics_.sessions_replaced;
   ++replacements_;
   int64_t delay = config_.reconnect_min_millis << std::min(replacements_, 16);
-  delay = Jitter(std::min(delay, config_.reconnect_max_millis));
+  delay = Jitter(random_, std::min(delay, config_.reconnect_max_millis));
   spdlog::warn(
       "event=session_replaced action=reconnect after_millis={} replacements={} "
       "cause=\"a newer HELLO with this endpoint's key: another agent with the same keys?\"",

@@ -23,8 +23,10 @@
 
 #include "agent_config.h"
 #include "metrics.h"
+#include "stafett/core/clock.h"
 #include "stafett/core/envelope.h"
 #include "stafett/core/protocol.h"
+#include "stafett/core/random.h"
 #include "stafett/core/status.h"
 #include "trust.h"
 
@@ -60,8 +62,9 @@ class ConnectionHandler {
 
 class Connection {
  public:
+  // CLOCK paces reconnects and deadlines; RANDOM jitters the reconnect delays.
   Connection(const AgentConfig& config, const Trust& trust, ConnectionHandler& handler,
-             Metrics& metrics);
+             Metrics& metrics, const core::Clock& clock, core::RandomSource& random);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -104,6 +107,8 @@ class Connection {
   const Trust& trust_;
   ConnectionHandler& handler_;
   Metrics& metrics_;
+  const core::Clock& clock_;
+  core::RandomSource& random_;
 
   // Shared with other threads.
   std::mutex mutex_;

@@ -27,11 +27,12 @@ bool IsOutboxDocumentName(const std::string& name) {
 }
 
 OutboxWatcher::OutboxWatcher(const OutboxFiles& outbox, Sender& sender, size_t max_document_bytes,
-                             int64_t rescan_seconds)
+                             int64_t rescan_seconds, const core::Clock& clock)
     : outbox_(outbox),
       sender_(sender),
       max_document_bytes_(max_document_bytes),
-      rescan_seconds_(rescan_seconds) {}
+      rescan_seconds_(rescan_seconds),
+      clock_(clock) {}
 
 OutboxWatcher::~OutboxWatcher() {
   Stop();
@@ -58,7 +59,7 @@ void OutboxWatcher::Stop() {
 
 void OutboxWatcher::Run() {
   // Whatever was dropped while the agent was down.
-  auto next_scan = std::chrono::steady_clock::now() +
+  auto next_scan = clock_.MonotonicNow() +
                    (Scan() ? std::chrono::seconds(1) : std::chrono::seconds(rescan_seconds_));
   alignas(struct inotify_event) char buffer[64 * 1024];
   while (!stop_.load()) {
@@ -83,7 +84,7 @@ void OutboxWatcher::Run() {
       if (stop_.load()) return;
       HandleName(name);
     }
-    auto now = std::chrono::steady_clock::now();
+    auto now = clock_.MonotonicNow();
     if (rescan || now >= next_scan) {
       // A file skipped for being fresh is looked at again a second later, not a period later.
       next_scan = now + (Scan() ? std::chrono::seconds(1) : std::chrono::seconds(rescan_seconds_));

@@ -15,13 +15,14 @@
 #include "metrics.h"
 #include "outbox_files.h"
 #include "sender.h"
+#include "stafett/core/clock.h"
 
 namespace stafett::agent {
 
 class OutboxWatcher {
  public:
   OutboxWatcher(const OutboxFiles& outbox, Sender& sender, size_t max_document_bytes,
-                int64_t rescan_seconds);
+                int64_t rescan_seconds, const core::Clock& clock);
   ~OutboxWatcher();
 
   core::Status Start();
@@ -43,6 +44,7 @@ class OutboxWatcher {
   Sender& sender_;
   size_t max_document_bytes_;
   int64_t rescan_seconds_;
+  const core::Clock& clock_;
   int inotify_fd_ = -1;
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -270,7 +270,7 @@ SubmitResult Sender::Attach(const std::string& message_id, const std::string& fi
 }
 
 SubmitResult Sender::WaitForOutcome(const std::string& message_id, int64_t millis) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(millis);
+  auto deadline = clock_.MonotonicNow() + std::chrono::milliseconds(millis);
   std::unique_lock<std::mutex> lock(wait_mutex_);
   for (;;) {
     std::optional<SubmitResult> current = Status(message_id);

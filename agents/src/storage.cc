@@ -9,8 +9,9 @@ namespace stafett::agent {
 using core::Code;
 using core::Status;
 
-Storage::Storage(const AgentConfig& config, std::function<Status()> resume)
-    : config_(config), resume_(std::move(resume)) {}
+Storage::Storage(const AgentConfig& config, const core::Clock& clock,
+                 std::function<Status()> resume)
+    : config_(config), clock_(clock), resume_(std::move(resume)) {}
 
 uint64_t Storage::FreeBytes(const std::filesystem::path& folder) const {
   struct statvfs info {};
@@ -37,7 +38,7 @@ Status Storage::Check() {
   if (below_floor_.exchange(false)) spdlog::warn("event=agent_storage_resumed reason=space");
   if (!write_failed_.load()) return Status::Ok();
   std::lock_guard<std::mutex> lock(mutex_);
-  auto now = std::chrono::steady_clock::now();
+  auto now = clock_.MonotonicNow();
   if (write_failed_.load() && now - resumed_at_ >= std::chrono::seconds(1)) {
     resumed_at_ = now;
     Status resumed = resume_ ? resume_() : Status::Ok();

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "agent_config.h"
+#include "stafett/core/clock.h"
 #include "stafett/core/status.h"
 
 namespace stafett::agent {
@@ -22,7 +23,8 @@ namespace stafett::agent {
 class Storage {
  public:
   // RESUME asks the journal to write again after a failure (Journal::Resume).
-  Storage(const AgentConfig& config, std::function<core::Status()> resume);
+  Storage(const AgentConfig& config, const core::Clock& clock,
+          std::function<core::Status()> resume);
 
   // Ok, or kStorageFull naming the folder below min_free_bytes or the write that failed for
   // want of space. After such a failure, once every folder is above the floor again, this
@@ -38,12 +40,13 @@ class Storage {
   uint64_t FreeBytes(const std::filesystem::path& folder) const;
 
   const AgentConfig& config_;
+  const core::Clock& clock_;
   std::function<core::Status()> resume_;
   std::atomic<bool> write_failed_{false};
   std::atomic<bool> below_floor_{false};  // for logging the transitions only
   std::mutex mutex_;
-  std::string failed_where_;                          // guarded by mutex_
-  std::chrono::steady_clock::time_point resumed_at_;  // guarded by mutex_
+  std::string failed_where_;        // guarded by mutex_
+  core::MonotonicTime resumed_at_;  // guarded by mutex_
 };
 
 }  // namespace stafett::agent
