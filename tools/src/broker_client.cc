@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "stafett/core/config.h"
+#include "stafett/core/frames.h"
 #include "stafett/core/protocol.h"
 
 namespace stafett::tools {
@@ -68,8 +69,9 @@ core::Result<ClientConfig> LoadClientConfig(const std::filesystem::path& file,
   return out;
 }
 
-core::Result<std::unique_ptr<BrokerClient>> BrokerClient::Connect(const ClientConfig& config) {
-  std::unique_ptr<BrokerClient> client(new BrokerClient());
+core::Result<std::unique_ptr<BrokerClient>> BrokerClient::Connect(const ClientConfig& config,
+                                                                  const core::Clock& clock) {
+  std::unique_ptr<BrokerClient> client(new BrokerClient(clock));
   core::Result<keys::TrustDirectory> directory = keys::TrustDirectory::Load(config.trust_directory);
   if (!directory.ok()) return directory.status();
   client->directory_ = std::move(directory).value();
@@ -115,11 +117,11 @@ core::Result<nlohmann::json> BrokerClient::Query(nlohmann::json query,
     socket_->send(zmq::buffer(frames[i]),
                   i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
   }
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = clock_.MonotonicNow();
   const auto deadline = start + timeout;
   zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
   while (true) {
-    auto now = std::chrono::steady_clock::now();
+    auto now = clock_.MonotonicNow();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     if (!said_waiting_) {
       // Quiet for the first moment, then one line, so that a down broker is not a silent hang.
@@ -127,7 +129,7 @@ core::Result<nlohmann::json> BrokerClient::Query(nlohmann::json query,
       if (quiet.count() > 0 && quiet < left) left = quiet;
     }
     if (left.count() <= 0 || zmq::poll(&item, 1, left) == 0) {
-      if (std::chrono::steady_clock::now() < deadline) {  // zmq_poll may wake a little early
+      if (clock_.MonotonicNow() < deadline) {  // zmq_poll may wake a little early
         if (!said_waiting_) {
           said_waiting_ = true;
           std::fprintf(stderr, "stafett: waiting for the broker at %s (timeout %s)\n",
@@ -149,13 +151,17 @@ core::Result<nlohmann::json> BrokerClient::Query(nlohmann::json query,
     core::Result<protocol::Message> message = protocol::Decode(reply);
     if (!message.ok()) continue;
     if (message->command == protocol::Command::kError) {
-      return Status(core::CodeFromName(message->object.value("code", "")).value_or(Code::kInternal),
-                    message->object.value("message", "error from the broker"));
+      core::Result<protocol::ErrorFrame> error = protocol::ParseError(*message);
+      if (!error.ok()) return error.status();
+      return Status(error->code, error->message);
     }
     if (message->command != protocol::Command::kResult) continue;
     const nlohmann::json& result = message->object;
-    if (result.value("id", uint64_t{0}) != id) continue;  // a late answer to an earlier query
-    if (!result.value("ok", false)) {
+    if (Status checked = protocol::CheckFields(protocol::Command::kResult, result); !checked.ok()) {
+      return checked;
+    }
+    if (result.value("id", nlohmann::json()) != nlohmann::json(id)) continue;  // a late answer
+    if (!result.at("ok").get<bool>()) {
       return Status(core::CodeFromName(result.value("code", "")).value_or(Code::kInternal),
                     result.value("message", "the query failed"));
     }

@@ -10,6 +10,7 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "stafett/core/clock.h"
 #include "stafett/core/status.h"
 #include "stafett/keys/key_set.h"
 #include "stafett/keys/trust_directory.h"
@@ -39,7 +40,9 @@ std::chrono::milliseconds BrokerTimeout();
 
 class BrokerClient {
  public:
-  static core::Result<std::unique_ptr<BrokerClient>> Connect(const ClientConfig& config);
+  // CLOCK's monotonic time measures the timeouts.
+  static core::Result<std::unique_ptr<BrokerClient>> Connect(
+      const ClientConfig& config, const core::Clock& clock = core::SystemClock::Instance());
 
   // Sends QUERY with OP and fields; waits up to BrokerTimeout() for the RESULT, saying on
   // stderr once that it is waiting when the answer is slow to come. No answer in time is
@@ -52,7 +55,8 @@ class BrokerClient {
   const keys::TrustDirectory& directory() const { return directory_; }
 
  private:
-  BrokerClient() : context_(1) {}
+  explicit BrokerClient(const core::Clock& clock) : clock_(clock), context_(1) {}
+  const core::Clock& clock_;
   zmq::context_t context_;
   std::unique_ptr<zmq::socket_t> socket_;
   keys::TrustDirectory directory_;

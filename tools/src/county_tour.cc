@@ -8,6 +8,8 @@
 #include <sstream>
 #include <thread>
 
+#include "stafett/core/clock.h"
+
 namespace stafett::tools {
 
 using core::Code;
@@ -171,10 +173,11 @@ Status RunTour(const TourOptions& options, std::FILE* out) {
                  document.value("type", "").c_str(), message_id.c_str());
     std::fflush(out);
     STAFETT_RETURN_IF_ERROR(Drop(folders.outbox, name, *text));
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.wait_seconds);
+    auto deadline =
+        core::SystemClock::Instance().MonotonicNow() + std::chrono::seconds(options.wait_seconds);
     std::string code, outcome;
     while ((outcome = Outcome(folders, name, message_id, to, &code)).empty()) {
-      if (std::chrono::steady_clock::now() >= deadline) {
+      if (core::SystemClock::Instance().MonotonicNow() >= deadline) {
         std::fprintf(out, "no outcome\n");
         return Status(Code::kUnavailable,
                       where + ": no outcome within " + std::to_string(options.wait_seconds) +

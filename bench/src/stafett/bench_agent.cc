@@ -98,7 +98,7 @@ BenchAgent::BenchAgent(zmq::context_t& context, const std::string& endpoint,
 bool BenchAgent::Hello(int credit, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    Send(protocol::Command::kHello, {nlohmann::json({{"credit", credit}}).dump()});
+    SendFrames(protocol::Encode(protocol::HelloFrame{static_cast<uint64_t>(credit), "bench"}));
     auto retry = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     while (std::chrono::steady_clock::now() < retry) {
       std::optional<protocol::Message> message = Receive(100);
@@ -109,7 +109,10 @@ bool BenchAgent::Hello(int credit, std::chrono::milliseconds timeout) {
 }
 
 void BenchAgent::Send(protocol::Command command, std::vector<std::string> arguments) {
-  std::vector<std::string> frames = protocol::Encode(command, std::move(arguments));
+  SendFrames(protocol::Encode(command, std::move(arguments)));
+}
+
+void BenchAgent::SendFrames(const std::vector<std::string>& frames) {
   for (size_t i = 0; i < frames.size(); ++i) {
     socket_.send(zmq::buffer(frames[i]),
                  i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
@@ -161,17 +164,16 @@ core::Result<std::string> BenchAgent::AcceptDelivery(const protocol::Message& de
   std::string signature =
       core::Sign(county_.own.signing,
                  core::ReceiptSigningInput(header->message_id, header->payload_digest, id_));
-  nlohmann::json delivered = {{"message_id", header->message_id},
-                              {"delivery", deliver.object["delivery"]},
-                              {"receipt_key", county_.own.key_id},
-                              {"receipt_signature", core::ToBase64(signature)}};
-  Send(protocol::Command::kDelivered, {delivered.dump()});
+  core::Result<protocol::DeliverFrame> frame = protocol::ParseDeliver(deliver);
+  if (!frame.ok()) return frame.status();
+  SendFrames(protocol::Encode(protocol::DeliveredFrame{
+      header->message_id, frame->delivery, county_.own.key_id, core::ToBase64(signature)}));
   return header->message_id;
 }
 
 void BenchAgent::AcknowledgeReceipt(const protocol::Message& receipt) {
-  Send(protocol::Command::kAck,
-       {nlohmann::json({{"delivery", receipt.object["delivery"]}}).dump()});
+  core::Result<protocol::ReceiptFrame> frame = protocol::ParseReceipt(receipt);
+  if (frame.ok()) SendFrames(protocol::Encode(protocol::AckFrame{frame->delivery}));
 }
 
 }  // namespace stafett::bench

@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "stafett/core/envelope.h"
+#include "stafett/core/frames.h"
 #include "stafett/core/protocol.h"
 #include "stafett/core/status.h"
 #include "stafett/keys/key_set.h"
@@ -44,6 +45,7 @@ class BenchAgent {
   // HELLO with CREDIT; true once WELCOME arrives within TIMEOUT (HELLO is re-sent each second).
   bool Hello(int credit, std::chrono::milliseconds timeout);
   void Send(core::protocol::Command command, std::vector<std::string> arguments);
+  void SendFrames(const std::vector<std::string>& frames);
   // The next message if one arrives within TIMEOUT_MS (0: only what is already there).
   std::optional<core::protocol::Message> Receive(int timeout_ms);
 
