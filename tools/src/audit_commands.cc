@@ -8,6 +8,7 @@
 #include "audit_queries.h"
 #include "audit_verifier.h"
 #include "broker_client.h"
+#include "fhir_audit.h"
 #include "stafett/core/clock.h"
 #include "stafett/core/encoding.h"
 #include "table.h"
@@ -169,11 +170,26 @@ int RunExport(const AuditOptions& options) {
     return Report(Status(Code::kSchemaInvalid, "--to must be an RFC 3339 time"));
   }
   std::string root = core::HashToHex(head->root);
+  const bool fhir = options.format == "fhir";
+  std::vector<nlohmann::json> events;
+  Status mapped;
   Status streamed = ForEachRecordWithProof(
       *client, *head, [&](uint64_t seq, const std::string& leaf, const nlohmann::json& proof) {
         nlohmann::json record = nlohmann::json::parse(leaf);
         std::optional<core::Micros> time = core::ParseRfc3339(record.value("time", ""));
         if ((from && time && *time < *from) || (to && time && *time > *to)) return;
+        if (fhir) {
+          FhirLogPosition position{seq, leaf, {}, head->tree_size, root};
+          for (const nlohmann::json& hash : proof)
+            position.proof.push_back(hash.get<std::string>());
+          core::Result<std::vector<nlohmann::json>> mapped_events = FhirAuditEvents(position);
+          if (!mapped_events.ok()) {
+            if (mapped.ok()) mapped = mapped_events.status();
+            return;
+          }
+          for (nlohmann::json& event : *mapped_events) events.push_back(std::move(event));
+          return;
+        }
         nlohmann::json line = {{"seq", seq},
                                {"record", record},
                                {"leaf", core::ToBase64(leaf)},
@@ -183,6 +199,14 @@ int RunExport(const AuditOptions& options) {
         std::cout << line.dump() << "\n";
       });
   if (!streamed.ok()) return Report(streamed);
+  if (!mapped.ok()) return Report(mapped);
+  if (fhir) {
+    std::cout << FhirAuditBundle(std::move(events), head->json, head->timestamp, head->tree_size,
+                                 root)
+                     .dump(1)
+              << "\n";
+    return 0;
+  }
   std::cout << nlohmann::json({{"signed_head", head->json}}).dump() << "\n";
   return 0;
 }
@@ -251,12 +275,17 @@ void AddAuditCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::ExistingFile);
   verify->callback([=] { *exit_code = RunVerify(*options); });
 
-  CLI::App* exporter = audit->add_subcommand("export", "JSON Lines with inclusion proofs");
+  CLI::App* exporter =
+      audit->add_subcommand("export", "JSON Lines (or a FHIR Bundle) with inclusion proofs");
   exporter->add_option("--config", options->config, "auditor.toml")
       ->required()
       ->check(CLI::ExistingFile);
   exporter->add_option("--from", options->from, "RFC 3339 start");
   exporter->add_option("--to", options->to, "RFC 3339 end");
+  exporter
+      ->add_option("--format", options->format,
+                   "json (lines, the default) or fhir (an R4 Bundle of AuditEvents)")
+      ->check(CLI::IsMember({"json", "fhir"}));
   exporter->callback([=] { *exit_code = RunExport(*options); });
 
   CLI::App* prove = audit->add_subcommand("prove", "One record's inclusion proof");

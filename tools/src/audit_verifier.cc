@@ -19,26 +19,6 @@ namespace {
 
 constexpr uint64_t kPage = 1000;
 
-std::optional<core::Hash> HashFromHex(const std::string& hex) {
-  std::optional<std::string> bytes = core::FromHex(hex);
-  if (!bytes || bytes->size() != 32) return std::nullopt;
-  core::Hash hash;
-  std::copy(bytes->begin(), bytes->end(), hash.begin());
-  return hash;
-}
-
-core::Result<std::vector<core::Hash>> HashesFromJson(const nlohmann::json& list) {
-  std::vector<core::Hash> hashes;
-  if (!list.is_array()) return Status(Code::kCorruption, "proof is not a list");
-  for (const nlohmann::json& item : list) {
-    std::optional<core::Hash> hash =
-        item.is_string() ? HashFromHex(item.get<std::string>()) : std::nullopt;
-    if (!hash) return Status(Code::kCorruption, "proof hash is not 32 bytes of hex");
-    hashes.push_back(*hash);
-  }
-  return hashes;
-}
-
 std::string SigningInput(const TreeHead& head) {
   if (!head.map_root) {
     return "stafett-tree-head-v1\n" + std::to_string(head.tree_size) + "\n" +
@@ -79,6 +59,26 @@ core::Result<std::optional<uint64_t>> BackLink(char kind, const std::string& id,
 }
 
 }  // namespace
+
+std::optional<core::Hash> HashFromHex(const std::string& hex) {
+  std::optional<std::string> bytes = core::FromHex(hex);
+  if (!bytes || bytes->size() != 32) return std::nullopt;
+  core::Hash hash;
+  std::copy(bytes->begin(), bytes->end(), hash.begin());
+  return hash;
+}
+
+core::Result<std::vector<core::Hash>> HashesFromJson(const nlohmann::json& list) {
+  std::vector<core::Hash> hashes;
+  if (!list.is_array()) return Status(Code::kCorruption, "proof is not a list");
+  for (const nlohmann::json& item : list) {
+    std::optional<core::Hash> hash =
+        item.is_string() ? HashFromHex(item.get<std::string>()) : std::nullopt;
+    if (!hash) return Status(Code::kCorruption, "proof hash is not 32 bytes of hex");
+    hashes.push_back(*hash);
+  }
+  return hashes;
+}
 
 core::Status CheckTrailChain(char kind, const std::string& id, std::optional<uint64_t> latest,
                              const std::map<uint64_t, nlohmann::json>& records) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "broker_client.h"
 #include "stafett/core/merkle.h"
@@ -24,6 +25,11 @@ struct TreeHead {
   std::string timestamp, key_id, signature_base64;
   nlohmann::json json;
 };
+
+// A 32-byte hash from 64 hex digits; nullopt for anything else.
+std::optional<core::Hash> HashFromHex(const std::string& hex);
+// A proof's hashes from a JSON list of hex strings (CORRUPTION for anything else).
+core::Result<std::vector<core::Hash>> HashesFromJson(const nlohmann::json& list);
 
 // Parses a signed head and checks its Ed25519 signature with the broker's key named by key_id.
 core::Result<TreeHead> CheckSignedHead(const nlohmann::json& json,
