@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "siem_feed.h"
 #include "stafett/core/encoding.h"
 
 namespace stafett::broker {
@@ -36,6 +37,7 @@ Broker::Broker(const BrokerConfig& config, const core::Clock& clock)
     : config_(config), clock_(clock), context_(1) {}
 
 Broker::~Broker() {
+  DetachSiemFeed(this);  // stops the feed while the audit log it reads is open
   router_.reset();
   if (zap_) zap_->Stop();
   zap_.reset();
@@ -74,6 +76,14 @@ core::Result<std::unique_ptr<Broker>> Broker::Create(const BrokerConfig& config,
   if (!audit.ok()) return audit.status();
   broker->audit_ = std::move(audit).value();
   STAFETT_RETURN_IF_ERROR(broker->RecoverCounters());
+  if (!config.siem_address.empty()) {
+    core::Result<std::unique_ptr<SiemFeed>> siem =
+        SiemFeed::Start(SiemOptionsFor(config), SiemRecordSource(*broker->audit_), clock,
+                        core::SystemRandom::Instance(), &broker->metrics_);
+    if (!siem.ok()) return siem.status();
+    (*siem)->Committed(broker->audit_->size());
+    AttachSiemFeed(broker.get(), std::move(siem).value());
+  }
   broker->cycle_.audit_mark = broker->audit_->Mark();
   broker->cycle_.queue_seq_mark = broker->queue_seq_;
   // Signature checks: the loop and VERIFY_THREADS workers (default: one per further core, at
@@ -411,6 +421,7 @@ core::Status Broker::FinishCommit(core::Status status, double seconds) {
   cycle_.queue_seq_mark = queue_seq_;
   if (status.ok()) {
     metrics_.ObserveCommit(seconds, done.events);
+    NotifySiemFeed(this, audit_->size());
     for (Cycle::Reply& reply : done.replies) {
       if (!reply.on_success.empty()) Send(reply.routing_id, std::move(reply.on_success));
     }

@@ -46,6 +46,13 @@ core::Result<BrokerConfig> LoadBrokerConfig(const std::filesystem::path& file) {
   STAFETT_RETURN_IF_ERROR(
       Assign(config.GetInt("audit.tree_head_seconds", out.tree_head_seconds, 1, 3600),
              &out.tree_head_seconds));
+  STAFETT_RETURN_IF_ERROR(
+      Assign(config.GetString("siem.address", out.siem_address), &out.siem_address));
+  STAFETT_RETURN_IF_ERROR(
+      Assign(config.GetString("siem.app_name", out.siem_app_name), &out.siem_app_name));
+  if (!out.siem_address.empty() && out.siem_address.rfind(':') == std::string::npos) {
+    return config.Error("siem.address", "must be host:port");
+  }
   STAFETT_RETURN_IF_ERROR(Assign(config.GetString("log.format", out.log_format), &out.log_format));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetString("log.level", out.log_level), &out.log_level));
   if (out.log_format != "human" && out.log_format != "json") {

@@ -30,6 +30,10 @@ struct BrokerConfig {
   // minute per endpoint; 0 disables the limit (the benchmarks do).
   int64_t max_publishes_per_second = 200;
   bool fsync = true;
+  // [siem]: the collector every committed audit record is sent to, host:port, RFC 5424 over TCP
+  // (docs/SIEM.md); empty: no feed. APP-NAME of its messages.
+  std::string siem_address;
+  std::string siem_app_name = "stafett-broker";
   std::string log_format = "human";
   std::string log_level = "info";
 };

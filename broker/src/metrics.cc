@@ -139,6 +139,13 @@ void Metrics::SetEndpoints(std::map<std::string, EndpointGauges> gauges) {
   std::lock_guard lock(mutex_);
   endpoints_ = std::move(gauges);
 }
+void Metrics::SetSiem(uint64_t sent_total, uint64_t lag) {
+  std::lock_guard lock(mutex_);
+  siem_enabled_ = true;
+  siem_sent_ = sent_total;
+  siem_lag_ = lag;
+}
+
 void Metrics::SetAuditSize(uint64_t size) {
   std::lock_guard lock(mutex_);
   audit_size_ = size;
@@ -237,6 +244,14 @@ std::string Metrics::Render() const {
   out += "stafett_agents_connected " + std::to_string(connected) + "\n";
   Header(&out, "stafett_audit_log_records", "gauge", "Records in the audit log (tree size).");
   out += "stafett_audit_log_records " + std::to_string(audit_size_) + "\n";
+  if (siem_enabled_) {
+    Header(&out, "stafett_siem_records_sent_total", "counter",
+           "Audit records the SIEM collector's TCP stack acknowledged (resends included).");
+    out += "stafett_siem_records_sent_total " + std::to_string(siem_sent_) + "\n";
+    Header(&out, "stafett_siem_lag_records", "gauge",
+           "Committed audit records the SIEM collector has not yet confirmed.");
+    out += "stafett_siem_lag_records " + std::to_string(siem_lag_) + "\n";
+  }
   Header(&out, "stafett_storage_full", "gauge",
          "1 while the broker refuses new work because storage is short.");
   out += std::string("stafett_storage_full ") + (storage_full_ ? "1" : "0") + "\n";

@@ -60,6 +60,9 @@ class Metrics {
 
   void SetEndpoints(std::map<std::string, EndpointGauges> gauges);
   void SetAuditSize(uint64_t size);
+  // The SIEM feed (docs/SIEM.md): records confirmed by the collector, and committed records not
+  // yet confirmed. Rendered once the feed reported.
+  void SetSiem(uint64_t sent_total, uint64_t lag);
   void SetStorageFull(bool full);
   void SetReady(bool ready);
   bool ready() const;
@@ -74,6 +77,8 @@ class Metrics {
   std::map<std::string, uint64_t> expired_, sessions_replaced_;
   uint64_t auth_failures_ = 0, redeliveries_ = 0, audit_size_ = 0, storage_corruptions_ = 0;
   bool storage_full_ = false, ready_ = false;
+  bool siem_enabled_ = false;
+  uint64_t siem_sent_ = 0, siem_lag_ = 0;
   Histogram commit_seconds_, commit_events_, delivery_seconds_;
   std::map<std::string, EndpointGauges> endpoints_;
 };
