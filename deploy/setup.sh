@@ -16,7 +16,7 @@ packages=(
   libzmq3-dev cppzmq-dev libsodium-dev librocksdb-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libvalijson-dev libtomlplusplus-dev
   libcli11-dev libcpp-httplib-dev libprotobuf-dev protobuf-compiler
-  chromium poppler-utils nodejs rsyslog
+  chromium poppler-utils nodejs libssl-dev openssl rsyslog rsyslog-gnutls
 )
 
 say() { printf '==> %s\n' "$*" >&2; }

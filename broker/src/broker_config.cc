@@ -50,6 +50,11 @@ core::Result<BrokerConfig> LoadBrokerConfig(const std::filesystem::path& file) {
       Assign(config.GetString("siem.address", out.siem_address), &out.siem_address));
   STAFETT_RETURN_IF_ERROR(
       Assign(config.GetString("siem.app_name", out.siem_app_name), &out.siem_app_name));
+  STAFETT_RETURN_IF_ERROR(Assign(config.GetBool("siem.tls", out.siem_tls), &out.siem_tls));
+  if (out.siem_tls || config.Has("siem.ca_file")) {
+    STAFETT_RETURN_IF_ERROR(
+        Assign(config.GetPath("siem.ca_file", std::nullopt), &out.siem_ca_file));
+  }
   if (!out.siem_address.empty() && out.siem_address.rfind(':') == std::string::npos) {
     return config.Error("siem.address", "must be host:port");
   }

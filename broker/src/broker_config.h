@@ -34,6 +34,8 @@ struct BrokerConfig {
   // (docs/SIEM.md); empty: no feed. APP-NAME of its messages.
   std::string siem_address;
   std::string siem_app_name = "stafett-broker";
+  bool siem_tls = false;               // RFC 5425: TLS, the collector checked against
+  std::filesystem::path siem_ca_file;  // these CA certificates (PEM)
   std::string log_format = "human";
   std::string log_level = "info";
 };

@@ -1,11 +1,15 @@
 // SiemFeed: RFC 5424 formatting, the durable cursor and the sending thread (docs/SIEM.md).
 #include "siem_feed.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
@@ -38,6 +42,26 @@ constexpr milliseconds kBackoffFirst{200};
 constexpr milliseconds kBackoffMax{10000};
 
 std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+// OpenSSL's error queue as one line (and emptied), for logs.
+std::string TlsError(const char* what) {
+  std::string out = what;
+  while (unsigned long code = ERR_get_error()) {
+    char text[256];
+    ERR_error_string_n(code, text, sizeof text);
+    out += std::string(": ") + text;
+  }
+  return out;
+}
+
+// The host part of host:port (brackets of [v6]:port removed).
+std::string HostOf(const std::string& address) {
+  std::string host = address.substr(0, address.rfind(':'));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host;
+}
 
 // Events an operator acts on are notice (5), the rest informational (6).
 int Severity(const std::string& event) {
@@ -166,6 +190,8 @@ SiemFeed::Options SiemOptionsFor(const BrokerConfig& config) {
   options.address = config.siem_address;
   options.cursor_file = config.data_dir / "siem.cursor";
   options.header.app_name = config.siem_app_name;
+  options.tls = config.siem_tls;
+  options.ca_file = config.siem_ca_file;
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) == 0) options.header.hostname = host;
   options.header.procid = std::to_string(getpid());
@@ -207,6 +233,18 @@ core::Result<std::unique_ptr<SiemFeed>> SiemFeed::Start(Options options, RecordS
     feed->cursor_ = *cursor;
   }
   feed->next_ = feed->cursor_;
+  if (feed->options_.tls) {
+    SSL_CTX* context = SSL_CTX_new(TLS_client_method());
+    if (context == nullptr) return Status(Code::kInternal, TlsError("SSL_CTX_new"));
+    feed->tls_context_ = context;
+    SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
+    SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nullptr);
+    SSL_CTX_set_mode(context, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (SSL_CTX_load_verify_locations(context, feed->options_.ca_file.c_str(), nullptr) != 1) {
+      return Status(Code::kConfigInvalid,
+                    TlsError(("siem.ca_file " + feed->options_.ca_file.string()).c_str()));
+    }
+  }
   feed->wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (feed->wake_fd_ < 0) return Status(Code::kIoError, Errno("eventfd"));
   spdlog::info("event=siem_feed_started address={} cursor={}", feed->options_.address,
@@ -217,6 +255,7 @@ core::Result<std::unique_ptr<SiemFeed>> SiemFeed::Start(Options options, RecordS
 
 SiemFeed::~SiemFeed() {
   Stop();
+  if (tls_context_ != nullptr) SSL_CTX_free(tls_context_);
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
@@ -270,8 +309,17 @@ void SiemFeed::Loop() {
     }
     core::Result<int> fd = Connect();
     if (fd.ok()) {
-      spdlog::info("event=siem_connected address={} from_seq={}", options_.address, next_);
-      RunConnection(*fd);
+      Status secured = options_.tls ? StartTls(*fd) : Status::Ok();
+      if (secured.ok()) {
+        spdlog::info("event=siem_connected address={} tls={} from_seq={}", options_.address,
+                     options_.tls, next_);
+        RunConnection(*fd);
+      } else {
+        spdlog::warn("event=siem_tls_failed address={} error=\"{}\"", options_.address,
+                     secured.message());
+      }
+      if (ssl_ != nullptr) SSL_free(ssl_);
+      ssl_ = nullptr;
       close(*fd);
       failures = confirmed_.empty() ? failures + 1 : 0;
       // What the collector's kernel acknowledged shortly before the connection was lost is
@@ -312,10 +360,7 @@ core::Result<int> SiemFeed::Connect() {
   if (colon == std::string::npos || colon == 0) {
     return Status(Code::kConfigInvalid, "not host:port: " + address);
   }
-  std::string host = address.substr(0, colon), port = address.substr(colon + 1);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+  std::string host = HostOf(address), port = address.substr(colon + 1);
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
@@ -361,9 +406,7 @@ void SiemFeed::RunConnection(int fd) {
     if (next_ >= size) {
       if (Wait(fd, kIdleCheck)) {
         // The collector never speaks: readable means closed (or reset).
-        char byte;
-        ssize_t got = recv(fd, &byte, 1, MSG_DONTWAIT);
-        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+        if (!StillOpen(fd)) {
           spdlog::warn("event=siem_disconnected address={} error=\"closed by the collector\"",
                        options_.address);
           return;
@@ -415,20 +458,7 @@ core::Status SiemFeed::SendBatch(int fd, uint64_t from, uint64_t to) {
     buffer += FrameOctetCounted(*message);
   }
   core::MonotonicTime until = clock_.MonotonicNow() + options_.ack_timeout;
-  size_t written = 0;
-  while (written < buffer.size()) {
-    if (stop_) return Status(Code::kUnavailable, "stopping");
-    ssize_t n = send(fd, buffer.data() + written, buffer.size() - written, MSG_NOSIGNAL);
-    if (n > 0) {
-      written += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno != EAGAIN && errno != EINTR)
-      return Status(Code::kUnavailable, Errno("send"));
-    if (clock_.MonotonicNow() >= until) return Status(Code::kUnavailable, "send: timed out");
-    pollfd writable{fd, POLLOUT, 0};
-    poll(&writable, 1, 100);
-  }
+  STAFETT_RETURN_IF_ERROR(WriteAll(fd, buffer, until));
   // Written is not received: wait until the collector's TCP stack acknowledged every byte (no
   // unacknowledged segment, nothing left in the send queue), polled with a growing step.
   milliseconds step(1);
@@ -453,6 +483,88 @@ core::Status SiemFeed::SendBatch(int fd, uint64_t from, uint64_t to) {
     Wait(-1, step);
     step = std::min(step * 2, milliseconds(50));
   }
+}
+
+core::Status SiemFeed::StartTls(int fd) {
+  ssl_ = SSL_new(tls_context_);
+  if (ssl_ == nullptr || SSL_set_fd(ssl_, fd) != 1)
+    return Status(Code::kInternal, TlsError("SSL_new"));
+  std::string host = HostOf(options_.address);
+  in6_addr ip{};
+  bool is_ip =
+      inet_pton(AF_INET, host.c_str(), &ip) == 1 || inet_pton(AF_INET6, host.c_str(), &ip) == 1;
+  X509_VERIFY_PARAM* verify = SSL_get0_param(ssl_);
+  if (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(verify, host.c_str()) != 1
+            : (SSL_set_tlsext_host_name(ssl_, host.c_str()) != 1 ||
+               X509_VERIFY_PARAM_set1_host(verify, host.c_str(), 0) != 1)) {
+    return Status(Code::kInternal, TlsError("the name to verify"));
+  }
+  core::MonotonicTime until = clock_.MonotonicNow() + kConnectTimeout;
+  while (true) {
+    int done = SSL_connect(ssl_);
+    if (done == 1) return Status::Ok();
+    int error = SSL_get_error(ssl_, done);
+    if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) {
+      long verified = SSL_get_verify_result(ssl_);
+      std::string why = TlsError("handshake");
+      if (verified != X509_V_OK) why += std::string(": ") + X509_verify_cert_error_string(verified);
+      return Status(Code::kUnavailable, why);
+    }
+    if (stop_ || clock_.MonotonicNow() >= until)
+      return Status(Code::kUnavailable, "handshake: timed out");
+    pollfd pending{fd, static_cast<short>(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
+    poll(&pending, 1, 100);
+  }
+}
+
+core::Status SiemFeed::WriteAll(int fd, std::string_view data, core::MonotonicTime until) {
+  size_t written = 0;
+  while (written < data.size()) {
+    if (stop_) return Status(Code::kUnavailable, "stopping");
+    short wait_for = POLLOUT;
+    if (ssl_ != nullptr) {
+      ERR_clear_error();
+      int n = SSL_write(ssl_, data.data() + written, static_cast<int>(data.size() - written));
+      if (n > 0) {
+        written += static_cast<size_t>(n);
+        continue;
+      }
+      int error = SSL_get_error(ssl_, n);
+      if (error == SSL_ERROR_WANT_READ) {
+        wait_for = POLLIN;
+      } else if (error != SSL_ERROR_WANT_WRITE) {
+        return Status(Code::kUnavailable, TlsError("SSL_write"));
+      }
+    } else {
+      ssize_t n = send(fd, data.data() + written, data.size() - written, MSG_NOSIGNAL);
+      if (n > 0) {
+        written += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        return Status(Code::kUnavailable, Errno("send"));
+      }
+    }
+    if (clock_.MonotonicNow() >= until) return Status(Code::kUnavailable, "send: timed out");
+    pollfd ready{fd, wait_for, 0};
+    poll(&ready, 1, 100);
+  }
+  return Status::Ok();
+}
+
+bool SiemFeed::StillOpen(int fd) {
+  char byte;
+  if (ssl_ != nullptr) {
+    // TLS 1.3 servers send session tickets after the handshake: read and drop what comes; a
+    // close_notify, an alert or the end of the stream is the collector going away.
+    ERR_clear_error();
+    int got = SSL_read(ssl_, &byte, 1);
+    if (got > 0) return true;
+    int error = SSL_get_error(ssl_, got);
+    return error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE;
+  }
+  ssize_t got = recv(fd, &byte, 1, MSG_DONTWAIT);
+  return got > 0 || (got < 0 && (errno == EAGAIN || errno == EINTR));
 }
 
 core::Status SiemFeed::PersistCursor(uint64_t next) {

@@ -26,6 +26,9 @@
 #include "stafett/core/random.h"
 #include "stafett/core/status.h"
 
+struct ssl_st;      // OpenSSL's SSL
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
+
 namespace stafett::broker {
 
 // Facility authpriv (10): security and authorisation messages meant for a restricted log.
@@ -61,6 +64,10 @@ class SiemFeed {
     std::string address;                // host:port of the collector
     std::filesystem::path cursor_file;  // the durable cursor (data_dir/siem.cursor)
     SiemHeader header;
+    // RFC 5425: TLS (1.2 or newer) to the collector, its certificate checked against CA_FILE
+    // and the address's host (a DNS name or an IP address in the certificate's SAN).
+    bool tls = false;
+    std::filesystem::path ca_file;
     size_t max_batch = 256;  // records written before waiting for their acknowledgement
     std::chrono::milliseconds ack_timeout{10000};  // no acknowledgement by then: reconnect
     // After a reconnect, records confirmed this shortly before the connection was lost are sent
@@ -93,6 +100,12 @@ class SiemFeed {
   // Connects, then sends until stopped or the connection fails.
   void RunConnection(int fd);
   core::Result<int> Connect();
+  // The TLS handshake on FD (Options::tls); sets ssl_.
+  core::Status StartTls(int fd);
+  // Writes all of DATA to FD (through ssl_ when set) by UNTIL.
+  core::Status WriteAll(int fd, std::string_view data, core::MonotonicTime until);
+  // After FD polled readable on an idle connection: false when the collector closed it.
+  bool StillOpen(int fd);
   // Waits up to TIMEOUT for a wake-up (Committed, Stop) or, with FD >= 0, for FD to have
   // something to read or to close. True when FD did.
   bool Wait(int fd, std::chrono::milliseconds timeout);
@@ -113,6 +126,8 @@ class SiemFeed {
   std::atomic<uint64_t> sent_total_{0};
   // Batches confirmed on the current connection, oldest first: (when, first seq).
   std::vector<std::pair<core::MonotonicTime, uint64_t>> confirmed_;
+  ssl_ctx_st* tls_context_ = nullptr;  // with Options::tls
+  ssl_st* ssl_ = nullptr;              // the current connection's TLS (feed thread only)
   std::mutex stop_mutex_;
   std::thread thread_;
 };

@@ -114,6 +114,16 @@ TEST(SiemConfigTest, TheSiemTableIsReadAndChecked) {
   ASSERT_TRUE(testing::WriteFileByRename(
       file, std::string(kBroker) + "[siem]\nadress = \"127.0.0.1:1\"\n"));
   EXPECT_FALSE(LoadBrokerConfig(file).ok()) << "an unknown key";
+  ASSERT_TRUE(testing::WriteFileByRename(
+      file, std::string(kBroker) + "[siem]\naddress = \"h:1\"\ntls = true\n"));
+  EXPECT_FALSE(LoadBrokerConfig(file).ok()) << "TLS needs ca_file";
+  ASSERT_TRUE(testing::WriteFileByRename(
+      file,
+      std::string(kBroker) + "[siem]\naddress = \"h:1\"\ntls = true\nca_file = \"ca.pem\"\n"));
+  config = LoadBrokerConfig(file);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(SiemOptionsFor(*config).tls);
+  EXPECT_EQ(SiemOptionsFor(*config).ca_file, std::filesystem::path(dir.path()) / "ca.pem");
   ASSERT_TRUE(testing::WriteFileByRename(file, kBroker));
   ASSERT_TRUE(LoadBrokerConfig(file).ok());
   EXPECT_EQ(LoadBrokerConfig(file)->siem_address, "") << "off unless configured";

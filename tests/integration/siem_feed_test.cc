@@ -93,12 +93,25 @@ int64_t Metric(const std::string& http, const std::string& name) {
 
 class Collector {
  public:
-  Collector(const std::string& dir, int port) : dir_(dir), port_(port) {
+  // With TLS_DIR, RFC 5425: rsyslog's gtls driver with TLS_DIR/server.pem and server.key.
+  Collector(const std::string& dir, int port, const std::string& tls_dir = "")
+      : dir_(dir), port_(port) {
     std::filesystem::create_directories(dir + "/work");
     std::ofstream conf(dir + "/rsyslog.conf");
-    conf << "global(workDirectory=\"" << dir << "/work\")\n"
-         << "module(load=\"imtcp\")\n"
-         << "template(name=\"raw\" type=\"string\" string=\"%rawmsg%\\n\")\n"
+    conf << "global(workDirectory=\"" << dir << "/work\"";
+    if (!tls_dir.empty()) {
+      conf << " DefaultNetstreamDriver=\"gtls\" DefaultNetstreamDriverCAFile=\"" << tls_dir
+           << "/ca.pem\" DefaultNetstreamDriverCertFile=\"" << tls_dir
+           << "/server.pem\" DefaultNetstreamDriverKeyFile=\"" << tls_dir << "/server.key\"";
+    }
+    conf << ")\n";
+    if (tls_dir.empty()) {
+      conf << "module(load=\"imtcp\")\n";
+    } else {
+      conf << "module(load=\"imtcp\" StreamDriver.Name=\"gtls\" StreamDriver.Mode=\"1\" "
+              "StreamDriver.AuthMode=\"anon\")\n";
+    }
+    conf << "template(name=\"raw\" type=\"string\" string=\"%rawmsg%\\n\")\n"
          << "ruleset(name=\"siem\") {\n"
          << "  action(type=\"omfile\" file=\"" << output() << "\" template=\"raw\")\n"
          << "}\n"
@@ -266,6 +279,108 @@ TEST(SiemFeedTest, EveryAuditRecordReachesRsyslogAcrossACollectorOutage) {
   }
   for (const auto& [seq, count] : copies) {
     EXPECT_EQ(copies_after[seq], count) << "seq " << seq << " resent after the broker restarted";
+  }
+  EXPECT_EQ(collector.Stop(), 0) << collector.Log();
+}
+
+// A CA (DIR/NAME.pem) and, signed by it, a server certificate for 127.0.0.1 (DIR/server.pem,
+// DIR/server.key), made with the openssl CLI for this test run only.
+bool MakeCertificates(const std::string& dir, const std::string& ca, bool with_server,
+                      std::string* output) {
+  std::filesystem::create_directories(dir);
+  auto openssl = [&](const std::vector<std::string>& args) {
+    return RunProgram("/usr/bin/openssl", args, output) == 0;
+  };
+  std::vector<std::string> ec = {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                                 "-nodes"};
+  std::vector<std::string> make_ca = {"req", "-x509"};
+  make_ca.insert(make_ca.end(), ec.begin(), ec.end());
+  make_ca.insert(make_ca.end(), {"-keyout", dir + "/" + ca + ".key", "-out",
+                                 dir + "/" + ca + ".pem", "-subj", "/CN=" + ca, "-days", "2"});
+  if (!openssl(make_ca)) return false;
+  if (!with_server) return true;
+  std::vector<std::string> request = {"req"};
+  request.insert(request.end(), ec.begin(), ec.end());
+  request.insert(request.end(), {"-keyout", dir + "/server.key", "-out", dir + "/server.csr",
+                                 "-subj", "/CN=127.0.0.1"});
+  if (!openssl(request)) return false;
+  if (!WriteFileByRename(dir + "/server.ext",
+                         "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")) {
+    return false;
+  }
+  return openssl({"x509", "-req", "-in", dir + "/server.csr", "-CA", dir + "/" + ca + ".pem",
+                  "-CAkey", dir + "/" + ca + ".key", "-CAcreateserial", "-out", dir + "/server.pem",
+                  "-days", "2", "-extfile", dir + "/server.ext"});
+}
+
+// RFC 5425: the feed over TLS to rsyslog's gtls driver. A collector whose certificate does not
+// chain to the configured CA gets nothing; with the right CA every record arrives.
+TEST(SiemFeedTest, OverTlsTheCollectorIsVerifiedAndGetsEveryRecord) {
+  if (access(kRsyslogd, X_OK) != 0 ||
+      !std::filesystem::exists("/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so")) {
+    const char* ci = std::getenv("CI");
+    if (ci != nullptr && std::string(ci) == "true") FAIL() << "CI=true but no rsyslog-gnutls";
+    GTEST_SKIP() << "rsyslog's gtls driver is not installed (apt-get install rsyslog-gnutls)";
+  }
+  AgentSandbox sandbox;
+  ASSERT_TRUE(sandbox.ok()) << sandbox.error();
+  std::string tls = sandbox.dir() + "/tls", output;
+  ASSERT_TRUE(MakeCertificates(tls, "ca", true, &output)) << output;
+  ASSERT_TRUE(MakeCertificates(tls, "other-ca", false, &output)) << output;
+  int port = FindFreePortRange(1);
+  ASSERT_GT(port, 0);
+  Collector collector(sandbox.dir() + "/collector", port, tls);
+  ASSERT_TRUE(collector.Start()) << collector.Log();
+  std::string original;
+  ASSERT_TRUE(ReadWholeFile(sandbox.broker_config(), &original));
+  auto configure = [&](const std::string& ca) {
+    return WriteFileByRename(sandbox.broker_config(),
+                             original + "\n[siem]\naddress = \"127.0.0.1:" + std::to_string(port) +
+                                 "\"\ntls = true\nca_file = \"" + tls + "/" + ca + ".pem\"\n");
+  };
+  const std::string& http = sandbox.broker_http();
+
+  // The wrong CA: the handshake fails, nothing is confirmed.
+  ASSERT_TRUE(configure("other-ca"));
+  ASSERT_TRUE(sandbox.StartBroker()) << sandbox.LogOf("broker");
+  ASSERT_TRUE(sandbox.StartAgent(kSchool)) << sandbox.LogOf(kSchool);
+  ASSERT_TRUE(sandbox.StartAgent(kSocial)) << sandbox.LogOf(kSocial);
+  for (const std::string& id : sandbox.PostConcernReports(kSchool, kSocial, "tls", 2)) {
+    EXPECT_TRUE(sandbox.WaitForStatus(kSchool, id, "delivered", seconds(30))) << id;
+  }
+  ASSERT_TRUE(WaitUntil(
+      [&] { return sandbox.LogOf("broker").find("event=siem_tls_failed") != std::string::npos; },
+      seconds(20)))
+      << sandbox.LogOf("broker");
+  EXPECT_NE(sandbox.LogOf("broker").find("certificate"), std::string::npos)
+      << sandbox.LogOf("broker");
+  EXPECT_GT(Metric(http, "stafett_siem_lag_records"), 0);
+  EXPECT_EQ(Metric(http, "stafett_siem_records_sent_total"), 0);
+  EXPECT_TRUE(Lines(collector.output()).empty());
+
+  // The right CA: everything from seq 0.
+  sandbox.StopBroker();
+  ASSERT_TRUE(configure("ca"));
+  ASSERT_TRUE(sandbox.StartBroker()) << sandbox.LogOf("broker");
+  int64_t size = 0;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        size = Metric(http, "stafett_audit_log_records");
+        if (size <= 0 || Metric(http, "stafett_siem_lag_records") != 0) return false;
+        std::set<int64_t> seqs;
+        for (const std::string& line : Lines(collector.output())) {
+          std::optional<Parsed> parsed = ParseSyslog(line);
+          if (parsed) seqs.insert(std::stoll(parsed->params["seq"]));
+        }
+        return static_cast<int64_t>(seqs.size()) == size && *seqs.rbegin() == size - 1;
+      },
+      seconds(30)))
+      << sandbox.LogOf("broker") << collector.Log();
+  for (const std::string& line : Lines(collector.output())) {
+    std::optional<Parsed> parsed = ParseSyslog(line);
+    ASSERT_TRUE(parsed) << line;
+    EXPECT_EQ(parsed->sd_id, "stafett@32473");
+    EXPECT_EQ(line.find(kChildNumber), std::string::npos) << "pseudonyms only";
   }
   EXPECT_EQ(collector.Stop(), 0) << collector.Log();
 }
