@@ -318,8 +318,11 @@ void SiemFeed::Loop() {
         spdlog::warn("event=siem_tls_failed address={} error=\"{}\"", options_.address,
                      secured.message());
       }
-      if (ssl_ != nullptr) SSL_free(ssl_);
-      ssl_ = nullptr;
+      if (ssl_ != nullptr) {
+        if (secured.ok()) SSL_shutdown(ssl_);  // close_notify, best effort: not awaited
+        SSL_free(ssl_);
+        ssl_ = nullptr;
+      }
       close(*fd);
       failures = confirmed_.empty() ? failures + 1 : 0;
       // What the collector's kernel acknowledged shortly before the connection was lost is
