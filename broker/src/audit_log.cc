@@ -1,4 +1,4 @@
-// AuditLog: records, Merkle nodes, trail indexes and signed tree heads in RocksDB.
+// AuditLog: records, Merkle nodes, trail indexes and signed tree heads in the broker store.
 #include "audit_log.h"
 
 #include <spdlog/spdlog.h>
@@ -52,12 +52,13 @@ std::string TreeHeadSigningInput(uint64_t tree_size, const core::Hash& root, cor
          "\n" + core::HashToHex(*map_root) + "\n" + core::FormatRfc3339(timestamp);
 }
 
-// The trail map's nodes: the pending overlay first, then the committed kTrailMap family; writes
-// go to the overlay and, with a batch, into it.
+// The trail map's nodes: the pending overlay first, then the committed trail map space; writes
+// go to the overlay and, with a transaction, into it.
 class AuditLog::MapStore : public core::MapNodeStore {
  public:
   static constexpr uint8_t kCachedDepth = 14;
-  MapStore(AuditLog& log, rocksdb::WriteBatch* batch) : log_(log), batch_(batch) {}
+  MapStore(AuditLog& log, store::BrokerTransaction* transaction)
+      : log_(log), transaction_(transaction) {}
   core::Result<std::optional<std::string>> GetNode(const std::string& node_key) const override {
     auto pending = log_.map_pending_.find(node_key);
     if (pending != log_.map_pending_.end()) return std::optional<std::string>(pending->second);
@@ -66,7 +67,7 @@ class AuditLog::MapStore : public core::MapNodeStore {
       auto hit = log_.map_cache_.find(node_key);
       if (hit != log_.map_cache_.end()) return hit->second;
     }
-    core::Result<std::optional<std::string>> stored = log_.store_.Get(Family::kTrailMap, node_key);
+    core::Result<std::optional<std::string>> stored = log_.store_.GetTrailMapNode(node_key);
     if (stored.ok() && cached) log_.map_cache_[node_key] = *stored;
     return stored;
   }
@@ -78,60 +79,31 @@ class AuditLog::MapStore : public core::MapNodeStore {
   }
   void PutNode(const std::string& node_key, const std::string& value) override {
     log_.map_pending_[node_key] = value;
-    if (batch_ != nullptr) batch_->Put(log_.store_.Handle(Family::kTrailMap), node_key, value);
+    if (transaction_ != nullptr) transaction_->PutTrailMapNode(node_key, value);
   }
 
  private:
   AuditLog& log_;
-  rocksdb::WriteBatch* batch_;
+  store::BrokerTransaction* transaction_;
 };
 
-nlohmann::json SignedTreeHead::ToJson() const {
-  nlohmann::json json = {{"tree_size", tree_size},
-                         {"root_hash", core::HashToHex(root)},
-                         {"timestamp", core::FormatRfc3339(timestamp)},
-                         {"key_id", key_id},
-                         {"signature", core::ToBase64(signature)}};
-  if (map_root) json["map_root"] = core::HashToHex(*map_root);
+nlohmann::json TreeHeadToJson(const core::TreeHead& head) {
+  nlohmann::json json = {{"tree_size", head.tree_size},
+                         {"root_hash", core::HashToHex(head.root)},
+                         {"timestamp", core::FormatRfc3339(head.timestamp)},
+                         {"key_id", head.key_id},
+                         {"signature", core::ToBase64(head.signature)}};
+  if (head.map_root) json["map_root"] = core::HashToHex(*head.map_root);
   return json;
 }
 
-core::Result<SignedTreeHead> SignedTreeHead::FromJson(const nlohmann::json& json) {
-  if (!json.is_object() || !json.contains("tree_size") || !json["tree_size"].is_number_unsigned()) {
-    return Status(Code::kCorruption, "tree head: tree_size missing");
-  }
-  SignedTreeHead head;
-  head.tree_size = json["tree_size"].get<uint64_t>();
-  std::optional<std::string> root = core::FromHex(json.value("root_hash", ""));
-  std::optional<core::Micros> timestamp = core::ParseRfc3339(json.value("timestamp", ""));
-  std::optional<std::string> signature = core::FromBase64(json.value("signature", ""));
-  if (!root || root->size() != 32 || !timestamp || !signature) {
-    return Status(Code::kCorruption, "tree head: malformed root, timestamp or signature");
-  }
-  std::copy(root->begin(), root->end(), head.root.begin());
-  head.timestamp = *timestamp;
-  head.key_id = json.value("key_id", "");
-  head.signature = *signature;
-  if (json.contains("map_root")) {
-    std::optional<std::string> map_root = core::FromHex(json.value("map_root", ""));
-    if (!map_root || map_root->size() != 32) {
-      return Status(Code::kCorruption, "tree head: malformed map_root");
-    }
-    core::Hash hash;
-    std::copy(map_root->begin(), map_root->end(), hash.begin());
-    head.map_root = hash;
-  }
-  return head;
-}
-
-core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(Store& store,
+core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::BrokerStore& store,
                                                        const core::SigningKeyPair& key,
                                                        std::string key_id) {
   std::unique_ptr<AuditLog> log(new AuditLog(store, key, std::move(key_id)));
-  uint64_t size = 0;
-  core::Result<std::optional<std::string>> last = store.LastKeyWithPrefix(Family::kAudit, "");
-  if (!last.ok()) return last.status();
-  if (last->has_value()) size = DecodeBigEndian64(**last) + 1;
+  core::Result<uint64_t> stored_size = store.AuditSize();
+  if (!stored_size.ok()) return stored_size.status();
+  uint64_t size = *stored_size;
   core::Result<core::CompactRange> range = core::CompactRange::FromReader(size, *log);
   if (!range.ok()) {
     return Status(Code::kCorruption, "audit log: cannot rebuild the Merkle frontier at size " +
@@ -171,7 +143,7 @@ core::Result<core::MapProof> AuditLog::ProveTrail(char kind, const std::string& 
   return core::SparseMap(map_store).Prove(core::TrailMapKey(kind, id));
 }
 
-uint64_t AuditLog::Append(rocksdb::WriteBatch* batch, core::Micros time,
+uint64_t AuditLog::Append(store::BrokerTransaction* transaction, core::Micros time,
                           const AuditRecord& record) {
   uint64_t seq = range_.size();
   std::vector<std::string> endpoints = record.to;
@@ -181,7 +153,7 @@ uint64_t AuditLog::Append(rocksdb::WriteBatch* batch, core::Micros time,
   endpoints.erase(std::unique(endpoints.begin(), endpoints.end()), endpoints.end());
   endpoints.erase(std::remove(endpoints.begin(), endpoints.end(), std::string()), endpoints.end());
   // The trail map: each trail's latest seq becomes this one; what it held is the back link.
-  MapStore map_store(*this, batch);
+  MapStore map_store(*this, transaction);
   core::SparseMap map(map_store);
   AuditLinks links;
   auto link = [&](char kind, const std::string& id) -> std::optional<uint64_t> {
@@ -205,19 +177,23 @@ uint64_t AuditLog::Append(rocksdb::WriteBatch* batch, core::Micros time,
   std::string leaf = CanonicalRecord(seq, time, record, &links);
   core::CompactRange::NewNodes nodes;
   range_.Append(core::LeafHash(leaf), &nodes);
-  batch->Put(store_.Handle(Family::kAudit), EncodeBigEndian64(seq), leaf);
+  transaction->AppendAuditLeaf(seq, leaf);
   for (const auto& [address, hash] : nodes) {
-    batch->Put(store_.Handle(Family::kMerkle), MerkleKey(address.level, address.index),
-               rocksdb::Slice(reinterpret_cast<const char*>(hash.data()), hash.size()));
+    transaction->PutMerkleNode(address.level, address.index, hash);
   }
-  rocksdb::ColumnFamilyHandle* trail = store_.Handle(Family::kTrail);
-  if (!record.subject.empty()) batch->Put(trail, TrailKey('s', record.subject, seq), "");
-  if (!record.message_id.empty()) batch->Put(trail, TrailKey('m', record.message_id, seq), "");
-  for (const std::string& endpoint : endpoints) batch->Put(trail, TrailKey('e', endpoint, seq), "");
+  if (!record.subject.empty()) {
+    transaction->PutTrailEntry(core::TrailEntry{core::TrailKind::kSubject, record.subject, seq});
+  }
+  if (!record.message_id.empty()) {
+    transaction->PutTrailEntry(core::TrailEntry{core::TrailKind::kMessage, record.message_id, seq});
+  }
+  for (const std::string& endpoint : endpoints) {
+    transaction->PutTrailEntry(core::TrailEntry{core::TrailKind::kEndpoint, endpoint, seq});
+  }
   return seq;
 }
 
-SignedTreeHead AuditLog::SignHead(rocksdb::WriteBatch* batch, core::Micros now) const {
+SignedTreeHead AuditLog::SignHead(store::BrokerTransaction* transaction, core::Micros now) const {
   SignedTreeHead head;
   head.tree_size = range_.size();
   head.root = range_.Root();
@@ -226,49 +202,33 @@ SignedTreeHead AuditLog::SignHead(rocksdb::WriteBatch* batch, core::Micros now) 
   head.key_id = key_id_;
   head.signature = core::Sign(
       key_, TreeHeadSigningInput(head.tree_size, head.root, head.timestamp, head.map_root));
-  batch->Put(store_.Handle(Family::kHeads), EncodeBigEndian64(head.tree_size),
-             head.ToJson().dump());
+  transaction->PutTreeHead(head);
   return head;
 }
 
 core::Result<std::optional<SignedTreeHead>> AuditLog::LatestHead() const {
-  core::Result<std::optional<std::string>> last = store_.LastKeyWithPrefix(Family::kHeads, "");
-  if (!last.ok()) return last.status();
-  if (!last->has_value()) return std::optional<SignedTreeHead>();
-  return HeadAt(DecodeBigEndian64(**last));
+  return store_.LatestTreeHead();
 }
 
 core::Result<std::optional<SignedTreeHead>> AuditLog::HeadAt(uint64_t tree_size) const {
-  core::Result<std::optional<std::string>> stored =
-      store_.Get(Family::kHeads, EncodeBigEndian64(tree_size));
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return std::optional<SignedTreeHead>();
-  core::Result<SignedTreeHead> head =
-      SignedTreeHead::FromJson(nlohmann::json::parse(**stored, nullptr, false));
-  if (!head.ok())
-    return store_.ReportCorruption(Family::kHeads, "a signed tree head does not decode");
-  return std::optional<SignedTreeHead>(*head);
+  return store_.GetTreeHead(tree_size);
 }
 
 core::Result<std::string> AuditLog::RecordAt(uint64_t seq) const {
-  core::Result<std::optional<std::string>> stored =
-      store_.Get(Family::kAudit, EncodeBigEndian64(seq));
+  core::Result<std::optional<std::string>> stored = store_.GetAuditLeaf(seq);
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) return Status(Code::kNotFound, "no audit record at that position");
   return **stored;
 }
 
 core::Result<core::Hash> AuditLog::Get(uint32_t level, uint64_t index) const {
-  core::Result<std::optional<std::string>> stored =
-      store_.Get(Family::kMerkle, MerkleKey(level, index));
+  core::Result<std::optional<core::Hash>> stored = store_.GetMerkleNode(level, index);
   if (!stored.ok()) return stored.status();
-  if (!stored->has_value() || (*stored)->size() != 32) {
+  if (!stored->has_value()) {
     return Status(Code::kCorruption, "audit log: Merkle node missing at level " +
                                          std::to_string(level) + " index " + std::to_string(index));
   }
-  core::Hash hash;
-  std::copy((*stored)->begin(), (*stored)->end(), hash.begin());
-  return hash;
+  return **stored;
 }
 
 }  // namespace stafett::broker

@@ -1,10 +1,8 @@
 // AuditLog: the append-only audit log as an RFC 6962 Merkle tree in the broker's RocksDB
 // (docs/AUDIT.md). Records, Merkle nodes and trail indexes are appended into the caller's
-// WriteBatch, so an event's audit record commits atomically with its other effects.
+// store transaction, so an event's audit record commits atomically with its other effects.
 // Thread-safety: owned by the broker loop thread; not thread-safe.
 #pragma once
-
-#include <rocksdb/write_batch.h>
 
 #include <map>
 #include <memory>
@@ -17,9 +15,10 @@
 #include "stafett/core/clock.h"
 #include "stafett/core/crypto.h"
 #include "stafett/core/merkle.h"
+#include "stafett/core/records/tree_head.h"
 #include "stafett/core/sparse_map.h"
 #include "stafett/core/status.h"
-#include "store.h"
+#include "stafett/store/broker_store.h"
 
 namespace stafett::broker {
 
@@ -47,16 +46,10 @@ struct AuditLinks {
 std::string CanonicalRecord(uint64_t seq, core::Micros time, const AuditRecord& record,
                             const AuditLinks* links = nullptr);
 
-struct SignedTreeHead {
-  uint64_t tree_size = 0;
-  core::Hash root{};
-  std::optional<core::Hash> map_root;  // the trail map's root (v2 heads); absent in v1 heads
-  core::Micros timestamp = 0;
-  std::string key_id;
-  std::string signature;  // Ed25519 over TreeHeadSigningInput
-  nlohmann::json ToJson() const;
-  static core::Result<SignedTreeHead> FromJson(const nlohmann::json& json);
-};
+// A signed tree head: the stored record (core/records/tree_head.h).
+using SignedTreeHead = core::TreeHead;
+// As the protocol and the auditor's files carry it: hex hashes, RFC 3339 time, base64 signature.
+nlohmann::json TreeHeadToJson(const core::TreeHead& head);
 
 // "stafett-tree-head-v2\n" size "\n" hex(root) "\n" hex(map_root) "\n" RFC 3339 timestamp;
 // without MAP_ROOT the v1 form "stafett-tree-head-v1\n" size "\n" hex(root) "\n" timestamp.
@@ -65,7 +58,8 @@ std::string TreeHeadSigningInput(uint64_t tree_size, const core::Hash& root, cor
 
 class AuditLog : public core::NodeReader {
  public:
-  static core::Result<std::unique_ptr<AuditLog>> Open(Store& store, const core::SigningKeyPair& key,
+  static core::Result<std::unique_ptr<AuditLog>> Open(store::BrokerStore& store,
+                                                      const core::SigningKeyPair& key,
                                                       std::string key_id);
 
   // Appends RECORD at the next position; returns its seq. Links it to the previous record of
@@ -73,7 +67,8 @@ class AuditLog : public core::NodeReader {
   // trail map. Indexes: subject, every endpoint named (from, to, actor) and the message id.
   // A trail map that cannot be read is corruption the log cannot be extended past: logged
   // (event=audit_map_corrupt) and the process aborts (restart refuses to open it).
-  uint64_t Append(rocksdb::WriteBatch* batch, core::Micros time, const AuditRecord& record);
+  uint64_t Append(store::BrokerTransaction* transaction, core::Micros time,
+                  const AuditRecord& record);
 
   // The in-memory state at the start of a batch (everything before it committed), to restore
   // if the batch fails to commit. Mark also drops the overlay of trail map nodes written by
@@ -87,8 +82,8 @@ class AuditLog : public core::NodeReader {
   // The proof of a trail's latest seq in the committed trail map (kind 's' or 'e').
   core::Result<core::MapProof> ProveTrail(char kind, const std::string& id);
 
-  // Signs a head for the current size and adds it to BATCH.
-  SignedTreeHead SignHead(rocksdb::WriteBatch* batch, core::Micros now) const;
+  // Signs a head for the current size and adds it to TRANSACTION.
+  SignedTreeHead SignHead(store::BrokerTransaction* transaction, core::Micros now) const;
   // The newest stored head, or the head stored for exactly TREE_SIZE.
   core::Result<std::optional<SignedTreeHead>> LatestHead() const;
   core::Result<std::optional<SignedTreeHead>> HeadAt(uint64_t tree_size) const;
@@ -99,12 +94,12 @@ class AuditLog : public core::NodeReader {
   core::Result<core::Hash> Get(uint32_t level, uint64_t index) const override;
 
  private:
-  AuditLog(Store& store, const core::SigningKeyPair& key, std::string key_id)
+  AuditLog(store::BrokerStore& store, const core::SigningKeyPair& key, std::string key_id)
       : store_(store), key_(key), key_id_(std::move(key_id)) {}
 
   class MapStore;
 
-  Store& store_;
+  store::BrokerStore& store_;
   const core::SigningKeyPair& key_;
   std::string key_id_;
   core::CompactRange range_;

@@ -7,7 +7,7 @@
 #include "stafett/core/protocol.h"
 #include "stafett/keys/key_set.h"
 #include "stafett/keys/trust_directory.h"
-#include "store.h"
+#include "stafett/store/rocksdb_broker_store.h"
 
 namespace stafett::broker {
 
@@ -69,7 +69,8 @@ Status BackupDataDir(const BrokerConfig& config, const std::filesystem::path& to
   if (std::filesystem::exists(target)) {
     return Status(Code::kIoError, target.string() + ": already exists");
   }
-  core::Result<std::unique_ptr<Store>> store = Store::Open(config.data_dir, Store::Options{});
+  core::Result<std::unique_ptr<store::BrokerStore>> store =
+      store::OpenRocksDbBrokerStore(config.data_dir);
   if (store.ok()) return (*store)->Checkpoint(target);
   if (store.status().code() != Code::kUnavailable) return store.status();
   return AskRunningBroker(config, target);

@@ -9,6 +9,8 @@
 
 #include "siem_feed.h"
 #include "stafett/core/encoding.h"
+#include "stafett/core/frames.h"
+#include "stafett/store/rocksdb_broker_store.h"
 
 namespace stafett::broker {
 
@@ -37,7 +39,7 @@ Broker::Broker(const BrokerConfig& config, const core::Clock& clock)
     : config_(config), clock_(clock), context_(1) {}
 
 Broker::~Broker() {
-  DetachSiemFeed(this);  // stops the feed while the audit log it reads is open
+  siem_.reset();  // stops the feed while the audit log it reads is open
   router_.reset();
   if (zap_) zap_->Stop();
   zap_.reset();
@@ -45,7 +47,8 @@ Broker::~Broker() {
 }
 
 core::Result<std::unique_ptr<Broker>> Broker::Create(const BrokerConfig& config,
-                                                     const core::Clock& clock) {
+                                                     const core::Clock& clock,
+                                                     std::unique_ptr<store::BrokerStore> store) {
   // spdlog's registry is a static built on first use inside libspdlog, under a guard that
   // ThreadSanitizer cannot see: build it here, on the creating thread, before this broker's
   // threads (loop, ZAP, commit, verifiers) log, so every one of them happens after it.
@@ -66,10 +69,13 @@ core::Result<std::unique_ptr<Broker>> Broker::Create(const BrokerConfig& config,
         Code::kKeyInvalid,
         config.keys_dir.string() + ": the key set is not the broker's in the trust directory");
   }
-  core::Result<std::unique_ptr<Store>> store =
-      Store::Open(config.data_dir, Store::Options{.sync = config.fsync});
-  if (!store.ok()) return store.status();
-  broker->store_ = std::move(store).value();
+  if (store == nullptr) {
+    core::Result<std::unique_ptr<store::BrokerStore>> opened = store::OpenRocksDbBrokerStore(
+        config.data_dir, store::RocksDbStoreOptions{.sync = config.fsync});
+    if (!opened.ok()) return opened.status();
+    store = std::move(opened).value();
+  }
+  broker->store_ = std::move(store);
   const keys::KeySet& current = broker->key_sets_.front();
   core::Result<std::unique_ptr<AuditLog>> audit =
       AuditLog::Open(*broker->store_, current.signing, current.key_id);
@@ -82,7 +88,7 @@ core::Result<std::unique_ptr<Broker>> Broker::Create(const BrokerConfig& config,
                         core::SystemRandom::Instance(), &broker->metrics_);
     if (!siem.ok()) return siem.status();
     (*siem)->Committed(broker->audit_->size());
-    AttachSiemFeed(broker.get(), std::move(siem).value());
+    broker->siem_ = std::move(siem).value();
   }
   broker->cycle_.audit_mark = broker->audit_->Mark();
   broker->cycle_.queue_seq_mark = broker->queue_seq_;
@@ -188,7 +194,7 @@ core::Status Broker::Run(const std::atomic<bool>& stop) {
     // While cycle N is written and fsynced on the commit thread, receive and check the commands
     // of cycle N+1; stage nothing (every read of state waits for N to be durable or failed).
     SealCycle();
-    commit_thread_->Start(&committing_.batch);
+    commit_thread_->Start(&committing_.transaction);
     while (!commit_thread_->Finished()) {
       size_t before = received.size();
       if (before >= max_batch) break;  // a full next cycle: Take() waits for the commit
@@ -293,16 +299,12 @@ void Broker::Precheck(std::vector<Received>* items, size_t from) {
       } else if (message.command == protocol::Command::kDelivered) {
         const nlohmann::json& body = message.object;
         std::string message_id = body.value("message_id", "");
-        core::Result<std::optional<std::string>> stored =
-            store_->Get(Family::kMessages, message_id);
-        if (!stored.ok() || !stored->has_value()) return;  // the loop checks it
-        nlohmann::json state = nlohmann::json::parse(**stored, nullptr, false);
-        if (!state.is_object()) return;
-        std::optional<std::string> digest = core::FromHex(state.value("digest", ""));
-        if (!digest) return;
+        core::Result<std::optional<core::MessageState>> state = store_->GetMessageState(message_id);
+        if (!state.ok() || !state->has_value()) return;  // the loop checks it
+        std::string digest = std::move((*state)->payload_digest);
         bool ok = CheckReceipt(directory_, item.peer.id, message_id, body.value("receipt_key", ""),
-                               body.value("receipt_signature", ""), *digest);
-        item.receipt.emplace(ReceiptCheck{std::move(*digest), ok});
+                               body.value("receipt_signature", ""), digest);
+        item.receipt.emplace(ReceiptCheck{std::move(digest), ok});
       }
     } catch (const std::exception&) {
       // Malformed fields: leave the checks to the loop, which answers as it always has.
@@ -346,7 +348,7 @@ void Broker::HandleReceived(Received& item) {
       HandleHello(peer, message);
       return;
     case protocol::Command::kHeartbeat:
-      Send(peer.routing_id, protocol::Encode(protocol::Command::kHeartbeat, {"{}"}));
+      Send(peer.routing_id, protocol::EncodeHeartbeat());
       return;
     case protocol::Command::kQuery:
       if (!cycle_.empty()) {
@@ -393,7 +395,7 @@ void Broker::HandleReceived(Received& item) {
 core::Status Broker::CommitCycle() {
   SealCycle();
   auto started = std::chrono::steady_clock::now();
-  Status status = store_->Commit(&committing_.batch);
+  Status status = store_->Commit(committing_.transaction);
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return FinishCommit(std::move(status), seconds);
@@ -402,7 +404,7 @@ core::Status Broker::CommitCycle() {
 void Broker::SealCycle() {
   if (queue_seq_ != cycle_.queue_seq_mark) {
     // Queue seqs are never reused, even after the entries holding the largest ones are gone.
-    cycle_.batch.Put(store_->Handle(Family::kMeta), "queue_seq", EncodeBigEndian64(queue_seq_));
+    cycle_.transaction.PutQueueSeq(queue_seq_);
   }
   committing_ = std::move(cycle_);
   cycle_ = Cycle();
@@ -421,7 +423,7 @@ core::Status Broker::FinishCommit(core::Status status, double seconds) {
   cycle_.queue_seq_mark = queue_seq_;
   if (status.ok()) {
     metrics_.ObserveCommit(seconds, done.events);
-    NotifySiemFeed(this, audit_->size());
+    if (siem_) siem_->Committed(audit_->size());
     for (Cycle::Reply& reply : done.replies) {
       if (!reply.on_success.empty()) Send(reply.routing_id, std::move(reply.on_success));
     }
@@ -440,7 +442,7 @@ core::Status Broker::FinishCommit(core::Status status, double seconds) {
     // read-only. Then stop: the supervisor restarts the broker (deploy/systemd:
     // Restart=on-failure), whose recovery reads back exactly what reached the disk. Nothing of
     // this cycle was acknowledged; senders retry under the same message ids (deduplicated).
-    rocksdb::Status resumed = store_->db()->Resume();
+    Status resumed = store_->Resume();
     if (status.code() != Code::kStorageFull || !resumed.ok()) {
       spdlog::critical("event=storage_failed action=exit error=\"{}\" resume=\"{}\"",
                        status.message(), resumed.ToString());
@@ -466,7 +468,7 @@ void Broker::RunTimers(core::Micros now) {
   ExpireDue(now);
   bool grown = audit_->size() != last_head_size_;
   if (grown && now - last_head_at_ >= config_.tree_head_seconds * 1'000'000) {
-    audit_->SignHead(&cycle_.batch, now);
+    audit_->SignHead(&cycle_.transaction, now);
     ++cycle_.events;
     last_head_at_ = now;
     last_head_size_ = audit_->size();
@@ -506,8 +508,7 @@ bool Broker::Send(const std::string& routing_id, std::vector<std::string> frames
 }
 
 void Broker::SendError(const Peer& peer, Code code, const std::string& message) {
-  nlohmann::json body = {{"code", std::string(core::CodeName(code))}, {"message", message}};
-  Send(peer.routing_id, protocol::Encode(protocol::Command::kError, {body.dump()}));
+  Send(peer.routing_id, protocol::Encode(protocol::ErrorFrame{code, message}));
 }
 
 void Broker::PublishGauges(core::Micros now) {
@@ -522,12 +523,8 @@ void Broker::PublishGauges(core::Micros now) {
     auto depth = queue_depth_.find(endpoint->id);
     gauge.queue_depth = depth == queue_depth_.end() ? 0 : depth->second;
     if (gauge.queue_depth > 0) {
-      if (std::optional<std::string> oldest = OldestQueueEntry(endpoint->id)) {
-        nlohmann::json entry = nlohmann::json::parse(*oldest, nullptr, false);
-        if (entry.is_object() && entry.contains("queued_at")) {
-          gauge.oldest_undelivered_seconds =
-              static_cast<double>(now - entry["queued_at"].get<int64_t>()) / 1e6;
-        }
+      if (std::optional<core::QueueEntry> oldest = OldestQueueEntry(endpoint->id)) {
+        gauge.oldest_undelivered_seconds = static_cast<double>(now - oldest->queued_at) / 1e6;
       }
     }
   }

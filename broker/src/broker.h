@@ -2,15 +2,13 @@
 // is the only writer to the store: it drains whatever peers sent, has the signatures checked
 // (on a small worker pool: pure functions of the frames and the trust directory), handles each
 // command, in the order received, into one pending cycle, commits the cycle as one fsynced
-// WriteBatch (group commit, on the commit thread; meanwhile the loop receives and checks the
+// store transaction (group commit, on the commit thread; meanwhile the loop receives and checks the
 // next commands but stages nothing), then sends the replies and deliveries that the commit
 // made true. Nothing is acknowledged before its commit.
 // Threads: the broker loop (this class), the verify pool (WorkerPool), the commit thread
 // (CommitThread), the ZAP handler (ZapAuthenticator), the HTTP server (reads Metrics only).
 // Thread-safety: Run() on one thread; Metrics are thread-safe.
 #pragma once
-
-#include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <deque>
@@ -29,13 +27,18 @@
 #include "broker_config.h"
 #include "commit_thread.h"
 #include "metrics.h"
+#include "siem_feed.h"
 #include "stafett/core/clock.h"
+#include "stafett/core/delivery_machine.h"
 #include "stafett/core/envelope.h"
 #include "stafett/core/protocol.h"
+#include "stafett/core/records/consent_record.h"
+#include "stafett/core/records/message_state.h"
+#include "stafett/core/records/queue_entry.h"
 #include "stafett/core/rules.h"
 #include "stafett/keys/key_set.h"
 #include "stafett/keys/trust_directory.h"
-#include "store.h"
+#include "stafett/store/broker_store.h"
 #include "verify_pool.h"
 #include "zap_authenticator.h"
 
@@ -83,7 +86,7 @@ struct Session {
 
 // The writes of one group commit and what to do once they are durable (or have failed).
 struct Cycle {
-  rocksdb::WriteBatch batch;
+  store::BrokerTransaction transaction;
   size_t events = 0;
   struct Reply {
     std::string routing_id;
@@ -91,10 +94,10 @@ struct Cycle {
   };
   std::vector<Reply> replies;
   std::vector<std::function<void()>> on_commit;
-  std::unordered_map<std::string, nlohmann::json> messages;  // overlay of Family::kMessages
-  std::unordered_map<std::string, nlohmann::json> consents;  // overlay of Family::kConsents
-  std::set<std::string> removed_queue_keys;                  // overlay of deletes in kQueues
-  std::set<std::string> wake;                                // endpoints with new queue entries
+  std::unordered_map<std::string, core::MessageState> messages;      // overlay of message states
+  std::unordered_map<std::string, core::ConsentRecord> consents;     // overlay of consents
+  std::set<std::pair<std::string, uint64_t>> removed_queue_entries;  // (endpoint, queue seq)
+  std::set<std::string> wake;  // endpoints with new queue entries
   std::optional<core::CompactRange> audit_mark;
   uint64_t queue_seq_mark = 0;
   bool empty() const { return events == 0; }
@@ -102,15 +105,18 @@ struct Cycle {
 
 class Broker {
  public:
-  static core::Result<std::unique_ptr<Broker>> Create(const BrokerConfig& config,
-                                                      const core::Clock& clock);
+  // Opens the RocksDB store in config.data_dir, or serves from STORE when one is given (tests:
+  // the in-memory and fault-injecting stores).
+  static core::Result<std::unique_ptr<Broker>> Create(
+      const BrokerConfig& config, const core::Clock& clock,
+      std::unique_ptr<store::BrokerStore> store = nullptr);
   ~Broker();
 
   // Binds and serves until STOP becomes true; finishes the cycle in flight, then returns.
   core::Status Run(const std::atomic<bool>& stop);
 
   Metrics& metrics() { return metrics_; }
-  Store& store() { return *store_; }
+  store::BrokerStore& store() { return *store_; }
 
  private:
   Broker(const BrokerConfig& config, const core::Clock& clock);
@@ -166,21 +172,28 @@ class Broker {
   void Dispatch(const std::string& endpoint, core::Micros now);
   void Redeliver(core::Micros now);
   void ExpireDue(core::Micros now);
-  // The value of the oldest entry in ENDPOINT's queue, if any (committed state).
-  std::optional<std::string> OldestQueueEntry(const std::string& endpoint);
+  // The oldest entry in ENDPOINT's queue, if any (committed state).
+  std::optional<core::QueueEntry> OldestQueueEntry(const std::string& endpoint);
   void WithholdUnderConsent(const std::string& consent_id, core::Code code, core::Micros now);
-  // Ends delivery of MESSAGE_ID to RECIPIENT: "delivered", "expired" or "withheld".
-  void FinishRecipient(const std::string& message_id, nlohmann::json& state,
-                       const std::string& recipient, const std::string& outcome, core::Code code,
-                       core::Micros now, nlohmann::json receipt_extra);
-  uint64_t EnqueueEntry(const std::string& endpoint, const nlohmann::json& entry);
+  // Ends delivery of MESSAGE_ID to RECIPIENT with OUTCOME (delivered, withheld, expired or
+  // rejected: core/delivery_machine.h), doing the actions the machine names for it. A
+  // delivered outcome carries the recipient's receipt (key id, raw signature).
+  void FinishRecipient(const std::string& message_id, core::MessageState& state,
+                       const std::string& recipient, core::delivery::State outcome, core::Code code,
+                       core::Micros now, std::string receipt_key = "",
+                       std::string receipt_signature = "");
+  uint64_t EnqueueEntry(const std::string& endpoint, const core::QueueEntry& entry);
+  // The committed queue entry, unless this cycle removed it; nullopt when absent or unreadable.
+  std::optional<core::QueueEntry> PendingQueueEntry(const std::string& endpoint,
+                                                    uint64_t queue_seq);
   void RemoveQueueEntry(const std::string& endpoint, uint64_t queue_seq);
 
   // state.cc: reads through the cycle's overlay.
-  core::Result<std::optional<nlohmann::json>> LoadMessage(const std::string& message_id);
-  void StoreMessage(const std::string& message_id, nlohmann::json state);
+  core::Result<std::optional<core::MessageState>> LoadMessage(const std::string& message_id);
+  void StoreMessage(const std::string& message_id, core::MessageState state);
+  core::Result<std::optional<core::ConsentRecord>> LoadConsentRecord(const std::string& consent_id);
   core::Result<std::optional<core::ConsentFacts>> LoadConsent(const std::string& consent_id);
-  void StoreConsent(const core::ConsentFacts& consent, const nlohmann::json& extra);
+  void StoreConsent(core::ConsentRecord record);
   uint64_t AppendAudit(core::Micros now, const AuditRecord& record);
   core::Status RecoverCounters();
 
@@ -199,8 +212,9 @@ class Broker {
   Metrics metrics_;
   keys::TrustDirectory directory_;
   std::vector<keys::KeySet> key_sets_;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<store::BrokerStore> store_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<SiemFeed> siem_;  // null unless [siem] is configured; reads audit_
   zmq::context_t context_;
   std::unique_ptr<ZapAuthenticator> zap_;
   std::unique_ptr<zmq::socket_t> router_;
@@ -212,9 +226,9 @@ class Broker {
   std::unique_ptr<WorkerPool> verify_pool_;
   std::unique_ptr<CommitThread> commit_thread_;  // null: commit on the loop (sequential)
   uint64_t queue_seq_ = 0;  // last queue seq used (recovered from the queues at start)
-  std::unordered_map<std::string, Session> sessions_;              // endpoint id → session
-  std::unordered_map<std::string, uint64_t> queue_depth_;          // endpoint id → entries
-  std::unordered_map<std::string, std::string> oldest_queue_key_;  // where OldestQueueEntry seeks
+  std::unordered_map<std::string, Session> sessions_;           // endpoint id → session
+  std::unordered_map<std::string, uint64_t> queue_depth_;       // endpoint id → entries
+  std::unordered_map<std::string, uint64_t> oldest_queue_seq_;  // where OldestQueueEntry seeks
   core::Micros last_head_at_ = 0;
   uint64_t last_head_size_ = UINT64_MAX;
   core::Micros last_timers_at_ = 0;

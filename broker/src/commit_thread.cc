@@ -10,7 +10,7 @@
 
 namespace stafett::broker {
 
-CommitThread::CommitThread(Store& store) : store_(store) {
+CommitThread::CommitThread(store::BrokerStore& store) : store_(store) {
   event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   thread_ = std::thread([this] { Work(); });
 }
@@ -25,10 +25,10 @@ CommitThread::~CommitThread() {
   if (event_fd_ >= 0) close(event_fd_);
 }
 
-void CommitThread::Start(rocksdb::WriteBatch* batch) {
+void CommitThread::Start(const store::BrokerTransaction* transaction) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    batch_ = batch;
+    transaction_ = transaction;
     finished_ = false;
   }
   busy_ = true;
@@ -57,18 +57,18 @@ core::Status CommitThread::Take(double* seconds) {
 void CommitThread::Work() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
-    wake_.wait(lock, [this] { return stop_ || batch_ != nullptr; });
-    if (batch_ == nullptr) return;  // stopping with nothing in flight
-    rocksdb::WriteBatch* batch = batch_;
+    wake_.wait(lock, [this] { return stop_ || transaction_ != nullptr; });
+    if (transaction_ == nullptr) return;  // stopping with nothing in flight
+    const store::BrokerTransaction* transaction = transaction_;
     lock.unlock();
     auto started = std::chrono::steady_clock::now();
-    core::Status status = store_.Commit(batch);
+    core::Status status = store_.Commit(*transaction);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     lock.lock();
     status_ = std::move(status);
     seconds_ = seconds;
-    batch_ = nullptr;
+    transaction_ = nullptr;
     finished_ = true;
     done_.notify_all();
     if (event_fd_ >= 0) {

@@ -1,31 +1,29 @@
-// CommitThread: commits one WriteBatch at a time (Store::Commit: write + fsync of the WAL) on a
+// CommitThread: commits one store transaction at a time (BrokerStore::Commit: write + fsync) on a
 // thread of its own, so that the broker loop can receive and verify the next commands while
 // the disk syncs (docs/DESIGN.md, "Performance"). The loop polls fd() (an eventfd, readable
 // once the commit has finished) beside its ROUTER socket, then calls Take().
-// Thread-safety: Start/Take/busy from one thread (the broker loop); the batch handed to Start
+// Thread-safety: Start/Take/busy from one thread (the broker loop); the transaction handed to Start
 // must not be touched until Take returns.
 #pragma once
-
-#include <rocksdb/write_batch.h>
 
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
 #include "stafett/core/status.h"
-#include "store.h"
+#include "stafett/store/broker_store.h"
 
 namespace stafett::broker {
 
 class CommitThread {
  public:
-  explicit CommitThread(Store& store);
+  explicit CommitThread(store::BrokerStore& store);
   ~CommitThread();
   CommitThread(const CommitThread&) = delete;
   CommitThread& operator=(const CommitThread&) = delete;
 
-  // Begins committing BATCH; returns at once. Only one commit is in flight at a time.
-  void Start(rocksdb::WriteBatch* batch);
+  // Begins committing TRANSACTION; returns at once. Only one commit is in flight at a time.
+  void Start(const store::BrokerTransaction* transaction);
   bool busy() const { return busy_; }
   // Whether the commit in flight has finished (Take will not block).
   bool Finished();
@@ -37,11 +35,11 @@ class CommitThread {
  private:
   void Work();
 
-  Store& store_;
+  store::BrokerStore& store_;
   int event_fd_ = -1;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  rocksdb::WriteBatch* batch_ = nullptr;  // the job, while queued or running
+  const store::BrokerTransaction* transaction_ = nullptr;  // the job, while queued or running
   bool finished_ = false;
   core::Status status_;
   double seconds_ = 0;

@@ -6,30 +6,18 @@
 
 #include "broker.h"
 #include "stafett/core/encoding.h"
+#include "stafett/core/frames.h"
 
 namespace stafett::broker {
 
 using core::Code;
 using core::Status;
 namespace protocol = core::protocol;
+using core::delivery::State;
 
 namespace {
 
 constexpr size_t kMaxReplacedConnections = 16;  // remembered per endpoint
-
-// The stored envelope: be64 header length, header, be64 signature length, signature, payload.
-std::optional<core::Envelope> DecodeEnvelope(std::string_view bytes) {
-  if (bytes.size() < 8) return std::nullopt;
-  uint64_t header_size = DecodeBigEndian64(bytes.substr(0, 8));
-  if (bytes.size() < 16 + header_size) return std::nullopt;
-  uint64_t signature_size = DecodeBigEndian64(bytes.substr(8 + header_size, 8));
-  if (bytes.size() < 16 + header_size + signature_size) return std::nullopt;
-  core::Envelope envelope;
-  envelope.header_bytes = std::string(bytes.substr(8, header_size));
-  envelope.signature = std::string(bytes.substr(16 + header_size, signature_size));
-  envelope.payload = std::string(bytes.substr(16 + header_size + signature_size));
-  return envelope;
-}
 
 uint64_t DeliveryOf(const nlohmann::json& object) {
   const nlohmann::json& delivery = object.contains("delivery") ? object["delivery"] : nullptr;
@@ -39,14 +27,15 @@ uint64_t DeliveryOf(const nlohmann::json& object) {
 }  // namespace
 
 void Broker::HandleHello(const Peer& peer, const protocol::Message& message) {
-  nlohmann::json welcome = {{"protocol", 1},
-                            {"principal", peer.id},
-                            {"max_message_bytes", config_.max_message_bytes},
-                            {"heartbeat_seconds", config_.heartbeat_seconds},
-                            {"max_publishes_per_second", config_.max_publishes_per_second},
-                            {"broker_version", STAFETT_VERSION}};
+  protocol::WelcomeFrame welcome;
+  welcome.principal = peer.id;
+  welcome.max_message_bytes = static_cast<uint64_t>(config_.max_message_bytes);
+  welcome.heartbeat_seconds = static_cast<uint64_t>(config_.heartbeat_seconds);
+  welcome.max_publishes_per_second =
+      static_cast<uint64_t>(std::max<int64_t>(0, config_.max_publishes_per_second));
+  welcome.broker_version = STAFETT_VERSION;
   if (peer.role != keys::Role::kEndpoint) {
-    Send(peer.routing_id, protocol::Encode(protocol::Command::kWelcome, {welcome.dump()}));
+    Send(peer.routing_id, protocol::Encode(welcome));
     return;
   }
   Session& session = sessions_[peer.id];
@@ -64,8 +53,8 @@ void Broker::HandleHello(const Peer& peer, const protocol::Message& message) {
     credit = std::clamp<int64_t>(message.object["credit"].get<int64_t>(), 1, credit);
   }
   session.window = static_cast<size_t>(credit);
-  welcome["credit_window"] = credit;
-  Send(peer.routing_id, protocol::Encode(protocol::Command::kWelcome, {welcome.dump()}));
+  welcome.credit_window = static_cast<uint64_t>(credit);
+  Send(peer.routing_id, protocol::Encode(welcome));
   spdlog::info("event=endpoint_connected endpoint={} reconnect={} queued={}", peer.id, reconnect,
                queue_depth_[peer.id]);
   Dispatch(peer.id, clock_.Now());
@@ -77,9 +66,9 @@ void Broker::ReplaceSession(const Peer& peer, Session& session) {
   // fails and that is all; if it is still open, a second process holds this endpoint's keys
   // (or the old connection is half-open): tell it, so that it notices instead of heartbeating
   // into a session that is no longer its own, and make the takeover visible.
-  nlohmann::json body = {{"code", std::string(core::CodeName(Code::kSessionReplaced))},
-                         {"message", "a newer HELLO with this endpoint's key took the session"}};
-  if (!Send(session.routing_id, protocol::Encode(protocol::Command::kError, {body.dump()}))) {
+  if (!Send(session.routing_id, protocol::Encode(protocol::ErrorFrame{
+                                    Code::kSessionReplaced,
+                                    "a newer HELLO with this endpoint's key took the session"}))) {
     return;
   }
   session.replaced_routing_ids.push_back(session.routing_id);
@@ -121,63 +110,70 @@ void Broker::Dispatch(const std::string& endpoint, core::Micros now) {
   if (found == sessions_.end() || !found->second.connected) return;
   Session& session = found->second;
   if (session.in_flight.size() >= session.window) return;
-  std::string prefix = QueuePrefix(endpoint);
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kQueues, prefix);
-  for (it->Seek(QueueKey(endpoint, session.cursor + 1));
-       it->Valid() && it->key().starts_with(prefix) && session.in_flight.size() < session.window;
-       it->Next()) {
-    std::string key = it->key().ToString();
-    uint64_t queue_seq = DecodeBigEndian64(std::string_view(key).substr(prefix.size()));
-    session.cursor = std::max(session.cursor, queue_seq);
-    if (session.in_flight.count(queue_seq) != 0 || cycle_.removed_queue_keys.count(key) != 0) {
-      continue;
-    }
-    nlohmann::json entry = nlohmann::json::parse(it->value().ToString(), nullptr, false);
-    if (!entry.is_object()) {
-      store_->ReportCorruption(Family::kQueues, "a queue entry is not a JSON object").ok();
-      continue;
-    }
-    nlohmann::json meta = {{"delivery", queue_seq}, {"attempt", 1}};
-    if (entry.value("kind", "") == "receipt") {
-      nlohmann::json receipt = entry["receipt"];
-      receipt["delivery"] = queue_seq;
-      Send(session.routing_id, protocol::Encode(protocol::Command::kReceipt, {receipt.dump()}));
+  // Collected first, handled after the scan: handling stages writes into the cycle.
+  std::vector<std::pair<uint64_t, core::QueueEntry>> next;
+  size_t room = session.window - session.in_flight.size();
+  Status scanned = store_->ScanQueue(
+      endpoint, session.cursor, [&](uint64_t queue_seq, const core::QueueEntry& entry) {
+        session.cursor = std::max(session.cursor, queue_seq);
+        if (session.in_flight.count(queue_seq) != 0 ||
+            cycle_.removed_queue_entries.count({endpoint, queue_seq}) != 0) {
+          return true;
+        }
+        next.emplace_back(queue_seq, entry);
+        return next.size() < room;
+      });
+  if (!scanned.ok()) {
+    spdlog::error("event=queue_unreadable endpoint={} error=\"{}\"", endpoint, scanned.message());
+  }
+  for (auto& [queue_seq, entry] : next) {
+    if (const auto* receipt = std::get_if<core::QueuedReceipt>(&entry.item)) {
+      protocol::ReceiptFrame frame;
+      frame.delivery = queue_seq;
+      frame.message_id = receipt->message_id;
+      frame.recipient = receipt->recipient;
+      frame.status = receipt->status;
+      frame.code = receipt->code;
+      frame.time = receipt->time;
+      frame.seq = receipt->seq;
+      frame.receipt_key = receipt->receipt_key;
+      if (!receipt->receipt_signature.empty()) {
+        frame.receipt_signature = core::ToBase64(receipt->receipt_signature);
+      }
+      Send(session.routing_id, protocol::Encode(frame));
       session.in_flight[queue_seq] = InFlight{now, 1};
       continue;
     }
-    std::string message_id = entry.value("message_id", "");
-    core::Result<std::optional<nlohmann::json>> state = LoadMessage(message_id);
-    core::Result<std::optional<std::string>> stored = store_->Get(Family::kEnvelopes, message_id);
-    if (!state.ok() || !state->has_value() || !stored.ok() || !stored->has_value()) {
+    const std::string& message_id = std::get<core::QueuedMessage>(entry.item).message_id;
+    core::Result<std::optional<core::MessageState>> state = LoadMessage(message_id);
+    core::Result<std::optional<core::Envelope>> stored = store_->GetEnvelope(message_id);
+    if (!state.ok() || !stored.ok()) continue;  // reported (logged, counted) by the store
+    if (!state->has_value() || !stored->has_value()) {
       spdlog::error("event=queue_entry_dangling endpoint={} message_id={}", endpoint, message_id);
       continue;
     }
-    nlohmann::json& message_state = **state;
-    const core::MessageRule* rule = core::FindRule(message_state.value("type", ""));
+    core::MessageState& message_state = **state;
+    const core::MessageRule* rule = core::FindRule(message_state.type);
     if (rule != nullptr && !rule->purpose.empty()) {
       // Consent is checked again at delivery: a consent that expired or was revoked while the
       // message waited stops it here.
       core::Result<std::optional<core::ConsentFacts>> consent =
-          LoadConsent(message_state.value("consent_id", ""));
+          LoadConsent(message_state.consent_id);
       Status active = consent.ok() && consent->has_value()
                           ? core::CheckConsentActive(**consent, now)
                           : Status(Code::kConsentRequired, "the consent is gone");
       if (!active.ok()) {
-        FinishRecipient(message_id, message_state, endpoint, "withheld", active.code(), now, {});
+        FinishRecipient(message_id, message_state, endpoint, State::kWithheld, active.code(), now);
         continue;
       }
     }
-    std::optional<core::Envelope> envelope = DecodeEnvelope(**stored);
-    if (!envelope) {
-      store_->ReportCorruption(Family::kEnvelopes, "a stored envelope does not decode").ok();
-      continue;
-    }
-    meta["seq"] = message_state.value("seq", uint64_t{0});
-    meta["accepted_at"] = core::FormatRfc3339(message_state.value("accepted_at", int64_t{0}));
-    Send(session.routing_id,
-         protocol::Encode(protocol::Command::kDeliver,
-                          {meta.dump(), std::move(envelope->header_bytes),
-                           std::move(envelope->signature), std::move(envelope->payload)}));
+    protocol::DeliverFrame frame;
+    frame.delivery = queue_seq;
+    frame.attempt = 1;
+    frame.seq = message_state.seq;
+    frame.accepted_at = message_state.accepted_at;
+    frame.envelope = std::move(**stored);
+    Send(session.routing_id, protocol::Encode(std::move(frame)));
     session.in_flight[queue_seq] = InFlight{now, 1};
   }
 }
@@ -188,35 +184,34 @@ void Broker::HandleDelivered(const Peer& peer, const protocol::Message& message,
   const nlohmann::json& body = message.object;
   uint64_t queue_seq = DeliveryOf(body);
   std::string message_id = body.value("message_id", "");
-  std::string key = QueueKey(peer.id, queue_seq);
-  if (cycle_.removed_queue_keys.count(key) != 0) return;
-  core::Result<std::optional<std::string>> stored = store_->Get(Family::kQueues, key);
-  if (!stored.ok() || !stored->has_value()) return;  // already done: an idempotent repeat
-  nlohmann::json entry = nlohmann::json::parse(**stored, nullptr, false);
-  if (!entry.is_object() || entry.value("message_id", "") != message_id ||
-      entry.value("kind", "") != "message") {
+  std::optional<core::QueueEntry> entry = PendingQueueEntry(peer.id, queue_seq);
+  if (!entry) return;  // already done: an idempotent repeat
+  const auto* queued = std::get_if<core::QueuedMessage>(&entry->item);
+  if (queued == nullptr || queued->message_id != message_id) {
     metrics_.CountProtocolError("bad_delivered");
     return SendError(peer, Code::kProtocolError, "DELIVERED does not match the delivery");
   }
-  core::Result<std::optional<nlohmann::json>> state = LoadMessage(message_id);
+  core::Result<std::optional<core::MessageState>> state = LoadMessage(message_id);
   if (!state.ok() || !state->has_value()) return;
-  nlohmann::json& message_state = **state;
+  core::MessageState& message_state = **state;
   std::string receipt_key = body.value("receipt_key", "");
-  std::optional<std::string> digest = core::FromHex(message_state.value("digest", ""));
+  std::string signature_text = body.value("receipt_signature", "");
+  const std::string& digest = message_state.payload_digest;
   // Checked on the verify pool against the digest then stored; the digest never changes, but
   // only a check against the digest read here counts.
-  bool verified = digest && (precheck != nullptr && precheck->digest == *digest
-                                 ? precheck->ok
-                                 : CheckReceipt(directory_, peer.id, message_id, receipt_key,
-                                                body.value("receipt_signature", ""), *digest));
-  if (!verified) {
+  bool verified =
+      precheck != nullptr && precheck->digest == digest
+          ? precheck->ok
+          : CheckReceipt(directory_, peer.id, message_id, receipt_key, signature_text, digest);
+  std::optional<std::string> signature = core::FromBase64(signature_text);
+  if (!verified || !signature) {
     metrics_.CountProtocolError("bad_receipt");
     return SendError(peer, Code::kBadSignature, "the receipt signature does not verify");
   }
-  core::Micros accepted_at = message_state.value("accepted_at", int64_t{0});
-  FinishRecipient(message_id, message_state, peer.id, "delivered", Code::kOk, now,
-                  {{"receipt_key", receipt_key}, {"receipt_signature", body["receipt_signature"]}});
-  std::string type = message_state.value("type", "");
+  core::Micros accepted_at = message_state.accepted_at;
+  std::string type = message_state.type;
+  FinishRecipient(message_id, message_state, peer.id, State::kDelivered, Code::kOk, now,
+                  receipt_key, std::move(*signature));
   std::string endpoint = peer.id;
   cycle_.on_commit.push_back([this, endpoint, type, accepted_at, now] {
     metrics_.CountDelivered(endpoint, type);
@@ -229,90 +224,81 @@ void Broker::HandleRejected(const Peer& peer, const protocol::Message& message) 
   const nlohmann::json& body = message.object;
   uint64_t queue_seq = DeliveryOf(body);
   std::string message_id = body.value("message_id", "");
-  std::string key = QueueKey(peer.id, queue_seq);
-  if (cycle_.removed_queue_keys.count(key) != 0) return;
-  core::Result<std::optional<std::string>> stored = store_->Get(Family::kQueues, key);
-  if (!stored.ok() || !stored->has_value()) return;
-  nlohmann::json entry = nlohmann::json::parse(**stored, nullptr, false);
-  if (!entry.is_object() || entry.value("message_id", "") != message_id) {
+  std::optional<core::QueueEntry> entry = PendingQueueEntry(peer.id, queue_seq);
+  if (!entry) return;
+  const auto* queued = std::get_if<core::QueuedMessage>(&entry->item);
+  if (queued == nullptr || queued->message_id != message_id) {
     metrics_.CountProtocolError("bad_rejected");
     return SendError(peer, Code::kProtocolError, "REJECTED does not match the delivery");
   }
-  core::Result<std::optional<nlohmann::json>> state = LoadMessage(message_id);
+  core::Result<std::optional<core::MessageState>> state = LoadMessage(message_id);
   if (!state.ok() || !state->has_value()) return;
   Code code = core::CodeFromName(body.value("code", "")).value_or(Code::kDecryptFailed);
   if (code == Code::kOk) code = Code::kDecryptFailed;
   spdlog::warn("event=recipient_rejected endpoint={} message_id={} code={}", peer.id, message_id,
                core::CodeName(code));
-  FinishRecipient(message_id, **state, peer.id, "withheld", code, now, {});
+  FinishRecipient(message_id, **state, peer.id, State::kRejected, code, now);
 }
 
 void Broker::HandleAck(const Peer& peer, const protocol::Message& message) {
   uint64_t queue_seq = DeliveryOf(message.object);
-  std::string key = QueueKey(peer.id, queue_seq);
-  if (cycle_.removed_queue_keys.count(key) != 0) return;
-  core::Result<std::optional<std::string>> stored = store_->Get(Family::kQueues, key);
-  if (!stored.ok() || !stored->has_value()) return;
-  nlohmann::json entry = nlohmann::json::parse(**stored, nullptr, false);
-  if (!entry.is_object() || entry.value("kind", "") != "receipt") {
+  std::optional<core::QueueEntry> entry = PendingQueueEntry(peer.id, queue_seq);
+  if (!entry) return;
+  const auto* receipt = std::get_if<core::QueuedReceipt>(&entry->item);
+  if (receipt == nullptr) {
     metrics_.CountProtocolError("bad_ack");
     return SendError(peer, Code::kProtocolError, "ACK does not name a receipt");
   }
   RemoveQueueEntry(peer.id, queue_seq);
   // The sender has the receipt: `stafett track` shows when (metadata only, not audited — the
   // outcome itself is the audited record the receipt names).
-  const nlohmann::json& receipt = entry["receipt"];
-  if (receipt.is_object()) {
-    std::string message_id = receipt.value("message_id", "");
-    std::string recipient = receipt.value("recipient", "");
-    core::Result<std::optional<nlohmann::json>> state = LoadMessage(message_id);
-    if (state.ok() && state->has_value() && (**state)["recipients"].contains(recipient)) {
-      nlohmann::json updated = std::move(**state);
-      updated["recipients"][recipient]["receipt_at"] = clock_.Now();
-      StoreMessage(message_id, std::move(updated));
+  core::Result<std::optional<core::MessageState>> state = LoadMessage(receipt->message_id);
+  if (state.ok() && state->has_value()) {
+    auto recipient = (*state)->recipients.find(receipt->recipient);
+    if (recipient != (*state)->recipients.end()) {
+      recipient->second.receipt_acknowledged_at = clock_.Now();
+      StoreMessage(receipt->message_id, std::move(**state));
     }
   }
   std::string endpoint = peer.id;
   cycle_.on_commit.push_back([this, endpoint] { Dispatch(endpoint, clock_.Now()); });
 }
 
-void Broker::FinishRecipient(const std::string& message_id, nlohmann::json& state,
-                             const std::string& recipient, const std::string& outcome, Code code,
-                             core::Micros now, nlohmann::json receipt_extra) {
-  nlohmann::json& entry = state["recipients"][recipient];
-  if (entry.value("state", "") != "queued") return;
-  RemoveQueueEntry(recipient, entry.value("queue_seq", uint64_t{0}));
-  entry["state"] = outcome;
-  entry["at"] = now;
+void Broker::FinishRecipient(const std::string& message_id, core::MessageState& state,
+                             const std::string& recipient, State outcome, Code code,
+                             core::Micros now, std::string receipt_key,
+                             std::string receipt_signature) {
+  auto found = state.recipients.find(recipient);
+  if (found == state.recipients.end()) return;
+  core::RecipientDelivery& delivery = found->second;
+  if (delivery.state != core::RecipientState::kQueued) return;
+  std::optional<core::RecipientState> stored = core::delivery::StoredState(outcome);
+  std::optional<std::string_view> event = core::delivery::AuditEventFor(outcome);
+  std::optional<core::ReceiptStatus> receipt_status = core::delivery::ReceiptStatusFor(outcome);
+  if (!stored || !event || !receipt_status) return;  // not a finished state: a caller's bug
+  RemoveQueueEntry(recipient, delivery.queue_seq);
+  delivery.state = *stored;
+  delivery.finished_at = now;
+  delivery.code = code;
   std::string code_name = code == Code::kOk ? "" : std::string(core::CodeName(code));
-  if (!code_name.empty()) entry["code"] = code_name;
-  AuditRecord record{outcome,
-                     message_id,
-                     state.value("type", ""),
-                     state.value("from", ""),
-                     {recipient},
-                     state.value("subject", ""),
-                     state.value("consent_id", ""),
-                     code_name,
-                     "",
-                     nullptr};
+  AuditRecord record{std::string(*event), message_id,       state.type, state.from, {recipient},
+                     state.subject,       state.consent_id, code_name,  "",         nullptr};
   uint64_t seq = AppendAudit(now, record);
-  nlohmann::json receipt = {{"message_id", message_id},
-                            {"recipient", recipient},
-                            {"status", outcome},
-                            {"time", core::FormatRfc3339(now)},
-                            {"seq", seq}};
-  if (!code_name.empty()) receipt["code"] = code_name;
-  for (auto& [key, value] : receipt_extra.items()) receipt[key] = value;
-  EnqueueEntry(state.value("from", ""),
-               {{"kind", "receipt"}, {"queued_at", now}, {"receipt", receipt}});
-  if (outcome != "delivered") {
-    cycle_.batch.Put(
-        store_->Handle(Family::kDeadLetters), DeadLetterKey(message_id, recipient),
-        nlohmann::json({{"outcome", outcome}, {"code", code_name}, {"at", now}}).dump());
-    std::string type = state.value("type", "");
-    cycle_.on_commit.push_back([this, recipient, outcome, code_name] {
-      if (outcome == "expired") {
+  core::QueuedReceipt receipt;
+  receipt.message_id = message_id;
+  receipt.recipient = recipient;
+  receipt.status = *receipt_status;
+  receipt.code = code;
+  receipt.time = now;
+  receipt.seq = seq;
+  receipt.receipt_key = std::move(receipt_key);
+  receipt.receipt_signature = std::move(receipt_signature);
+  EnqueueEntry(state.from, core::QueueEntry{now, std::move(receipt)});
+  if (outcome != State::kDelivered) {
+    cycle_.transaction.PutDeadLetter(message_id, recipient, core::DeadLetter{*stored, code, now});
+    bool expired = outcome == State::kExpired;
+    cycle_.on_commit.push_back([this, recipient, expired, code_name] {
+      if (expired) {
         metrics_.CountExpired(recipient);
       } else {
         metrics_.CountWithheld(recipient, code_name);
@@ -320,20 +306,30 @@ void Broker::FinishRecipient(const std::string& message_id, nlohmann::json& stat
     });
   }
   bool all_done = true, all_delivered = true;
-  for (auto& [id, each] : state["recipients"].items()) {
-    std::string each_state = each.value("state", "");
-    all_done = all_done && each_state != "queued";
-    all_delivered = all_delivered && each_state == "delivered";
+  for (const auto& [id, each] : state.recipients) {
+    all_done = all_done && each.state != core::RecipientState::kQueued;
+    all_delivered = all_delivered && each.state == core::RecipientState::kDelivered;
   }
   if (all_done) {
-    state["status"] = all_delivered ? "delivered" : outcome;
-    cycle_.batch.Delete(store_->Handle(Family::kEnvelopes), message_id);
-    cycle_.batch.Delete(store_->Handle(Family::kExpiry),
-                        ExpiryKey(state.value("expires_at", int64_t{0}), message_id));
-    std::string consent_id = state.value("consent_id", "");
-    if (!consent_id.empty()) {
-      cycle_.batch.Delete(store_->Handle(Family::kTrail),
-                          TrailPrefix('c', consent_id) + message_id);
+    // The message as a whole: delivered when every recipient was, else the last outcome.
+    static constexpr auto kStatusOf = [](core::RecipientState each) {
+      switch (each) {
+        case core::RecipientState::kWithheld:
+          return core::MessageStatus::kWithheld;
+        case core::RecipientState::kExpired:
+          return core::MessageStatus::kExpired;
+        case core::RecipientState::kRejected:
+          return core::MessageStatus::kRejected;
+        default:
+          return core::MessageStatus::kDelivered;
+      }
+    };
+    state.status = all_delivered ? core::MessageStatus::kDelivered : kStatusOf(*stored);
+    cycle_.transaction.DeleteEnvelope(message_id);
+    cycle_.transaction.DeleteExpiry(state.expires_at, message_id);
+    if (!state.consent_id.empty()) {
+      cycle_.transaction.DeleteTrailLink(
+          core::TrailLink{core::TrailKind::kConsentWaiting, state.consent_id, message_id});
     }
   }
   StoreMessage(message_id, state);
@@ -363,57 +359,62 @@ void Broker::Redeliver(core::Micros now) {
 void Broker::ExpireDue(core::Micros now) {
   // Only keys due by NOW: the entries of delivered messages, deleted but not yet compacted
   // away, lie beyond it (their expiry is days ahead), and the bound stops the walk there.
-  std::unique_ptr<rocksdb::Iterator> it =
-      store_->NewIteratorBelow(Family::kExpiry, EncodeBigEndian64(static_cast<uint64_t>(now) + 1));
-  size_t handled = 0;
-  for (it->SeekToFirst(); it->Valid() && handled < 1000; it->Next(), ++handled) {
-    rocksdb::Slice key = it->key();
-    if (key.size() < 8) continue;
-    auto expires_at = static_cast<core::Micros>(DecodeBigEndian64(std::string_view(key.data(), 8)));
-    if (expires_at > now) break;
-    std::string message_id(key.data() + 8, key.size() - 8);
-    core::Result<std::optional<nlohmann::json>> state = LoadMessage(message_id);
-    if (!state.ok() || !state->has_value()) {
-      cycle_.batch.Delete(store_->Handle(Family::kExpiry), key);
-      continue;
+  std::vector<std::pair<core::Micros, std::string>> due;
+  Status scanned =
+      store_->ScanExpiredBy(now, [&](core::Micros expires_at, std::string_view message_id) {
+        due.emplace_back(expires_at, std::string(message_id));
+        return due.size() < 1000;
+      });
+  if (!scanned.ok()) {
+    spdlog::error("event=expiry_unreadable error=\"{}\"", scanned.message());
+  }
+  for (const auto& [expires_at, message_id] : due) {
+    core::Result<std::optional<core::MessageState>> state = LoadMessage(message_id);
+    if (state.ok() && state->has_value()) {
+      for (const std::string& recipient : (*state)->to) {
+        FinishRecipient(message_id, **state, recipient, State::kExpired, Code::kExpired, now);
+      }
     }
-    std::vector<std::string> recipients;
-    for (auto& [id, entry] : (**state)["recipients"].items()) recipients.push_back(id);
-    for (const std::string& recipient : recipients) {
-      FinishRecipient(message_id, **state, recipient, "expired", Code::kExpired, now, {});
-    }
-    cycle_.batch.Delete(store_->Handle(Family::kExpiry), key);
+    cycle_.transaction.DeleteExpiry(expires_at, message_id);
     ++cycle_.events;
   }
 }
 
 void Broker::WithholdUnderConsent(const std::string& consent_id, Code code, core::Micros now) {
-  std::string prefix = TrailPrefix('c', consent_id);
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kTrail, prefix);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string message_id = it->key().ToString().substr(prefix.size());
-    core::Result<std::optional<nlohmann::json>> state = LoadMessage(message_id);
+  std::vector<std::string> waiting;
+  Status scanned = store_->ScanTrailLinks(core::TrailKind::kConsentWaiting, consent_id,
+                                          [&](std::string_view message_id) {
+                                            waiting.emplace_back(message_id);
+                                            return true;
+                                          });
+  if (!scanned.ok()) {
+    spdlog::error("event=consent_links_unreadable error=\"{}\"", scanned.message());
+  }
+  for (const std::string& message_id : waiting) {
+    core::Result<std::optional<core::MessageState>> state = LoadMessage(message_id);
     if (!state.ok() || !state->has_value()) continue;
-    std::vector<std::string> recipients;
-    for (auto& [id, entry] : (**state)["recipients"].items()) recipients.push_back(id);
-    for (const std::string& recipient : recipients) {
-      FinishRecipient(message_id, **state, recipient, "withheld", code, now, {});
+    for (const std::string& recipient : (*state)->to) {
+      FinishRecipient(message_id, **state, recipient, State::kWithheld, code, now);
     }
   }
 }
 
-std::optional<std::string> Broker::OldestQueueEntry(const std::string& endpoint) {
+std::optional<core::QueueEntry> Broker::OldestQueueEntry(const std::string& endpoint) {
   // Delivered entries leave tombstones at the front of the queue until a compaction. Queue
-  // seqs only grow, so no entry can appear before the oldest one found last time: seeking from
-  // there skips those tombstones instead of walking them on every gauge refresh.
-  std::string prefix = QueuePrefix(endpoint);
-  std::string& from = oldest_queue_key_[endpoint];
-  if (from.empty()) from = prefix;
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kQueues, prefix);
-  it->Seek(from);
-  if (!it->Valid() || !it->key().starts_with(prefix)) return std::nullopt;
-  from = it->key().ToString();
-  return it->value().ToString();
+  // seqs only grow, so no entry can appear before the oldest one found last time: scanning
+  // from there skips those tombstones instead of walking them on every gauge refresh.
+  uint64_t& from = oldest_queue_seq_[endpoint];
+  std::optional<core::QueueEntry> oldest;
+  uint64_t found = from;
+  Status scanned = store_->ScanQueue(endpoint, from == 0 ? 0 : from - 1,
+                                     [&](uint64_t queue_seq, const core::QueueEntry& entry) {
+                                       found = queue_seq;
+                                       oldest = entry;
+                                       return false;
+                                     });
+  if (!scanned.ok() || !oldest) return std::nullopt;
+  from = found;
+  return oldest;
 }
 
 }  // namespace stafett::broker

@@ -5,6 +5,7 @@
 #include "broker.h"
 #include "stafett/core/crypto.h"
 #include "stafett/core/encoding.h"
+#include "stafett/core/frames.h"
 
 namespace stafett::broker {
 
@@ -14,33 +15,10 @@ namespace protocol = core::protocol;
 
 namespace {
 
-std::string EncodeEnvelope(const core::Envelope& envelope) {
-  std::string out = EncodeBigEndian64(envelope.header_bytes.size());
-  out += envelope.header_bytes;
-  out += EncodeBigEndian64(envelope.signature.size());
-  out += envelope.signature;
-  out += envelope.payload;
-  return out;
-}
-
-std::string HeaderDigestHex(const core::Envelope& envelope) {
-  return core::ToHex(core::Sha256(envelope.header_bytes));
-}
-
 // Whether ENVELOPE is a resend of the accepted message whose state is STATE: the same signed
-// header bytes (which fix the payload through its digest). States written before the header
-// digest was kept are compared on what they hold: the payload digest (a fresh seal always
-// differs in it) and the routing facts.
-bool IsResendOf(const nlohmann::json& state, const core::Header& header,
-                const core::Envelope& envelope) {
-  if (state.contains("header_digest")) {
-    return state.value("header_digest", "") == HeaderDigestHex(envelope);
-  }
-  return state.value("digest", "") == core::ToHex(header.payload_digest) &&
-         state.value("type", "") == header.type &&
-         state.value("to", std::vector<std::string>()) == header.to &&
-         state.value("subject", "") == header.subject &&
-         state.value("consent_id", "") == header.consent_id && state.value("ref", "") == header.ref;
+// header bytes (which fix the payload through its digest).
+bool IsResendOf(const core::MessageState& state, const core::Envelope& envelope) {
+  return state.header_digest == core::Sha256(envelope.header_bytes);
 }
 
 // What a publisher is told when the broker could not read what it needs to decide.
@@ -72,22 +50,22 @@ void Broker::HandlePublish(const Peer& peer, const core::Envelope& envelope,
   }
   const core::Header& header = *check.header;
 
-  core::Result<std::optional<nlohmann::json>> earlier = LoadMessage(header.message_id);
+  core::Result<std::optional<core::MessageState>> earlier = LoadMessage(header.message_id);
   if (!earlier.ok()) {
     // Reported (logged, counted) where it was read. A damaged record is said so: retrying
     // cannot help, and deciding without it could take a used id twice.
     return Refuse(peer, header.message_id, ReadFailure(earlier.status()), nullptr, now);
   }
   if (earlier->has_value()) {
-    const nlohmann::json& state = **earlier;
+    const core::MessageState& state = **earlier;
     // Only an accepted message occupies its id, and only a byte-identical resend of it is a
     // retry. Anything else under the id is refused and audited; the original stays as it was.
-    if (state.value("from", "") != header.from) {
+    if (state.from != header.from) {
       return Refuse(peer, header.message_id,
                     Status(Code::kDuplicate, "the message id is taken by another sender"), &header,
                     now);
     }
-    if (!IsResendOf(state, header, envelope)) {
+    if (!IsResendOf(state, envelope)) {
       return Refuse(peer, header.message_id,
                     Status(Code::kDuplicate,
                            "the message id was already used for a different message; use a new "
@@ -96,18 +74,15 @@ void Broker::HandlePublish(const Peer& peer, const core::Envelope& envelope,
     }
     // A retry: the same answer as the first time, nothing new written. If the first acceptance
     // is still in this cycle, answer once it commits.
-    nlohmann::json reply = {{"message_id", header.message_id},
-                            {"seq", state.value("seq", uint64_t{0})},
-                            {"duplicate", true}};
+    std::vector<std::string> accepted =
+        protocol::Encode(protocol::AcceptedFrame{header.message_id, state.seq, true});
     if (cycle_.messages.count(header.message_id) != 0) {
-      nlohmann::json failure = {{"message_id", header.message_id},
-                                {"code", "UNAVAILABLE"},
-                                {"message", "not persisted; retry"}};
-      cycle_.replies.push_back({peer.routing_id,
-                                protocol::Encode(protocol::Command::kAccepted, {reply.dump()}),
-                                protocol::Encode(protocol::Command::kRefused, {failure.dump()})});
+      cycle_.replies.push_back(
+          {peer.routing_id, std::move(accepted),
+           protocol::Encode(protocol::RefusedFrame{header.message_id, Code::kUnavailable,
+                                                   "not persisted; retry"})});
     } else {
-      Send(peer.routing_id, protocol::Encode(protocol::Command::kAccepted, {reply.dump()}));
+      Send(peer.routing_id, std::move(accepted));
     }
     return;
   }
@@ -163,13 +138,12 @@ core::Result<core::RouteFacts> Broker::BuildRouteFacts(const core::Header& heade
     facts.granted = granted;
   }
   if (!header.ref.empty()) {
-    core::Result<std::optional<nlohmann::json>> referenced = LoadMessage(header.ref);
+    core::Result<std::optional<core::MessageState>> referenced = LoadMessage(header.ref);
     if (!referenced.ok()) return referenced.status();
     if (referenced->has_value()) {
-      const nlohmann::json& state = **referenced;
-      facts.referenced = core::ReferencedMessage{
-          state.value("type", ""), state.value("from", ""), state.value("subject", ""),
-          state.value("consent_id", ""), state.value("to", std::vector<std::string>())};
+      const core::MessageState& state = **referenced;
+      facts.referenced = core::ReferencedMessage{state.type, state.from, state.subject,
+                                                 state.consent_id, state.to};
     }
   }
   return facts;
@@ -188,65 +162,63 @@ void Broker::Accept(const Peer& peer, const core::Envelope& envelope, const core
                      "",
                      nullptr};
   uint64_t seq = AppendAudit(now, record);
-  cycle_.batch.Put(store_->Handle(Family::kEnvelopes), header.message_id, EncodeEnvelope(envelope));
-  cycle_.batch.Put(store_->Handle(Family::kExpiry), ExpiryKey(header.expires_at, header.message_id),
-                   "");
-  nlohmann::json recipients = nlohmann::json::object();
+  cycle_.transaction.PutEnvelope(header.message_id, envelope);
+  cycle_.transaction.PutExpiry(header.expires_at, header.message_id);
+  core::MessageState state;
+  state.seq = seq;
+  state.status = core::MessageStatus::kAccepted;
+  state.type = header.type;
+  state.from = header.from;
+  state.to = header.to;
+  state.subject = header.subject;
+  state.consent_id = header.consent_id;
+  state.ref = header.ref;
+  state.accepted_at = now;
+  state.expires_at = header.expires_at;
+  state.payload_digest = header.payload_digest;
+  state.header_digest = core::Sha256(envelope.header_bytes);
   for (const std::string& recipient : header.to) {
-    nlohmann::json entry = {
-        {"kind", "message"}, {"message_id", header.message_id}, {"queued_at", now}};
-    uint64_t queue_seq = EnqueueEntry(recipient, entry);
-    recipients[recipient] = {{"state", "queued"}, {"queue_seq", queue_seq}};
+    uint64_t queue_seq =
+        EnqueueEntry(recipient, core::QueueEntry{now, core::QueuedMessage{header.message_id}});
+    core::RecipientDelivery delivery;
+    delivery.queue_seq = queue_seq;
+    state.recipients[recipient] = delivery;
   }
-  nlohmann::json state = {{"seq", seq},
-                          {"status", "accepted"},
-                          {"type", header.type},
-                          {"from", header.from},
-                          {"to", header.to},
-                          {"subject", header.subject},
-                          {"consent_id", header.consent_id},
-                          {"ref", header.ref},
-                          {"accepted_at", now},
-                          {"expires_at", header.expires_at},
-                          {"digest", core::ToHex(header.payload_digest)},
-                          {"header_digest", HeaderDigestHex(envelope)},
-                          {"recipients", recipients}};
   StoreMessage(header.message_id, std::move(state));
   if (!header.consent_id.empty() && !core::IsConsentEvent(header.type)) {
     // consent → queued messages, so a revocation can withhold them at once.
-    cycle_.batch.Put(store_->Handle(Family::kTrail),
-                     TrailPrefix('c', header.consent_id) + header.message_id, "");
+    cycle_.transaction.PutTrailLink(
+        core::TrailLink{core::TrailKind::kConsentWaiting, header.consent_id, header.message_id});
   }
   if (header.type == "consent_granted" && header.consent) {
-    core::ConsentFacts consent{header.consent_id,
-                               header.subject,
-                               header.from,
-                               header.consent->parties,
-                               header.consent->purposes,
-                               header.consent->valid_from,
-                               header.consent->valid_until,
-                               false};
-    StoreConsent(consent, {{"granted_message_id", header.message_id}, {"granted_seq", seq}});
+    core::ConsentRecord consent;
+    consent.facts = core::ConsentFacts{header.consent_id,
+                                       header.subject,
+                                       header.from,
+                                       header.consent->parties,
+                                       header.consent->purposes,
+                                       header.consent->valid_from,
+                                       header.consent->valid_until,
+                                       false};
+    consent.granted = core::ConsentEvent{header.message_id, seq, header.from, now};
+    StoreConsent(std::move(consent));
   } else if (header.type == "consent_revoked") {
-    if (core::Result<std::optional<core::ConsentFacts>> consent = LoadConsent(header.consent_id);
+    if (core::Result<std::optional<core::ConsentRecord>> consent =
+            LoadConsentRecord(header.consent_id);
         consent.ok() && consent->has_value()) {
-      core::ConsentFacts revoked = **consent;
-      bool already = revoked.revoked;
-      revoked.revoked = true;
-      StoreConsent(revoked, {{"revoked_message_id", header.message_id},
-                             {"revoked_seq", seq},
-                             {"revoked_by", header.from},
-                             {"revoked_at", now}});
+      core::ConsentRecord revoked = **consent;
+      bool already = revoked.facts.revoked;
+      revoked.facts.revoked = true;
+      revoked.revocation = core::ConsentEvent{header.message_id, seq, header.from, now};
+      StoreConsent(std::move(revoked));
       if (!already) WithholdUnderConsent(header.consent_id, Code::kConsentRevoked, now);
     }
   }
-  nlohmann::json accepted = {{"message_id", header.message_id}, {"seq", seq}, {"duplicate", false}};
-  nlohmann::json failure = {{"message_id", header.message_id},
-                            {"code", storage_full_ ? "STORAGE_FULL" : "UNAVAILABLE"},
-                            {"message", "the broker could not persist the message; retry"}};
-  cycle_.replies.push_back({peer.routing_id,
-                            protocol::Encode(protocol::Command::kAccepted, {accepted.dump()}),
-                            protocol::Encode(protocol::Command::kRefused, {failure.dump()})});
+  cycle_.replies.push_back(
+      {peer.routing_id, protocol::Encode(protocol::AcceptedFrame{header.message_id, seq, false}),
+       protocol::Encode(protocol::RefusedFrame{
+           header.message_id, storage_full_ ? Code::kStorageFull : Code::kUnavailable,
+           "the broker could not persist the message; retry"})});
   std::string type = header.type;
   cycle_.on_commit.push_back([this, type] { metrics_.CountAccepted(type); });
   spdlog::debug("event=accepted message_id={} type={} from={} seq={}", header.message_id,
@@ -286,11 +258,10 @@ void Broker::DropOverRate(const Peer& peer, core::Micros now) {
   budget.answered_at = now;
   // Without a message id: finding it would mean parsing what the limit is there to leave
   // unread. The agent resends every unanswered publish after resend_after_seconds.
-  nlohmann::json refused = {
-      {"message_id", ""},
-      {"code", "UNAVAILABLE"},
-      {"message", "publish rate limit exceeded; publishes over it are dropped; retry later"}};
-  Send(peer.routing_id, protocol::Encode(protocol::Command::kRefused, {refused.dump()}));
+  Send(peer.routing_id,
+       protocol::Encode(protocol::RefusedFrame{
+           "", Code::kUnavailable,
+           "publish rate limit exceeded; publishes over it are dropped; retry later"}));
 }
 
 void Broker::Refuse(const Peer& peer, const std::string& message_id, const Status& status,
@@ -298,10 +269,8 @@ void Broker::Refuse(const Peer& peer, const std::string& message_id, const Statu
   metrics_.CountRefused(std::string(core::CodeName(status.code())));
   spdlog::info("event=refused message_id={} from={} code={}", message_id, peer.id,
                core::CodeName(status.code()));
-  nlohmann::json refused = {{"message_id", message_id},
-                            {"code", std::string(core::CodeName(status.code()))},
-                            {"message", status.message()}};
-  std::vector<std::string> frames = protocol::Encode(protocol::Command::kRefused, {refused.dump()});
+  std::vector<std::string> frames =
+      protocol::Encode(protocol::RefusedFrame{message_id, status.code(), status.message()});
   if (header == nullptr) {
     // Not verifiably from this sender, or nothing worth recording: answer at once.
     Send(peer.routing_id, std::move(frames));

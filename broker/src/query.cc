@@ -90,7 +90,7 @@ void Broker::HandleQuery(const Peer& peer, const protocol::Message& message) {
       }
     } else if (op == "backup") {
       // Only the broker's own key (held by whoever runs `stafett-broker backup` on this host).
-      Status copied = store_->Checkpoint(query.value("to", ""));
+      Status copied = store_->Checkpoint(query.value("to", std::string()));
       if (!copied.ok()) return reply(Failure(id, copied.code(), copied.message()));
       spdlog::info("event=backup_written audit_size={}", audit_->size());
       result = {{"audit_size", audit_->size()}};
@@ -98,13 +98,13 @@ void Broker::HandleQuery(const Peer& peer, const protocol::Message& message) {
       if (!query.contains("tree_size") && audit_->size() != last_head_size_) {
         // On request: a fresh head covering everything so far, signed into this cycle and sent
         // once it (and the records it covers) are durable.
-        SignedTreeHead fresh = audit_->SignHead(&cycle_.batch, now);
+        SignedTreeHead fresh = audit_->SignHead(&cycle_.transaction, now);
         ++cycle_.events;
         cycle_.on_commit.push_back([this, now, size = fresh.tree_size] {
           last_head_at_ = now;
           last_head_size_ = size;
         });
-        nlohmann::json answer = {{"id", id}, {"ok", true}, {"head", fresh.ToJson()}};
+        nlohmann::json answer = {{"id", id}, {"ok", true}, {"head", TreeHeadToJson(fresh)}};
         cycle_.replies.push_back(
             {peer.routing_id, protocol::Encode(protocol::Command::kResult, {answer.dump()}),
              protocol::Encode(protocol::Command::kResult,
@@ -117,16 +117,17 @@ void Broker::HandleQuery(const Peer& peer, const protocol::Message& message) {
               : audit_->LatestHead();
       if (!head.ok()) return reply(Failure(id, head.status().code(), head.status().message()));
       if (!head->has_value()) return reply(Failure(id, Code::kNotFound, "no signed head yet"));
-      result = {{"head", (*head)->ToJson()}};
+      result = {{"head", TreeHeadToJson(**head)}};
     } else if (op == "records") {
       uint64_t from = query.value("from_seq", uint64_t{0});
       uint64_t count = std::min(query.value("count", uint64_t{1000}), kMaxRecordsPerQuery);
       nlohmann::json records = nlohmann::json::array();
-      std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kAudit);
-      for (it->Seek(EncodeBigEndian64(from)); it->Valid() && records.size() < count; it->Next()) {
-        records.push_back({{"seq", DecodeBigEndian64(it->key().ToStringView())},
-                           {"leaf", core::ToBase64(it->value().ToStringView())}});
-      }
+      Status scanned = store_->ScanAudit(from, [&](uint64_t seq, std::string_view leaf) {
+        if (records.size() >= count) return false;
+        records.push_back({{"seq", seq}, {"leaf", core::ToBase64(leaf)}});
+        return true;
+      });
+      if (!scanned.ok()) return reply(Failure(id, scanned.code(), scanned.message()));
       result = {{"records", records}};
     } else if (op == "inclusion") {
       // One proof ({seq, tree_size}) or a batch ({seqs: [...], tree_size}, at most 1000).
@@ -196,12 +197,8 @@ nlohmann::json Broker::QueryStatus(core::Micros now) {
       }
     }
     if (queue_depth_[endpoint->id] > 0) {
-      if (std::optional<std::string> oldest = OldestQueueEntry(endpoint->id)) {
-        nlohmann::json entry = nlohmann::json::parse(*oldest, nullptr, false);
-        if (entry.is_object()) {
-          row["oldest_undelivered_seconds"] =
-              static_cast<double>(now - entry.value("queued_at", now)) / 1e6;
-        }
+      if (std::optional<core::QueueEntry> oldest = OldestQueueEntry(endpoint->id)) {
+        row["oldest_undelivered_seconds"] = static_cast<double>(now - oldest->queued_at) / 1e6;
       }
     }
     endpoints.push_back(std::move(row));
@@ -218,72 +215,70 @@ nlohmann::json Broker::QueryStatus(core::Micros now) {
 nlohmann::json Broker::QueryTrack(const std::string& message_id) {
   // Every read error is an error of the answer (CORRUPTION, logged and counted where it was
   // read), never a gap: a damaged state must not read as "refused", nor a lost event as none.
-  core::Result<std::optional<nlohmann::json>> state = LoadMessage(message_id);
+  core::Result<std::optional<core::MessageState>> state = LoadMessage(message_id);
   if (!state.ok()) return Failure(nullptr, state.status().code(), state.status().message());
   nlohmann::json events = nlohmann::json::array();
-  std::string prefix = TrailPrefix('m', message_id);
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kTrail, prefix);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    uint64_t seq = DecodeBigEndian64(it->key().ToStringView().substr(prefix.size()));
-    core::Result<std::string> record = audit_->RecordAt(seq);
-    if (!record.ok()) {
-      Status failed = record.status().code() == Code::kNotFound
-                          ? store_->ReportCorruption(Family::kTrail,
-                                                     "a trail entry names a missing audit record")
-                          : record.status();
-      return Failure(nullptr, failed.code(), failed.message());
-    }
-    nlohmann::json json = nlohmann::json::parse(*record, nullptr, false);
-    if (!json.is_object()) {
-      Status failed = store_->ReportCorruption(Family::kAudit, "an audit record is not JSON");
-      return Failure(nullptr, failed.code(), failed.message());
-    }
-    nlohmann::json event = {{"time", json["time"]}, {"event", json["event"]}, {"seq", seq}};
-    if (json.contains("code")) event["code"] = json["code"];
-    if (json["event"] != "accepted" && json["event"] != "refused" && json["to"].size() == 1) {
-      event["endpoint"] = json["to"][0];
-    }
-    events.push_back(std::move(event));
-  }
-  if (Status read = store_->IteratorStatus(Family::kTrail, *it); !read.ok()) {
-    return Failure(nullptr, read.code(), read.message());
-  }
+  Status failed;
+  Status scanned =
+      store_->ScanTrailFrom(core::TrailKind::kMessage, message_id, 0, [&](uint64_t seq) {
+        core::Result<std::string> record = audit_->RecordAt(seq);
+        if (!record.ok()) {
+          failed = record.status().code() == Code::kNotFound
+                       ? store_->ReportCorruption(store::Space::kTrail,
+                                                  "a trail entry names a missing audit record")
+                       : record.status();
+          return false;
+        }
+        nlohmann::json json = nlohmann::json::parse(*record, nullptr, false);
+        if (!json.is_object()) {
+          failed = store_->ReportCorruption(store::Space::kAudit, "an audit record is not JSON");
+          return false;
+        }
+        nlohmann::json event = {{"time", json["time"]}, {"event", json["event"]}, {"seq", seq}};
+        if (json.contains("code")) event["code"] = json["code"];
+        if (json["event"] != "accepted" && json["event"] != "refused" && json["to"].size() == 1) {
+          event["endpoint"] = json["to"][0];
+        }
+        events.push_back(std::move(event));
+        return true;
+      });
+  if (!failed.ok()) return Failure(nullptr, failed.code(), failed.message());
+  if (!scanned.ok()) return Failure(nullptr, scanned.code(), scanned.message());
   if (!state->has_value()) {
     if (events.empty()) {
       return Failure(nullptr, Code::kNotFound, "no such message");
     }
     return {{"message_id", message_id}, {"status", "refused"}, {"events", events}};
   }
-  const nlohmann::json& message = **state;
+  const core::MessageState& message = **state;
   nlohmann::json recipients = nlohmann::json::object();
-  for (auto& [id, entry] : message["recipients"].items()) {
-    recipients[id] = entry.value("state", "");
-    if (entry.contains("receipt_at")) {
-      events.push_back({{"time", core::FormatRfc3339(entry.value("receipt_at", int64_t{0}))},
+  for (const auto& [id, delivery] : message.recipients) {
+    recipients[id] = core::RecipientStateName(delivery.state);
+    if (delivery.receipt_acknowledged_at) {
+      events.push_back({{"time", core::FormatRfc3339(*delivery.receipt_acknowledged_at)},
                         {"event", "receipt"},
                         {"endpoint", id}});
     }
-    if (entry.value("state", "") == "queued") {
+    if (delivery.state == core::RecipientState::kQueued) {
       auto session = sessions_.find(id);
-      if (session != sessions_.end() &&
-          session->second.in_flight.count(entry.value("queue_seq", uint64_t{0})) != 0) {
-        events.push_back(
-            {{"time",
-              core::FormatRfc3339(
-                  session->second.in_flight[entry.value("queue_seq", uint64_t{0})].sent_at)},
-             {"event", "delivery_attempt"},
-             {"endpoint", id}});
+      if (session != sessions_.end()) {
+        auto in_flight = session->second.in_flight.find(delivery.queue_seq);
+        if (in_flight != session->second.in_flight.end()) {
+          events.push_back({{"time", core::FormatRfc3339(in_flight->second.sent_at)},
+                            {"event", "delivery_attempt"},
+                            {"endpoint", id}});
+        }
       }
     }
   }
   return {{"message_id", message_id},
-          {"status", message.value("status", "accepted")},
-          {"type", message.value("type", "")},
-          {"from", message.value("from", "")},
-          {"to", message["to"]},
+          {"status", core::MessageStatusName(message.status)},
+          {"type", message.type},
+          {"from", message.from},
+          {"to", message.to},
           {"recipients", recipients},
-          {"accepted_at", core::FormatRfc3339(message.value("accepted_at", int64_t{0}))},
-          {"expires_at", core::FormatRfc3339(message.value("expires_at", int64_t{0}))},
+          {"accepted_at", core::FormatRfc3339(message.accepted_at)},
+          {"expires_at", core::FormatRfc3339(message.expires_at)},
           {"events", events}};
 }
 
@@ -333,7 +328,7 @@ nlohmann::json Broker::QueryTrail(const Peer& peer, const nlohmann::json& query,
       if (!head || head->tree_size != audit_->size() || !head->map_root ||
           *head->map_root != audit_->MapRoot()) {
         // A fresh head over everything committed, signed into this cycle (sent after commit).
-        head = audit_->SignHead(&cycle_.batch, now);
+        head = audit_->SignHead(&cycle_.transaction, now);
         ++cycle_.events;
         cycle_.on_commit.push_back([this, now, size = head->tree_size] {
           last_head_at_ = now;
@@ -346,39 +341,43 @@ nlohmann::json Broker::QueryTrail(const Peer& peer, const nlohmann::json& query,
         return Failure(nullptr, Code::kCorruption, map_proof.status().message());
       }
       bound = head->tree_size;
-      answer["head"] = head->ToJson();
+      answer["head"] = TreeHeadToJson(*head);
       answer["map_proof"] = map_proof->ToJson();
     }
     answer["tree_size"] = bound;
   }
   nlohmann::json records = nlohmann::json::array();
   nlohmann::json inclusion = nlohmann::json::array();
-  std::string prefix = TrailPrefix(kind, key);
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kTrail, prefix);
   bool truncated = false;
   uint64_t last_seq = 0;
-  it->Seek(after ? TrailKey(kind, key, *after + 1) : prefix);
-  for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    uint64_t seq = DecodeBigEndian64(it->key().ToStringView().substr(prefix.size()));
-    if (seq >= bound) break;
+  Status failed;
+  core::TrailKind trail = kind == 's' ? core::TrailKind::kSubject : core::TrailKind::kEndpoint;
+  Status scanned = store_->ScanTrailFrom(trail, key, after ? *after + 1 : 0, [&](uint64_t seq) {
+    if (seq >= bound) return false;
     if (records.size() >= limit) {
       truncated = true;
-      break;
+      return false;
     }
     last_seq = seq;
     core::Result<std::string> record = audit_->RecordAt(seq);
-    if (!record.ok()) continue;
+    if (!record.ok()) return true;
     nlohmann::json json = nlohmann::json::parse(*record, nullptr, false);
     if (!proofs) {
       std::optional<core::Micros> time = core::ParseRfc3339(json.value("time", ""));
-      if (!time || (from && *time < *from) || (to && *time > *to)) continue;
+      if (!time || (from && *time < *from) || (to && *time > *to)) return true;
     } else {
       core::Result<std::vector<core::Hash>> proof = core::InclusionProof(seq, bound, *audit_);
-      if (!proof.ok()) return Failure(nullptr, proof.status().code(), proof.status().message());
+      if (!proof.ok()) {
+        failed = proof.status();
+        return false;
+      }
       inclusion.push_back(HashList(*proof));
     }
     records.push_back(std::move(json));
-  }
+    return true;
+  });
+  if (!failed.ok()) return Failure(nullptr, failed.code(), failed.message());
+  if (!scanned.ok()) return Failure(nullptr, scanned.code(), scanned.message());
   nlohmann::json recorded_query = {{kind == 's' ? "subject" : "endpoint", key}};
   if (from) recorded_query["from"] = core::FormatRfc3339(*from);
   if (to) recorded_query["to"] = core::FormatRfc3339(*to);
@@ -394,54 +393,65 @@ nlohmann::json Broker::QueryTrail(const Peer& peer, const nlohmann::json& query,
   return answer;
 }
 
+namespace {
+
+// What the agent's own consent check needs, as the consent_granted header carried it (times in
+// microseconds); the subject is the pseudonym, the broker holds nothing else.
+nlohmann::json PartyConsentRow(const core::ConsentRecord& record) {
+  const core::ConsentFacts& facts = record.facts;
+  nlohmann::json row = {{"consent_id", facts.consent_id},   {"subject", facts.subject},
+                        {"parties", facts.parties},         {"purposes", facts.purposes},
+                        {"valid_from", facts.valid_from},   {"valid_until", facts.valid_until},
+                        {"recorded_by", facts.recorded_by}, {"revoked", facts.revoked}};
+  if (record.revocation) row["revoked_at"] = record.revocation->at;
+  return row;
+}
+
+}  // namespace
+
 nlohmann::json Broker::QueryConsents(const Peer& peer, const nlohmann::json& query,
                                      core::Micros now) {
   std::string subject = query.value("subject", "");
+  std::vector<std::string> ids;
+  Status scanned = store_->ScanTrailLinks(core::TrailKind::kSubjectConsent, subject,
+                                          [&](std::string_view consent_id) {
+                                            ids.emplace_back(consent_id);
+                                            return true;
+                                          });
+  if (!scanned.ok()) return Failure(nullptr, scanned.code(), scanned.message());
   nlohmann::json consents = nlohmann::json::array();
-  std::string prefix = TrailPrefix('k', subject);
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewPrefixIterator(Family::kTrail, prefix);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    core::Result<std::optional<std::string>> stored =
-        store_->Get(Family::kConsents, it->key().ToStringView().substr(prefix.size()));
+  for (const std::string& consent_id : ids) {
+    core::Result<std::optional<core::ConsentRecord>> stored = store_->GetConsent(consent_id);
     if (!stored.ok()) return Failure(nullptr, stored.status().code(), stored.status().message());
     if (!stored->has_value()) continue;
-    nlohmann::json consent = nlohmann::json::parse(**stored, nullptr, false);
-    if (!consent.is_object()) {
-      Status failed = store_->ReportCorruption(Family::kConsents, "a consent state is not JSON");
-      return Failure(nullptr, failed.code(), failed.message());
-    }
-    std::vector<std::string> parties = consent.value("parties", std::vector<std::string>());
+    const core::ConsentRecord& record = **stored;
+    const core::ConsentFacts& facts = record.facts;
     if (peer.role != keys::Role::kAuditor &&
-        std::find(parties.begin(), parties.end(), peer.id) == parties.end()) {
+        std::find(facts.parties.begin(), facts.parties.end(), peer.id) == facts.parties.end()) {
       continue;
     }
-    core::Micros valid_from = consent.value("valid_from", int64_t{0});
-    core::Micros valid_until = consent.value("valid_until", int64_t{0});
-    std::string state = consent.value("revoked", false) ? "revoked"
-                        : now < valid_from              ? "pending"
-                        : now >= valid_until            ? "expired"
-                                                        : "active";
-    consents.push_back({{"consent_id", consent.value("consent_id", "")},
+    std::string state = facts.revoked              ? "revoked"
+                        : now < facts.valid_from   ? "pending"
+                        : now >= facts.valid_until ? "expired"
+                                                   : "active";
+    consents.push_back({{"consent_id", facts.consent_id},
                         {"state", state},
-                        {"parties", parties},
-                        {"purposes", consent["purposes"]},
-                        {"valid_from", core::FormatRfc3339(valid_from)},
-                        {"valid_until", core::FormatRfc3339(valid_until)},
-                        {"recorded_by", consent.value("recorded_by", "")}});
-    if (consent.contains("revoked_at")) {
-      consents.back()["revoked_at"] = core::FormatRfc3339(consent.value("revoked_at", int64_t{0}));
-      consents.back()["revoked_by"] = consent.value("revoked_by", "");
+                        {"parties", facts.parties},
+                        {"purposes", facts.purposes},
+                        {"valid_from", core::FormatRfc3339(facts.valid_from)},
+                        {"valid_until", core::FormatRfc3339(facts.valid_until)},
+                        {"recorded_by", facts.recorded_by}});
+    if (record.revocation) {
+      consents.back()["revoked_at"] = core::FormatRfc3339(record.revocation->at);
+      consents.back()["revoked_by"] = record.revocation->by;
     }
-  }
-  if (Status read = store_->IteratorStatus(Family::kTrail, *it); !read.ok()) {
-    return Failure(nullptr, read.code(), read.message());
   }
   return {{"consents", consents}};
 }
 
 nlohmann::json Broker::QueryPartyConsents(const Peer& peer, const nlohmann::json& query) {
-  // No index by party: the consent states are walked in id order, a bounded slice per query,
-  // and the answer says where to go on. Asked by an agent when it starts, not per message.
+  // No index by party: the consents are walked in id order, a bounded slice per query, and the
+  // answer says where to go on. Asked by an agent when it starts, not per message.
   std::string after;
   if (query.contains("after") && !query["after"].is_null()) {
     if (!query["after"].is_string()) {
@@ -452,46 +462,23 @@ nlohmann::json Broker::QueryPartyConsents(const Peer& peer, const nlohmann::json
   uint64_t limit = query.value("limit", kMaxPartyConsentsPerQuery);
   if (limit == 0 || limit > kMaxPartyConsentsPerQuery) limit = kMaxPartyConsentsPerQuery;
   nlohmann::json consents = nlohmann::json::array();
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kConsents);
-  uint64_t scanned = 0;
+  uint64_t scanned_count = 0;
   std::string last;
   bool more = false;
-  if (after.empty()) {
-    it->SeekToFirst();
-  } else {
-    it->Seek(after);
-    if (it->Valid() && it->key().ToStringView() == after) it->Next();
-  }
-  for (; it->Valid(); it->Next()) {
-    if (consents.size() >= limit || scanned >= kMaxConsentsScannedPerQuery) {
+  Status scanned = store_->ScanConsents(after, [&](const core::ConsentRecord& record) {
+    if (consents.size() >= limit || scanned_count >= kMaxConsentsScannedPerQuery) {
       more = true;
-      break;
+      return false;
     }
-    ++scanned;
-    last = it->key().ToString();
-    nlohmann::json consent = nlohmann::json::parse(it->value().ToStringView(), nullptr, false);
-    if (!consent.is_object()) {
-      Status failed = store_->ReportCorruption(Family::kConsents, "a consent state is not JSON");
-      return Failure(nullptr, failed.code(), failed.message());
+    ++scanned_count;
+    last = record.facts.consent_id;
+    const std::vector<std::string>& parties = record.facts.parties;
+    if (std::find(parties.begin(), parties.end(), peer.id) != parties.end()) {
+      consents.push_back(PartyConsentRow(record));
     }
-    std::vector<std::string> parties = consent.value("parties", std::vector<std::string>());
-    if (std::find(parties.begin(), parties.end(), peer.id) == parties.end()) continue;
-    // What the agent's own consent check needs, as the consent_granted header carried it
-    // (times in microseconds); the subject is the pseudonym, the broker holds nothing else.
-    nlohmann::json row = {{"consent_id", consent.value("consent_id", last)},
-                          {"subject", consent.value("subject", "")},
-                          {"parties", parties},
-                          {"purposes", consent.value("purposes", std::vector<std::string>())},
-                          {"valid_from", consent.value("valid_from", int64_t{0})},
-                          {"valid_until", consent.value("valid_until", int64_t{0})},
-                          {"recorded_by", consent.value("recorded_by", "")},
-                          {"revoked", consent.value("revoked", false)}};
-    if (consent.contains("revoked_at")) row["revoked_at"] = consent["revoked_at"];
-    consents.push_back(std::move(row));
-  }
-  if (Status read = store_->IteratorStatus(Family::kConsents, *it); !read.ok()) {
-    return Failure(nullptr, read.code(), read.message());
-  }
+    return true;
+  });
+  if (!scanned.ok()) return Failure(nullptr, scanned.code(), scanned.message());
   return {{"consents", consents}, {"next_cursor", more ? nlohmann::json(last) : nullptr}};
 }
 

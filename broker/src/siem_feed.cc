@@ -152,39 +152,6 @@ std::string FrameOctetCounted(std::string_view message) {
   return std::to_string(message.size()) + " " + std::string(message);
 }
 
-namespace {
-
-std::mutex g_feeds_mutex;
-std::unordered_map<const void*, std::unique_ptr<SiemFeed>>& Feeds() {
-  static auto* feeds = new std::unordered_map<const void*, std::unique_ptr<SiemFeed>>();
-  return *feeds;
-}
-
-}  // namespace
-
-void AttachSiemFeed(const void* owner, std::unique_ptr<SiemFeed> feed) {
-  std::lock_guard lock(g_feeds_mutex);
-  Feeds()[owner] = std::move(feed);
-}
-
-void DetachSiemFeed(const void* owner) {
-  std::unique_ptr<SiemFeed> feed;
-  {
-    std::lock_guard lock(g_feeds_mutex);
-    auto found = Feeds().find(owner);
-    if (found == Feeds().end()) return;
-    feed = std::move(found->second);
-    Feeds().erase(found);
-  }
-  feed.reset();  // joins the thread, outside the lock
-}
-
-void NotifySiemFeed(const void* owner, uint64_t audit_size) {
-  std::lock_guard lock(g_feeds_mutex);
-  auto found = Feeds().find(owner);
-  if (found != Feeds().end()) found->second->Committed(audit_size);
-}
-
 SiemFeed::Options SiemOptionsFor(const BrokerConfig& config) {
   SiemFeed::Options options;
   options.address = config.siem_address;

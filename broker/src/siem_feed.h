@@ -137,15 +137,8 @@ class AuditLog;
 // The feed's options from broker.toml: [siem] address and app_name, the cursor in the data dir,
 // this host's name and the process id in the header.
 SiemFeed::Options SiemOptionsFor(const BrokerConfig& config);
-// The committed records of AUDIT (AuditLog::RecordAt: reads RocksDB, safe from the feed's thread).
+// The committed records of AUDIT (AuditLog::RecordAt: reads the store, safe from the feed's
+// thread).
 SiemFeed::RecordSource SiemRecordSource(const AuditLog& audit);
-
-// The feed of each broker, keyed by the broker (interim: a member of Broker once broker.h has
-// moved onto the store interface). AttachSiemFeed in Broker::Create; DetachSiemFeed (stops and
-// destroys the feed) in ~Broker, before the audit log closes; NotifySiemFeed after each commit
-// calls OWNER's feed's Committed, if it has one. Thread-safe (one mutex).
-void AttachSiemFeed(const void* owner, std::unique_ptr<SiemFeed> feed);
-void DetachSiemFeed(const void* owner);
-void NotifySiemFeed(const void* owner, uint64_t audit_size);
 
 }  // namespace stafett::broker

@@ -9,109 +9,72 @@ namespace stafett::broker {
 using core::Code;
 using core::Status;
 
-core::Result<std::optional<nlohmann::json>> Broker::LoadMessage(const std::string& message_id) {
+core::Result<std::optional<core::MessageState>> Broker::LoadMessage(const std::string& message_id) {
   auto pending = cycle_.messages.find(message_id);
-  if (pending != cycle_.messages.end()) return std::optional<nlohmann::json>(pending->second);
-  core::Result<std::optional<std::string>> stored = store_->Get(Family::kMessages, message_id);
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return std::optional<nlohmann::json>();
-  nlohmann::json state = nlohmann::json::parse(**stored, nullptr, false);
-  if (!state.is_object()) {
-    return store_->ReportCorruption(Family::kMessages, "a message state is not a JSON object");
+  if (pending != cycle_.messages.end()) {
+    return std::optional<core::MessageState>(pending->second);
   }
-  return std::optional<nlohmann::json>(std::move(state));
+  return store_->GetMessageState(message_id);
 }
 
-void Broker::StoreMessage(const std::string& message_id, nlohmann::json state) {
-  cycle_.batch.Put(store_->Handle(Family::kMessages), message_id, state.dump());
+void Broker::StoreMessage(const std::string& message_id, core::MessageState state) {
+  cycle_.transaction.PutMessageState(message_id, state);
   cycle_.messages[message_id] = std::move(state);
   ++cycle_.events;
 }
 
-namespace {
-
-nlohmann::json ConsentToJson(const core::ConsentFacts& consent) {
-  return {{"consent_id", consent.consent_id},   {"subject", consent.subject},
-          {"recorded_by", consent.recorded_by}, {"parties", consent.parties},
-          {"purposes", consent.purposes},       {"valid_from", consent.valid_from},
-          {"valid_until", consent.valid_until}, {"revoked", consent.revoked}};
-}
-
-core::ConsentFacts ConsentFromJson(const nlohmann::json& json) {
-  core::ConsentFacts consent;
-  consent.consent_id = json.value("consent_id", "");
-  consent.subject = json.value("subject", "");
-  consent.recorded_by = json.value("recorded_by", "");
-  consent.parties = json.value("parties", std::vector<std::string>());
-  consent.purposes = json.value("purposes", std::vector<std::string>());
-  consent.valid_from = json.value("valid_from", int64_t{0});
-  consent.valid_until = json.value("valid_until", int64_t{0});
-  consent.revoked = json.value("revoked", false);
-  return consent;
-}
-
-}  // namespace
-
-core::Result<std::optional<core::ConsentFacts>> Broker::LoadConsent(const std::string& consent_id) {
-  if (consent_id.empty()) return std::optional<core::ConsentFacts>();
+core::Result<std::optional<core::ConsentRecord>> Broker::LoadConsentRecord(
+    const std::string& consent_id) {
+  if (consent_id.empty()) return std::optional<core::ConsentRecord>();
   auto pending = cycle_.consents.find(consent_id);
   if (pending != cycle_.consents.end()) {
-    return std::optional<core::ConsentFacts>(ConsentFromJson(pending->second));
+    return std::optional<core::ConsentRecord>(pending->second);
   }
-  core::Result<std::optional<std::string>> stored = store_->Get(Family::kConsents, consent_id);
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return std::optional<core::ConsentFacts>();
-  nlohmann::json json = nlohmann::json::parse(**stored, nullptr, false);
-  if (!json.is_object()) {
-    return store_->ReportCorruption(Family::kConsents, "a consent state is not a JSON object");
-  }
-  return std::optional<core::ConsentFacts>(ConsentFromJson(json));
+  return store_->GetConsent(consent_id);
 }
 
-void Broker::StoreConsent(const core::ConsentFacts& consent, const nlohmann::json& extra) {
-  nlohmann::json json = ConsentToJson(consent);
-  auto pending = cycle_.consents.find(consent.consent_id);
-  if (pending != cycle_.consents.end()) {
-    for (auto& [key, value] : pending->second.items()) {
-      if (!json.contains(key)) json[key] = value;
-    }
-  } else if (core::Result<std::optional<std::string>> stored =
-                 store_->Get(Family::kConsents, consent.consent_id);
-             stored.ok() && stored->has_value()) {
-    nlohmann::json earlier = nlohmann::json::parse(**stored, nullptr, false);
-    if (earlier.is_object()) {
-      for (auto& [key, value] : earlier.items()) {
-        if (!json.contains(key)) json[key] = value;
-      }
-    }
-  }
-  for (auto& [key, value] : extra.items()) json[key] = value;
-  cycle_.batch.Put(store_->Handle(Family::kConsents), consent.consent_id, json.dump());
+core::Result<std::optional<core::ConsentFacts>> Broker::LoadConsent(const std::string& consent_id) {
+  core::Result<std::optional<core::ConsentRecord>> record = LoadConsentRecord(consent_id);
+  if (!record.ok()) return record.status();
+  if (!record->has_value()) return std::optional<core::ConsentFacts>();
+  return std::optional<core::ConsentFacts>((*record)->facts);
+}
+
+void Broker::StoreConsent(core::ConsentRecord record) {
+  cycle_.transaction.PutConsent(record);
   // subject → consents, for the consents query.
-  cycle_.batch.Put(store_->Handle(Family::kTrail),
-                   TrailPrefix('k', consent.subject) + consent.consent_id, "");
-  cycle_.consents[consent.consent_id] = std::move(json);
+  cycle_.transaction.PutTrailLink(core::TrailLink{core::TrailKind::kSubjectConsent,
+                                                  record.facts.subject, record.facts.consent_id});
+  std::string consent_id = record.facts.consent_id;
+  cycle_.consents[consent_id] = std::move(record);
   ++cycle_.events;
 }
 
 uint64_t Broker::AppendAudit(core::Micros now, const AuditRecord& record) {
   ++cycle_.events;
-  return audit_->Append(&cycle_.batch, now, record);
+  return audit_->Append(&cycle_.transaction, now, record);
 }
 
-uint64_t Broker::EnqueueEntry(const std::string& endpoint, const nlohmann::json& entry) {
+uint64_t Broker::EnqueueEntry(const std::string& endpoint, const core::QueueEntry& entry) {
   uint64_t queue_seq = ++queue_seq_;
-  cycle_.batch.Put(store_->Handle(Family::kQueues), QueueKey(endpoint, queue_seq), entry.dump());
+  cycle_.transaction.PutQueueEntry(endpoint, queue_seq, entry);
   cycle_.wake.insert(endpoint);
   ++cycle_.events;
   cycle_.on_commit.push_back([this, endpoint] { ++queue_depth_[endpoint]; });
   return queue_seq;
 }
 
+std::optional<core::QueueEntry> Broker::PendingQueueEntry(const std::string& endpoint,
+                                                          uint64_t queue_seq) {
+  if (cycle_.removed_queue_entries.count({endpoint, queue_seq}) != 0) return std::nullopt;
+  core::Result<std::optional<core::QueueEntry>> stored = store_->GetQueueEntry(endpoint, queue_seq);
+  if (!stored.ok()) return std::nullopt;  // reported (logged, counted) by the store
+  return *stored;
+}
+
 void Broker::RemoveQueueEntry(const std::string& endpoint, uint64_t queue_seq) {
-  std::string key = QueueKey(endpoint, queue_seq);
-  if (!cycle_.removed_queue_keys.insert(key).second) return;
-  cycle_.batch.Delete(store_->Handle(Family::kQueues), key);
+  if (!cycle_.removed_queue_entries.insert({endpoint, queue_seq}).second) return;
+  cycle_.transaction.DeleteQueueEntry(endpoint, queue_seq);
   ++cycle_.events;
   // The freed slot in the endpoint's credit window is filled once the removal is durable
   // (after DELIVERED/REJECTED nothing else would dispatch the rest of a long queue).
@@ -127,21 +90,16 @@ void Broker::RemoveQueueEntry(const std::string& endpoint, uint64_t queue_seq) {
 Status Broker::RecoverCounters() {
   // Queue seqs are global and increasing; the largest one in use is the last key of some
   // endpoint's queue. Depths are counted once at start (keys only).
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewIterator(Family::kQueues);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    rocksdb::Slice key = it->key();
-    if (key.size() < 9) return Status(Code::kCorruption, "queue key too short");
-    std::string endpoint(key.data(), key.size() - 9);
-    uint64_t queue_seq = DecodeBigEndian64(std::string_view(key.data() + key.size() - 8, 8));
-    queue_seq_ = std::max(queue_seq_, queue_seq);
-    ++queue_depth_[endpoint];
-  }
-  if (!it->status().ok()) return FromRocks(it->status(), "scanning queues");
+  STAFETT_RETURN_IF_ERROR(store_->ScanQueueKeys([this](std::string_view endpoint, uint64_t seq) {
+    queue_seq_ = std::max(queue_seq_, seq);
+    ++queue_depth_[std::string(endpoint)];
+    return true;
+  }));
   // Receipts may have been deleted after the largest message entry; keep seqs unique anyway by
   // never going below the value recorded in meta.
-  core::Result<std::optional<std::string>> stored = store_->Get(Family::kMeta, "queue_seq");
-  if (!stored.ok()) return stored.status();
-  if (stored->has_value()) queue_seq_ = std::max(queue_seq_, DecodeBigEndian64(**stored));
+  core::Result<uint64_t> recorded = store_->QueueSeq();
+  if (!recorded.ok()) return recorded.status();
+  queue_seq_ = std::max(queue_seq_, *recorded);
   return Status::Ok();
 }
 

@@ -1,6 +1,8 @@
 // BrokerStore: typed reads and scans over the byte-level primitives, and the format check.
 #include "stafett/store/broker_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "broker_keys.h"
@@ -12,8 +14,14 @@ namespace stafett::store {
 using core::Result;
 using core::Status;
 
-Status BrokerStore::Corrupted(const Status& status) const {
-  if (status.code() == core::Code::kCorruption) corruptions_.fetch_add(1);
+Status BrokerStore::Corrupted(const Status& status, std::optional<Space> space) const {
+  if (status.code() == core::Code::kCorruption) {
+    corruptions_.fetch_add(1);
+    // What failed (RocksDB's message names files and offsets; ours the record and the rule),
+    // never a key or a value.
+    spdlog::error("event=storage_corruption space={} error=\"{}\"",
+                  space ? SpaceName(*space) : std::string_view("?"), status.message());
+  }
   return status;
 }
 
@@ -21,10 +29,10 @@ template <typename T, typename Decode>
 Result<std::optional<T>> BrokerStore::ReadRecord(Space space, std::string_view key,
                                                  Decode decode) const {
   Result<std::optional<std::string>> stored = Read(space, key);
-  if (!stored.ok()) return Corrupted(stored.status());
+  if (!stored.ok()) return Corrupted(stored.status(), space);
   if (!stored->has_value()) return std::optional<T>();
   Result<T> decoded = decode(**stored);
-  if (!decoded.ok()) return Corrupted(decoded.status());
+  if (!decoded.ok()) return Corrupted(decoded.status(), space);
   return std::optional<T>(std::move(decoded).value());
 }
 
@@ -177,10 +185,15 @@ Status BrokerStore::ScanExpiredBy(
 Status BrokerStore::ScanTrail(core::TrailKind kind, std::string_view id, uint64_t after_seq,
                               const std::function<bool(uint64_t)>& visit) const {
   if (after_seq == UINT64_MAX) return Status::Ok();
+  return ScanTrailFrom(kind, id, after_seq + 1, visit);
+}
+
+Status BrokerStore::ScanTrailFrom(core::TrailKind kind, std::string_view id, uint64_t from_seq,
+                                  const std::function<bool(uint64_t)>& visit) const {
   std::string prefix = core::TrailIndexPrefix(kind, id);
   Status failure;
   Status scanned = Scan(
-      Space::kTrail, prefix + core::BigEndian64(after_seq + 1), keys::PrefixEnd(prefix),
+      Space::kTrail, prefix + core::BigEndian64(from_seq), keys::PrefixEnd(prefix),
       [&](std::string_view key, std::string_view) {
         std::optional<uint64_t> seq = core::ReadBigEndian64(key.substr(prefix.size()));
         if (!seq) {
@@ -201,10 +214,54 @@ Status BrokerStore::ScanTrailLinks(core::TrailKind kind, std::string_view id,
       [&](std::string_view key, std::string_view) { return visit(key.substr(prefix.size())); }));
 }
 
+Status BrokerStore::ScanConsents(
+    std::string_view after, const std::function<bool(const core::ConsentRecord&)>& visit) const {
+  // The smallest key above AFTER: AFTER followed by a 0x00 byte.
+  std::string lower(after);
+  if (!lower.empty()) lower.push_back('\0');
+  Status failure;
+  Status scanned = Scan(Space::kConsents, lower, "", [&](std::string_view, std::string_view value) {
+    Result<core::ConsentRecord> record = core::DecodeConsentRecord(value);
+    if (!record.ok()) {
+      failure = record.status();
+      return false;
+    }
+    return visit(*record);
+  });
+  if (!failure.ok()) return Corrupted(failure);
+  return Corrupted(scanned);
+}
+
+Status BrokerStore::ScanAudit(
+    uint64_t from_seq, const std::function<bool(uint64_t, std::string_view leaf)>& visit) const {
+  Status failure;
+  Status scanned = Scan(Space::kAudit, core::BigEndian64(from_seq), "",
+                        [&](std::string_view key, std::string_view value) {
+                          std::optional<uint64_t> seq = core::ReadBigEndian64(key);
+                          if (!seq || key.size() != core::kBigEndian64Bytes) {
+                            failure = Status(core::Code::kCorruption, "audit: a key is not be64");
+                            return false;
+                          }
+                          return visit(*seq, value);
+                        });
+  if (!failure.ok()) return Corrupted(failure);
+  return Corrupted(scanned);
+}
+
+Status BrokerStore::ReportCorruption(Space space, std::string_view what) const {
+  corruptions_.fetch_add(1);
+  spdlog::error("event=storage_corruption space={} error=\"{}\"", SpaceName(space), what);
+  return Status(core::Code::kCorruption, std::string("stored data failed an integrity check (") +
+                                             std::string(SpaceName(space)) +
+                                             "): " + std::string(what));
+}
+
 Status BrokerStore::InitialiseFormat(std::string_view where) {
   Result<std::optional<std::string>> stored = Read(Space::kMeta, keys::kFormat);
   if (!stored.ok()) return stored.status();
-  bool has_data = false;
+  // Whether anything else is stored matters only without a format record (data of an unknown
+  // format is refused); with one, the open reads nothing more.
+  bool has_data = stored->has_value();
   for (size_t space = 0; space < kSpaceCount && !has_data; ++space) {
     STAFETT_RETURN_IF_ERROR(
         Scan(static_cast<Space>(space), "", "", [&](std::string_view, std::string_view) {

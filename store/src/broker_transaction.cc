@@ -109,6 +109,18 @@ void BrokerTransaction::DeleteTrailLink(const core::TrailLink& link) {
   Delete(Space::kTrail, std::move(key).value());
 }
 
+void BrokerTransaction::DeleteTrailEntry(const core::TrailEntry& entry) {
+  core::Result<std::string> key = core::EncodeTrailEntryKey(entry);
+  if (!key.ok()) return Fail(key.status());
+  Delete(Space::kTrail, std::move(key).value());
+}
+
+void BrokerTransaction::PutRaw(Space space, std::string key, std::string value) {
+  Put(space, std::move(key), std::move(value));
+}
+
+void BrokerTransaction::DeleteRaw(Space space, std::string key) { Delete(space, std::move(key)); }
+
 void BrokerTransaction::PutDeadLetter(std::string_view message_id, std::string_view recipient,
                                       const core::DeadLetter& letter) {
   Put(Space::kDeadLetters, keys::DeadLetter(message_id, recipient), core::EncodeDeadLetter(letter));

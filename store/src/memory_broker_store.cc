@@ -26,6 +26,13 @@ class MemoryBrokerStore final : public BrokerStore {
     return core::Status::Ok();
   }
 
+  core::Status Checkpoint(const std::filesystem::path&) const override {
+    return core::Status(core::Code::kUnavailable, "an in-memory store has no files to copy");
+  }
+  uint64_t FreeBytes() const override { return UINT64_MAX; }
+  core::Status Resume() override { return core::Status::Ok(); }
+  core::Status Flush() override { return core::Status::Ok(); }
+
  protected:
   core::Result<std::optional<std::string>> Read(Space space, std::string_view key) const override {
     std::lock_guard<std::mutex> lock(data_->mutex);

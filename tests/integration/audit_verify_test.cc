@@ -7,7 +7,8 @@
 #include "audit_log.h"
 #include "integration/support/agent_sandbox.h"
 #include "stafett/core/crypto.h"
-#include "store.h"
+#include "stafett/core/records/key_encoding.h"
+#include "stafett/store/rocksdb_broker_store.h"
 
 namespace stafett::testing {
 namespace {
@@ -71,19 +72,17 @@ TEST(AuditVerifyTest, VerifyHoldsOnAnHonestLogAndNamesTheAlteredPosition) {
   sandbox.StopBroker();
   {
     // Behind the broker's back: change one character of the record at position 3.
-    auto store =
-        broker::Store::Open(sandbox.dir() + "/county/broker/data", broker::Store::Options{});
+    auto store = store::OpenRocksDbBrokerStore(sandbox.dir() + "/county/broker/data");
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    std::string key = broker::EncodeBigEndian64(3);
-    auto record = (*store)->Get(broker::Family::kAudit, key);
+    auto record = (*store)->GetAuditLeaf(3);
     ASSERT_TRUE(record.ok() && record->has_value());
     std::string altered = **record;
     size_t at = altered.find("flen.school");
     ASSERT_NE(at, std::string::npos) << altered;
     altered.replace(at, 11, "flen.social");
-    rocksdb::WriteBatch batch;
-    batch.Put((*store)->Handle(broker::Family::kAudit), key, altered);
-    ASSERT_TRUE((*store)->Commit(&batch).ok());
+    store::BrokerTransaction transaction;
+    transaction.AppendAuditLeaf(3, altered);
+    ASSERT_TRUE((*store)->Commit(transaction).ok());
   }
   ASSERT_TRUE(sandbox.StartBroker()) << sandbox.LogOf("broker");
   int code = -1;
@@ -128,30 +127,37 @@ TEST(AuditVerifyTest, TrailWithDeletedIndexEntriesFailsNamingTheGap) {
   std::vector<uint64_t> deleted;
   {
     // Behind the broker's back: delete two of the child's trail index entries (not the last).
-    auto store =
-        broker::Store::Open(sandbox.dir() + "/county/broker/data", broker::Store::Options{});
+    auto store = store::OpenRocksDbBrokerStore(sandbox.dir() + "/county/broker/data");
     ASSERT_TRUE(store.ok()) << store.status().ToString();
+    // The child's trail entries: every subject entry (there is one child), in seq order.
     std::vector<std::string> keys;
     std::string prefix("s\0", 2);
-    std::unique_ptr<rocksdb::Iterator> it = (*store)->NewIterator(broker::Family::kTrail);
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      keys.push_back(it->key().ToString());
-    }
+    ASSERT_TRUE((*store)
+                    ->ScanSpace(store::Space::kTrail,
+                                [&](std::string_view key, std::string_view) {
+                                  if (key.starts_with(prefix)) keys.emplace_back(key);
+                                  return true;
+                                })
+                    .ok());
     ASSERT_GE(keys.size(), 6u);
-    rocksdb::WriteBatch batch;
+    store::BrokerTransaction transaction;
     for (size_t i : {size_t{1}, size_t{2}}) {
-      batch.Delete((*store)->Handle(broker::Family::kTrail), keys[i]);
-      deleted.push_back(broker::DecodeBigEndian64(keys[i].substr(keys[i].size() - 8)));
+      transaction.DeleteRaw(store::Space::kTrail, keys[i]);
+      deleted.push_back(*core::ReadBigEndian64(keys[i].substr(keys[i].size() - 8)));
     }
-    std::string endpoint_prefix = broker::TrailPrefix('e', kSocial);
-    it = (*store)->NewIterator(broker::Family::kTrail);
-    it->Seek(endpoint_prefix);
-    ASSERT_TRUE(it->Valid() && it->key().starts_with(endpoint_prefix));
-    uint64_t endpoint_first =
-        broker::DecodeBigEndian64(it->key().ToStringView().substr(it->key().size() - 8));
-    batch.Delete((*store)->Handle(broker::Family::kTrail), it->key());
-    deleted.push_back(endpoint_first);
-    ASSERT_TRUE((*store)->Commit(&batch).ok());
+    std::optional<uint64_t> endpoint_first;
+    ASSERT_TRUE((*store)
+                    ->ScanTrailFrom(core::TrailKind::kEndpoint, kSocial, 0,
+                                    [&](uint64_t seq) {
+                                      endpoint_first = seq;
+                                      return false;
+                                    })
+                    .ok());
+    ASSERT_TRUE(endpoint_first.has_value());
+    transaction.DeleteTrailEntry(
+        core::TrailEntry{core::TrailKind::kEndpoint, kSocial, *endpoint_first});
+    deleted.push_back(*endpoint_first);
+    ASSERT_TRUE((*store)->Commit(transaction).ok());
   }
   ASSERT_TRUE(sandbox.StartBroker()) << sandbox.LogOf("broker");
   int code = -1;
@@ -184,8 +190,7 @@ TEST(AuditVerifyTest, TrailLongerThanAPageIsFetchedWhole) {
   ASSERT_TRUE(sandbox.ok()) << sandbox.error();
   constexpr uint64_t kRecords = 10'050;
   {
-    auto store =
-        broker::Store::Open(sandbox.dir() + "/county/broker/data", broker::Store::Options{});
+    auto store = store::OpenRocksDbBrokerStore(sandbox.dir() + "/county/broker/data");
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     core::EnsureSodiumInitialised();
     core::SigningKeyPair key = core::SigningKeyPair::Generate();
@@ -193,7 +198,7 @@ TEST(AuditVerifyTest, TrailLongerThanAPageIsFetchedWhole) {
     ASSERT_TRUE(audit.ok()) << audit.status().ToString();
     core::Micros time = core::SystemClock::Instance().Now() - 3'600'000'000;
     for (uint64_t seq = 0; seq < kRecords;) {
-      rocksdb::WriteBatch batch;
+      store::BrokerTransaction batch;
       for (int n = 0; n < 500 && seq < kRecords; ++n, ++seq) {
         broker::AuditRecord record{"accepted",
                                    "busy-" + std::to_string(seq),
@@ -207,7 +212,7 @@ TEST(AuditVerifyTest, TrailLongerThanAPageIsFetchedWhole) {
                                    nullptr};
         (*audit)->Append(&batch, time + static_cast<core::Micros>(seq), record);
       }
-      ASSERT_TRUE((*store)->Commit(&batch).ok());
+      ASSERT_TRUE((*store)->Commit(batch).ok());
     }
   }
   ASSERT_TRUE(sandbox.StartBroker()) << sandbox.LogOf("broker");

@@ -12,7 +12,7 @@
 #include <regex>
 
 #include "integration/support/agent_sandbox.h"
-#include "store.h"
+#include "stafett/store/rocksdb_broker_store.h"
 
 namespace stafett::testing {
 namespace {
@@ -110,11 +110,11 @@ TEST_F(StorageCorruptionTest, AFlippedWalByteStopsTheBrokerWithOneLineNamingTheF
 TEST_F(StorageCorruptionTest, ADamagedMessageStateIsReportedAsCorruptionNotAsRefused) {
   sandbox_.StopBroker();
   {
-    auto store = broker::Store::Open(data_, {});
+    auto store = store::OpenRocksDbBrokerStore(data_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    rocksdb::WriteBatch batch;
-    batch.Put((*store)->Handle(broker::Family::kMessages), "kept-0", "\x01 not a state");
-    ASSERT_TRUE((*store)->Commit(&batch).ok());
+    store::BrokerTransaction transaction;
+    transaction.PutRaw(store::Space::kMessages, "kept-0", "\x01 not a state");
+    ASSERT_TRUE((*store)->Commit(transaction).ok());
   }
   ASSERT_TRUE(sandbox_.StartBroker()) << sandbox_.LogOf("broker");
   std::string operator_config = sandbox_.dir() + "/county/operator/operator.toml";
@@ -123,7 +123,7 @@ TEST_F(StorageCorruptionTest, ADamagedMessageStateIsReportedAsCorruptionNotAsRef
   EXPECT_NE(output.find("CORRUPTION"), std::string::npos) << output;
   EXPECT_EQ(output.find("refused"), std::string::npos) << output;
   EXPECT_EQ(RunStafett({"track", "kept-1", "--config", operator_config}, &output), 0) << output;
-  EXPECT_NE(sandbox_.LogOf("broker").find("event=storage_corruption family=messages"),
+  EXPECT_NE(sandbox_.LogOf("broker").find("event=storage_corruption space=messages"),
             std::string::npos)
       << sandbox_.LogOf("broker");
   EXPECT_TRUE(WaitUntil(

@@ -1,5 +1,5 @@
 // stafett_audit_bench: the broker's audit log at 10^6 (or 10^7) records, on a real RocksDB on
-// disk, through the broker's own library (broker/src/store, broker/src/audit_log):
+// disk, through the broker's own library (store/, broker/src/audit_log):
 //
 //   1. append rate with the Merkle tree maintained: AuditLog::Append (canonical JSON, leaf
 //      hash, completed Merkle nodes, trail indexes) into WriteBatches committed with sync=true,
@@ -34,7 +34,7 @@
 #include "stafett/core/crypto.h"
 #include "stafett/core/encoding.h"
 #include "stafett/core/merkle.h"
-#include "store.h"
+#include "stafett/store/rocksdb_broker_store.h"
 
 namespace {
 
@@ -90,20 +90,21 @@ broker::AuditRecord RecordFor(uint64_t seq, uint64_t children) {
 
 // What Broker::QueryTrail does for {subject}: the prefix scan of the trail index, one audit
 // record per position, parse, the time filter; then the reply body as the broker dumps it.
-size_t QueryTrail(const broker::Store& store, const broker::AuditLog& audit,
+size_t QueryTrail(const stafett::store::BrokerStore& store, const broker::AuditLog& audit,
                   const std::string& subject, size_t* reply_bytes) {
   nlohmann::json records = nlohmann::json::array();
-  std::string prefix = broker::TrailPrefix('s', subject);
-  std::unique_ptr<rocksdb::Iterator> it = store.NewPrefixIterator(broker::Family::kTrail, prefix);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    uint64_t seq = broker::DecodeBigEndian64(it->key().ToStringView().substr(prefix.size()));
-    core::Result<std::string> record = audit.RecordAt(seq);
-    if (!record.ok()) continue;
-    nlohmann::json json = nlohmann::json::parse(*record, nullptr, false);
-    std::optional<core::Micros> time = core::ParseRfc3339(json.value("time", ""));
-    if (!time) continue;
-    records.push_back(std::move(json));
-  }
+  store
+      .ScanTrailFrom(core::TrailKind::kSubject, subject, 0,
+                     [&](uint64_t seq) {
+                       core::Result<std::string> record = audit.RecordAt(seq);
+                       if (!record.ok()) return true;
+                       nlohmann::json json = nlohmann::json::parse(*record, nullptr, false);
+                       std::optional<core::Micros> time =
+                           core::ParseRfc3339(json.value("time", ""));
+                       if (time) records.push_back(std::move(json));
+                       return true;
+                     })
+      .ok();
   nlohmann::json reply = {{"records", records}, {"truncated", false}, {"ok", true}};
   *reply_bytes = reply.dump().size();
   return records.size();
@@ -162,8 +163,9 @@ int main(int argc, char** argv) {
 
   // 1. Append with the tree maintained, BATCH records per fsynced WriteBatch.
   {
-    core::Result<std::unique_ptr<broker::Store>> store =
-        broker::Store::Open(dir, broker::Store::Options{.sync = true});
+    core::Result<std::unique_ptr<stafett::store::BrokerStore>> store =
+        stafett::store::OpenRocksDbBrokerStore(dir,
+                                               stafett::store::RocksDbStoreOptions{.sync = true});
     if (!store.ok()) return Fail(store.status().ToString());
     core::Result<std::unique_ptr<broker::AuditLog>> audit =
         broker::AuditLog::Open(**store, key, "bench");
@@ -177,7 +179,7 @@ int main(int argc, char** argv) {
     int64_t started = NowNanos();
     int64_t last_report = started;
     for (uint64_t seq = 0; seq < records;) {
-      rocksdb::WriteBatch batch;
+      stafett::store::BrokerTransaction batch;
       double thread_cpu = ThreadCpuSeconds();
       int64_t t0 = NowNanos();
       for (uint64_t n = 0; n < batch_size && seq < records; ++n, ++seq) {
@@ -186,7 +188,7 @@ int main(int argc, char** argv) {
       }
       int64_t t1 = NowNanos();
       append_cpu += ThreadCpuSeconds() - thread_cpu;
-      core::Status committed = (*store)->Commit(&batch);
+      core::Status committed = (*store)->Commit(batch);
       if (!committed.ok()) return Fail(committed.ToString());
       (*audit)->Mark();  // as the broker does after each commit (drops the map overlay)
       int64_t t2 = NowNanos();
@@ -215,11 +217,11 @@ int main(int argc, char** argv) {
         {"commit_latency", commits.Summary()}};
     result["root"] = core::HashToHex((*audit)->Root());
     // 4. A signed tree head at size N.
-    rocksdb::WriteBatch head_batch;
+    stafett::store::BrokerTransaction head_batch;
     int64_t t0 = NowNanos();
     broker::SignedTreeHead head = (*audit)->SignHead(&head_batch, kStart);
     result["sign_head_us"] = static_cast<double>(NowNanos() - t0) / 1e3;
-    if (!(*store)->Commit(&head_batch).ok()) return Fail("head commit failed");
+    if (!(*store)->Commit(head_batch).ok()) return Fail("head commit failed");
     (void)head;
   }
   std::fprintf(stderr, "stafett_audit_bench: appended %llu records\n",
@@ -228,8 +230,9 @@ int main(int argc, char** argv) {
   // 2. Reopen: RocksDB replays its WAL (bounded by max_total_wal_size), then the Merkle
   // frontier is rebuilt from the stored nodes (O(log n) reads).
   int64_t t0 = NowNanos();
-  core::Result<std::unique_ptr<broker::Store>> store =
-      broker::Store::Open(dir, broker::Store::Options{.sync = true});
+  core::Result<std::unique_ptr<stafett::store::BrokerStore>> store =
+      stafett::store::OpenRocksDbBrokerStore(dir,
+                                             stafett::store::RocksDbStoreOptions{.sync = true});
   if (!store.ok()) return Fail(store.status().ToString());
   int64_t t1 = NowNanos();
   core::Result<std::unique_ptr<broker::AuditLog>> opened =

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -79,6 +80,7 @@ class BrokerTransaction {
   void PutTrailEntry(const core::TrailEntry& entry);
   void PutTrailLink(const core::TrailLink& link);
   void DeleteTrailLink(const core::TrailLink& link);
+  void DeleteTrailEntry(const core::TrailEntry& entry);
   void PutDeadLetter(std::string_view message_id, std::string_view recipient,
                      const core::DeadLetter& letter);
   // The largest queue seq ever used (seqs are never reused, also after their entries go).
@@ -86,6 +88,11 @@ class BrokerTransaction {
   // Replaces the database's format record. For tests of the version check and for a future
   // migration tool only; the store writes its own format when it creates a database.
   void OverwriteStoreFormat(const core::StoreFormat& format);
+  // Raw bytes under a key, bypassing the records' codecs: for tests that plant damage (a
+  // record that does not decode, an altered audit leaf) and for repair tools. The broker never
+  // calls these.
+  void PutRaw(Space space, std::string key, std::string value);
+  void DeleteRaw(Space space, std::string key);
 
   const core::Status& status() const { return status_; }
   const std::vector<Operation>& operations() const { return operations_; }
@@ -151,15 +158,47 @@ class BrokerStore {
   // A trail's seqs above AFTER_SEQ, ascending (kind s, e or m).
   core::Status ScanTrail(core::TrailKind kind, std::string_view id, uint64_t after_seq,
                          const std::function<bool(uint64_t)>& visit) const;
+  // A trail's seqs from FROM_SEQ on (inclusive), ascending.
+  core::Status ScanTrailFrom(core::TrailKind kind, std::string_view id, uint64_t from_seq,
+                             const std::function<bool(uint64_t)>& visit) const;
   // The other ids linked to ID (kind c or k), ascending.
   core::Status ScanTrailLinks(core::TrailKind kind, std::string_view id,
                               const std::function<bool(std::string_view other)>& visit) const;
 
-  // How many stored records failed to decode since open.
+  // Every consent with an id above AFTER ("" for all), in id order.
+  core::Status ScanConsents(std::string_view after,
+                            const std::function<bool(const core::ConsentRecord&)>& visit) const;
+  // Audit leaves from FROM_SEQ on, ascending.
+  core::Status ScanAudit(uint64_t from_seq,
+                         const std::function<bool(uint64_t, std::string_view leaf)>& visit) const;
+  // Every entry of SPACE in key order, raw bytes: for tools and tests that inspect the layout.
+  core::Status ScanSpace(Space space, const EntryVisitor& visit) const {
+    return Corrupted(Scan(space, "", "", visit), space);
+  }
+
+  // A consistent copy of the whole store in DIR, which must not exist (an online backup).
+  // UNAVAILABLE for a store with no files to copy (in memory).
+  virtual core::Status Checkpoint(const std::filesystem::path& dir) const = 0;
+  // Free space where the store keeps its files, in bytes (UINT64_MAX in memory).
+  virtual uint64_t FreeBytes() const = 0;
+  // After a failed Commit: OK when the store takes writes again (a full disk with space back,
+  // RocksDB resumed); an error when it stays read-only until reopened (after a failed sync the
+  // kernel may have dropped pages, so nothing in memory can be trusted).
+  virtual core::Status Resume() = 0;
+  // Writes everything in memory out to table files (tests that damage a table file).
+  virtual core::Status Flush() = 0;
+
+  // Logs and counts damage the caller found in what it read (a trail entry naming a missing
+  // audit record): the space and what failed, never a key or a value. Returns the CORRUPTION
+  // status to hand on. Thread-safe.
+  core::Status ReportCorruption(Space space, std::string_view what) const;
+  // How many stored records failed to decode since open (a torn WAL tail dropped at open counts
+  // as one).
   uint64_t corruptions() const { return corruptions_.load(); }
 
  protected:
   BrokerStore() = default;
+  void CountCorruption() const { corruptions_.fetch_add(1); }
 
   // The byte-level primitives an implementation provides.
   virtual core::Result<std::optional<std::string>> Read(Space space,
@@ -177,7 +216,9 @@ class BrokerStore {
   core::Status InitialiseFormat(std::string_view where);
 
  private:
-  core::Status Corrupted(const core::Status& status) const;
+  // Counts and logs STATUS if it is a corruption (of SPACE, when known); returns it.
+  core::Status Corrupted(const core::Status& status,
+                         std::optional<Space> space = std::nullopt) const;
   template <typename T, typename Decode>
   core::Result<std::optional<T>> ReadRecord(Space space, std::string_view key, Decode decode) const;
 

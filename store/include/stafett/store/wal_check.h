@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace stafett::broker {
+namespace stafett::store {
 
 struct WalCheck {
   enum class Verdict {
@@ -33,4 +33,4 @@ WalCheck CheckWalFile(const std::filesystem::path& file);
 uint32_t Crc32c(std::string_view data);
 uint32_t UnmaskCrc(uint32_t masked);
 
-}  // namespace stafett::broker
+}  // namespace stafett::store

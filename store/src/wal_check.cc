@@ -1,11 +1,11 @@
 // WAL check: the LevelDB/RocksDB log format walked record by record (db/log_format.h there).
-#include "wal_check.h"
+#include "stafett/store/wal_check.h"
 
 #include <array>
 #include <fstream>
 #include <iterator>
 
-namespace stafett::broker {
+namespace stafett::store {
 namespace {
 
 constexpr size_t kBlockSize = 32768;
@@ -130,4 +130,4 @@ WalCheck CheckWalFile(const std::filesystem::path& file) {
   return CheckWalBytes(bytes);
 }
 
-}  // namespace stafett::broker
+}  // namespace stafett::store
