@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker.h"
+#include "query_ops.h"
 #include "stafett/core/encoding.h"
 
 namespace stafett::broker {
@@ -32,20 +33,6 @@ nlohmann::json HashList(const std::vector<core::Hash>& hashes) {
   return list;
 }
 
-bool Allowed(keys::Role role, const std::string& op) {
-  if (op == "status" || op == "track") {
-    return role == keys::Role::kOperator || role == keys::Role::kAuditor;
-  }
-  // Endpoints see the consents they are party to; auditors every consent of a subject (for
-  // the register extract: parties, purposes, period, revocation).
-  if (op == "consents") return role == keys::Role::kEndpoint || role == keys::Role::kAuditor;
-  // Every consent an endpoint is a party of (its own only; no other role has a use for it).
-  if (op == "party_consents") return role == keys::Role::kEndpoint;
-  if (op == "backup") return role == keys::Role::kBroker;
-  // trail, head, records, inclusion, consistency: auditors only.
-  return role == keys::Role::kAuditor;
-}
-
 }  // namespace
 
 void Broker::HandleQuery(const Peer& peer, const protocol::Message& message) {
@@ -56,7 +43,10 @@ void Broker::HandleQuery(const Peer& peer, const protocol::Message& message) {
   auto reply = [&](const nlohmann::json& result) {
     Send(peer.routing_id, protocol::Encode(protocol::Command::kResult, {result.dump()}));
   };
-  if (!Allowed(peer.role, op)) {
+  if (FindQueryOp(op) == nullptr) {
+    return reply(Failure(id, Code::kProtocolError, "unknown query"));
+  }
+  if (!MayAsk(peer.role, op)) {
     spdlog::warn("event=query_forbidden principal={} op={}", peer.id, op.substr(0, 32));
     return reply(Failure(id, Code::kForbidden, "this role may not run that query"));
   }
