@@ -36,6 +36,7 @@
 #include "stafett/core/records/message_state.h"
 #include "stafett/core/records/queue_entry.h"
 #include "stafett/core/rules.h"
+#include "stafett/core/token_bucket.h"
 #include "stafett/keys/key_set.h"
 #include "stafett/keys/trust_directory.h"
 #include "stafett/store/broker_store.h"
@@ -149,7 +150,7 @@ class Broker {
   void Accept(const Peer& peer, const core::Envelope& envelope, const core::Header& header,
               core::Micros now);
   // Takes one of ENDPOINT's publish tokens; false when it has none left (rate limited).
-  bool TakePublishToken(const std::string& endpoint, core::Micros now);
+  bool TakePublishToken(const std::string& endpoint);
   // A PUBLISH over the limit is dropped where it is received, unread: counted, and answered
   // (REFUSED UNAVAILABLE, without a message id) at most once a second per endpoint.
   void DropOverRate(const Peer& peer, core::Micros now);
@@ -235,8 +236,7 @@ class Broker {
   bool storage_full_ = false;
   bool storage_failed_ = false;  // a commit failed and RocksDB cannot resume: Run returns
   struct PublishBudget {
-    double tokens = 0;
-    core::Micros refilled_at = 0;
+    core::TokenBucket bucket;
     bool limited = false;           // logged once per stretch over the limit
     core::Micros answered_at = -1;  // the last REFUSED sent for a dropped publish
   };

@@ -225,18 +225,15 @@ void Broker::Accept(const Peer& peer, const core::Envelope& envelope, const core
                 header.type, header.from, seq);
 }
 
-bool Broker::TakePublishToken(const std::string& endpoint, core::Micros now) {
+bool Broker::TakePublishToken(const std::string& endpoint) {
   if (config_.max_publishes_per_second <= 0) return true;
   const double rate = static_cast<double>(config_.max_publishes_per_second);
-  PublishBudget& budget = publish_budgets_[endpoint];
-  double elapsed =
-      budget.refilled_at == 0
-          ? 1.0  // a new endpoint starts with a full second's worth
-          : static_cast<double>(std::max<core::Micros>(0, now - budget.refilled_at)) / 1e6;
-  budget.tokens = std::min(rate, budget.tokens + rate * elapsed);
-  budget.refilled_at = now;
-  if (budget.tokens >= 1) {
-    budget.tokens -= 1;
+  auto [found, added] = publish_budgets_.try_emplace(endpoint);
+  PublishBudget& budget = found->second;
+  // A new endpoint starts with a full second's worth; time is monotonic, so a step of the wall
+  // clock neither fills nor drains it.
+  if (added) budget.bucket = core::TokenBucket(rate, rate, rate);
+  if (budget.bucket.TryTake(clock_.MonotonicNow())) {
     budget.limited = false;
     return true;
   }
