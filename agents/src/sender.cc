@@ -270,13 +270,16 @@ SubmitResult Sender::Attach(const std::string& message_id, const std::string& fi
 }
 
 SubmitResult Sender::WaitForOutcome(const std::string& message_id, int64_t millis) {
+  // The deadline is on the injected clock; each wait is for what is left of it (a wait_until
+  // would compare the injected clock's time with the real steady clock's).
   auto deadline = clock_.MonotonicNow() + std::chrono::milliseconds(millis);
   std::unique_lock<std::mutex> lock(wait_mutex_);
   for (;;) {
     std::optional<SubmitResult> current = Status(message_id);
     if (!current) return SubmitResult{message_id, "pending", {}, {}};
-    if (current->status != kStatePending ||
-        outcome_.wait_until(lock, deadline) == std::cv_status::timeout) {
+    auto remaining = deadline - clock_.MonotonicNow();
+    if (current->status != kStatePending || remaining <= remaining.zero() ||
+        outcome_.wait_for(lock, remaining) == std::cv_status::timeout) {
       return Status(message_id).value_or(*current);
     }
   }

@@ -209,6 +209,22 @@ TEST_F(FhirAuditTest, EveryEventProvesItsRecordUnderTheRoot) {
   EXPECT_FALSE(VerifyFhirAuditEvent(bare, leaves_.size(), root_).ok());
 }
 
+TEST_F(FhirAuditTest, AHostileEventIsAnErrorNotAThrow) {
+  // Values of the wrong JSON type wherever the check looks: each is refused with a status.
+  for (const char* text :
+       {R"("not an object")", R"({"extension": "x"})", R"({"extension": [5]})",
+        R"({"extension": [{"url": 5}]})",
+        R"({"extension": [{"url": "urn:stafett:fhir:StructureDefinition:merkle-inclusion",
+                            "extension": [{"url": "seq", "valueString": 3},
+                                          {"url": "leaf", "valueBase64Binary": []},
+                                          {"url": "proof", "valueString": {}}]}]})"}) {
+    nlohmann::json event = nlohmann::json::parse(text);
+    core::Status status;
+    EXPECT_NO_THROW(status = VerifyFhirAuditEvent(event, leaves_.size(), root_)) << text;
+    EXPECT_FALSE(status.ok()) << text;
+  }
+}
+
 TEST_F(FhirAuditTest, BundleValidatesAgainstTheFhirR4Schema) {
   if (!testing::FhirSchemaInstalled()) {
     if (testing::FhirSchemaRequired()) FAIL() << "CI=true but no " << testing::FhirSchemaPath();

@@ -44,6 +44,14 @@ std::string Text(const json& record, const char* key) {
   return it != record.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// RECORD's array under KEY; an empty one when RECORD is not an object or KEY not an array.
+const json& Items(const json& record, const char* key) {
+  static const json kNone = json::array();
+  if (!record.is_object()) return kNone;
+  auto it = record.find(key);
+  return it != record.end() && it->is_array() ? *it : kNone;
+}
+
 std::vector<std::string> Recipients(const json& record) {
   std::vector<std::string> out;
   auto it = record.find("to");
@@ -302,15 +310,16 @@ Status VerifyFhirAuditEvent(const json& event, uint64_t tree_size, const std::st
   std::optional<uint64_t> seq, size;
   std::optional<std::string> leaf, root;
   json proof = json::array();
-  for (const json& extension : event.value("extension", json::array())) {
-    if (extension.value("url", "") != kFhirInclusionExtension) continue;
-    for (const json& part : extension.value("extension", json::array())) {
-      const std::string url = part.value("url", "");
-      if (url == "seq") seq = Unsigned(part.value("valueString", ""));
-      if (url == "treeSize") size = Unsigned(part.value("valueString", ""));
-      if (url == "rootHash") root = part.value("valueString", "");
-      if (url == "leaf") leaf = core::FromBase64(part.value("valueBase64Binary", ""));
-      if (url == "proof") proof.push_back(part.value("valueString", ""));
+  // A hostile bundle may put anything anywhere: only arrays are walked and only strings read.
+  for (const json& extension : Items(event, "extension")) {
+    if (Text(extension, "url") != kFhirInclusionExtension) continue;
+    for (const json& part : Items(extension, "extension")) {
+      const std::string url = Text(part, "url");
+      if (url == "seq") seq = Unsigned(Text(part, "valueString"));
+      if (url == "treeSize") size = Unsigned(Text(part, "valueString"));
+      if (url == "rootHash") root = Text(part, "valueString");
+      if (url == "leaf") leaf = core::FromBase64(Text(part, "valueBase64Binary"));
+      if (url == "proof") proof.push_back(Text(part, "valueString"));
     }
   }
   if (!seq || !size || !leaf || !root) {
