@@ -7,13 +7,22 @@
 #
 #   bench/scripts/ab_broker.sh BUILD_DIR [ROUNDS] [COUNT] [MODES]
 #
+# With BEFORE_BROKER=/path/to/an/older/stafett-broker it compares two builds instead, both with
+# their default knobs: "before" (that binary) and "after" (BUILD_DIR's), alternated round by
+# round against the same client (BUILD_DIR's stafett_bench) — the before/after figure of a
+# change to the broker (issue 15: its CPU per message).
+#
 # Prints one JSON line per run: variant, mode, msgs_per_sec, broker CPU µs/msg, client CPU µs/msg.
 set -euo pipefail
 BUILD="$(cd "$1" && pwd)"
 ROUNDS="${2:-3}" COUNT="${3:-5000}" MODES="${4:-accept e2e}"
 BROKER_BIN="$BUILD/broker/stafett-broker"
 STAFETT="$BUILD/bench/stafett_bench"
-VARIANTS=("sequential:0:0" "verify_pool:1:0" "commit_thread:0:1" "both:1:1")
+VARIANTS=("sequential:0:0:$BROKER_BIN" "verify_pool:1:0:$BROKER_BIN" "commit_thread:0:1:$BROKER_BIN"
+  "both:1:1:$BROKER_BIN")
+if [ -n "${BEFORE_BROKER:-}" ]; then
+  VARIANTS=("before::1:$(realpath "$BEFORE_BROKER")" "after::1:$BROKER_BIN")
+fi
 
 TMP="$(mktemp -d /tmp/stafett-ab.XXXXXX)"
 BROKER_PID=""
@@ -29,7 +38,7 @@ cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$
 for round in $(seq "$ROUNDS"); do
   for mode in $MODES; do
     for variant in "${VARIANTS[@]}"; do
-      IFS=: read -r name verify commit <<<"$variant"
+      IFS=: read -r name verify commit binary <<<"$variant"
       dir="$TMP/run"
       rm -rf "$dir"
       mkdir -p "$dir"
@@ -50,7 +59,7 @@ credit_window = 128
 level = "warn"
 TOML
       STAFETT_BROKER_VERIFY_THREADS="$verify" STAFETT_BROKER_COMMIT_THREAD="$commit" \
-        "$BROKER_BIN" --config "$dir/broker.toml" >>"$dir/broker.log" 2>&1 &
+        "$binary" --config "$dir/broker.toml" >>"$dir/broker.log" 2>&1 &
       BROKER_PID=$!
       for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
       before="$(cpu_seconds "$BROKER_PID")"
