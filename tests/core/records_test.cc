@@ -122,6 +122,23 @@ TEST(MessageStateTest, AnUnknownRecipientStateIsCorruption) {
       << decoded.status().message();
 }
 
+TEST(MessageStateTest, AnUnknownFieldInARecipientIsCorruptionNamingIt) {
+  Result<std::string> bytes = EncodeMessageState(SampleMessageState());
+  ASSERT_TRUE(bytes.ok());
+  // Inside the queued recipient's map value, retag queue_seq (field 2, "\x10\x07") as field 15,
+  // a field this build does not know, keeping every length as it is.
+  std::string damaged = *bytes;
+  size_t at = damaged.find(std::string("\x08\x01\x10\x07", 4));
+  ASSERT_NE(at, std::string::npos);
+  damaged[at + 2] = static_cast<char>(15 << 3);
+  Result<MessageState> decoded = DecodeMessageState(damaged);
+  EXPECT_EQ(decoded.status().code(), Code::kCorruption);
+  EXPECT_NE(decoded.status().message().find("#15 is not one this build knows"), std::string::npos)
+      << decoded.status().message();
+  EXPECT_NE(decoded.status().message().find("recipients["), std::string::npos)
+      << decoded.status().message();
+}
+
 TEST(StoredEnvelopeTest, RoundTrips) {
   Envelope envelope{"{\"v\":1}", kSignature, std::string(40, '\x44')};
   ExpectRoundTrip(envelope, EncodeStoredEnvelope, DecodeStoredEnvelope);

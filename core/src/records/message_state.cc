@@ -214,6 +214,10 @@ Result<MessageState> DecodeMessageState(std::string_view bytes) {
   state.payload_digest = proto.payload_digest();
   state.header_digest = proto.header_digest();
   for (const auto& [id, in] : proto.recipients()) {
+    if (std::string unknown = internal::UnknownFieldPath(in, "recipients[" + id + "]");
+        !unknown.empty()) {
+      return internal::Corrupt(kRecord, "field " + unknown + " is not one this build knows");
+    }
     std::optional<RecipientState> recipient_state = FromProto(in.state());
     if (!recipient_state) {
       return internal::Corrupt(kRecord, "recipients[" + id + "].state missing or unknown");

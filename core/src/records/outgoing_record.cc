@@ -148,6 +148,10 @@ Result<OutgoingRecord> DecodeOutgoingRecord(std::string_view bytes) {
     record.scope = std::move(scope);
   }
   for (const auto& [id, in] : proto.recipients()) {
+    if (std::string unknown = internal::UnknownFieldPath(in, "recipients[" + id + "]");
+        !unknown.empty()) {
+      return internal::Corrupt(kRecord, "field " + unknown + " is not one this build knows");
+    }
     RecipientOutcome outcome;
     switch (in.status()) {
       case pb::RECEIPT_STATUS_DELIVERED:

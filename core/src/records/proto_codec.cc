@@ -15,7 +15,8 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-// The path of the first field this build does not know, or "".
+}  // namespace
+
 std::string UnknownFieldPath(const Message& message, const std::string& at) {
   const Reflection* reflection = message.GetReflection();
   const google::protobuf::UnknownFieldSet& unknown = reflection->GetUnknownFields(message);
@@ -25,7 +26,8 @@ std::string UnknownFieldPath(const Message& message, const std::string& at) {
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(message, &fields);
   for (const FieldDescriptor* field : fields) {
-    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    // Maps are the codec's to walk, through its typed map (proto_codec.h says why).
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || field->is_map()) continue;
     std::string path = (at.empty() ? "" : at + ".") + field->name();
     if (field->is_repeated()) {
       for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
@@ -40,6 +42,8 @@ std::string UnknownFieldPath(const Message& message, const std::string& at) {
   }
   return "";
 }
+
+namespace {
 
 bool IsLowerHex(std::string_view text) {
   for (char c : text) {
