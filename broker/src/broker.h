@@ -124,17 +124,23 @@ class Broker {
 
   // broker.cc: the loop.
   core::Status Bind();
+
+  // ingress.cc: receiving, checking and handing out commands.
   // Receives up to MAX_MESSAGES commands without waiting, appending them to OUT.
   size_t ReceiveAvailable(size_t max_messages, std::vector<Received>* out);
   // Decodes and checks signatures of (*ITEMS)[FROM…] on the verify pool (reads only).
   void Precheck(std::vector<Received>* items, size_t from);
   void HandleReceived(Received& item);
+
+  // commit_cycle.cc: the group commit and what it makes true.
   // Commits the pending cycle and waits (stop, or the sequential loop).
   core::Status CommitCycle();
   // The pending cycle becomes the one being committed; a new cycle begins.
   void SealCycle();
   // Replies, deliveries and counters once the sealed cycle's commit has STATUS.
   core::Status FinishCommit(core::Status status, double seconds);
+
+  // broker.cc: timers, sending, gauges.
   void RunTimers(core::Micros now);
   // False only when ROUTING_ID's connection is gone (EHOSTUNREACH); a full pipe (EAGAIN) drops
   // the frames but the connection is there.
@@ -157,7 +163,7 @@ class Broker {
   void Refuse(const Peer& peer, const std::string& message_id, const core::Status& status,
               const core::Header* header, core::Micros now);
 
-  // delivery.cc: sessions, delivery, acknowledgements, expiry and withholding.
+  // dispatcher.cc: sessions, delivery, acknowledgements (expiry.cc: expiry and withholding).
   void HandleHello(const Peer& peer, const core::protocol::Message& message);
   // PEER's HELLO takes SESSION over from another connection: the old one, if still open, is
   // told SESSION_REPLACED, logged and counted.
@@ -198,7 +204,7 @@ class Broker {
   uint64_t AppendAudit(core::Micros now, const AuditRecord& record);
   core::Status RecoverCounters();
 
-  // query.cc: operators, auditors and agents asking questions.
+  // query_service.cc: operators, auditors and agents asking questions (query_ops.h: who may).
   void HandleQuery(const Peer& peer, const core::protocol::Message& message);
   nlohmann::json QueryStatus(core::Micros now);
   nlohmann::json QueryTrack(const std::string& message_id);

@@ -1,5 +1,5 @@
 // The query service's ops, declared once: each op with the roles that may ask it. The broker's
-// HandleQuery (query.cc) authorises by this table and dispatches its ops; docs/PROTOCOL.md,
+// HandleQuery (query_service.cc) authorises by this table and dispatches its ops; docs/PROTOCOL.md,
 // "Queries", lists the same ops with the same roles, and tests/broker/query_ops_test.cc holds the
 // two together.
 // Thread-safety: a constant table.

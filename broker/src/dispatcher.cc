@@ -1,5 +1,5 @@
-// Broker: sessions and delivery — hello, dispatch within the credit window, acknowledgements,
-// redelivery, expiry, and withholding when consent is revoked or expires.
+// Broker dispatcher: sessions and delivery — hello, dispatch within the credit window,
+// acknowledgements, redelivery, and FinishRecipient, the delivery state machine's actions.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -352,49 +352,6 @@ void Broker::Redeliver(core::Micros now) {
     if (earliest != UINT64_MAX) {
       session.cursor = std::min(session.cursor, earliest - 1);
       Dispatch(endpoint, now);
-    }
-  }
-}
-
-void Broker::ExpireDue(core::Micros now) {
-  // Only keys due by NOW: the entries of delivered messages, deleted but not yet compacted
-  // away, lie beyond it (their expiry is days ahead), and the bound stops the walk there.
-  std::vector<std::pair<core::Micros, std::string>> due;
-  Status scanned =
-      store_->ScanExpiredBy(now, [&](core::Micros expires_at, std::string_view message_id) {
-        due.emplace_back(expires_at, std::string(message_id));
-        return due.size() < 1000;
-      });
-  if (!scanned.ok()) {
-    spdlog::error("event=expiry_unreadable error=\"{}\"", scanned.message());
-  }
-  for (const auto& [expires_at, message_id] : due) {
-    core::Result<std::optional<core::MessageState>> state = LoadMessage(message_id);
-    if (state.ok() && state->has_value()) {
-      for (const std::string& recipient : (*state)->to) {
-        FinishRecipient(message_id, **state, recipient, State::kExpired, Code::kExpired, now);
-      }
-    }
-    cycle_.transaction.DeleteExpiry(expires_at, message_id);
-    ++cycle_.events;
-  }
-}
-
-void Broker::WithholdUnderConsent(const std::string& consent_id, Code code, core::Micros now) {
-  std::vector<std::string> waiting;
-  Status scanned = store_->ScanTrailLinks(core::TrailKind::kConsentWaiting, consent_id,
-                                          [&](std::string_view message_id) {
-                                            waiting.emplace_back(message_id);
-                                            return true;
-                                          });
-  if (!scanned.ok()) {
-    spdlog::error("event=consent_links_unreadable error=\"{}\"", scanned.message());
-  }
-  for (const std::string& message_id : waiting) {
-    core::Result<std::optional<core::MessageState>> state = LoadMessage(message_id);
-    if (!state.ok() || !state->has_value()) continue;
-    for (const std::string& recipient : (*state)->to) {
-      FinishRecipient(message_id, **state, recipient, State::kWithheld, code, now);
     }
   }
 }
