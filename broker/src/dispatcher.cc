@@ -19,14 +19,14 @@ namespace {
 
 constexpr size_t kMaxReplacedConnections = 16;  // remembered per endpoint
 
-uint64_t DeliveryOf(const nlohmann::json& object) {
-  const nlohmann::json& delivery = object.contains("delivery") ? object["delivery"] : nullptr;
-  return delivery.is_number_unsigned() ? delivery.get<uint64_t>() : 0;
-}
-
 }  // namespace
 
 void Broker::HandleHello(const Peer& peer, const protocol::Message& message) {
+  core::Result<protocol::HelloFrame> hello = protocol::ParseHello(message);
+  if (!hello.ok()) {
+    metrics_.CountProtocolError("bad_hello");
+    return SendError(peer, Code::kProtocolError, hello.status().message());
+  }
   protocol::WelcomeFrame welcome;
   welcome.principal = peer.id;
   welcome.max_message_bytes = static_cast<uint64_t>(config_.max_message_bytes);
@@ -49,8 +49,9 @@ void Broker::HandleHello(const Peer& peer, const protocol::Message& message) {
   session.in_flight.clear();
   session.cursor = 0;
   int64_t credit = config_.credit_window;
-  if (message.object.contains("credit") && message.object["credit"].is_number_integer()) {
-    credit = std::clamp<int64_t>(message.object["credit"].get<int64_t>(), 1, credit);
+  if (hello->credit) {
+    credit = static_cast<int64_t>(
+        std::clamp<uint64_t>(*hello->credit, 1, static_cast<uint64_t>(config_.credit_window)));
   }
   session.window = static_cast<size_t>(credit);
   welcome.credit_window = static_cast<uint64_t>(credit);
@@ -181,10 +182,13 @@ void Broker::Dispatch(const std::string& endpoint, core::Micros now) {
 void Broker::HandleDelivered(const Peer& peer, const protocol::Message& message,
                              const ReceiptCheck* precheck) {
   core::Micros now = clock_.Now();
-  const nlohmann::json& body = message.object;
-  uint64_t queue_seq = DeliveryOf(body);
-  std::string message_id = body.value("message_id", "");
-  std::optional<core::QueueEntry> entry = PendingQueueEntry(peer.id, queue_seq);
+  core::Result<protocol::DeliveredFrame> frame = protocol::ParseDelivered(message);
+  if (!frame.ok()) {
+    metrics_.CountProtocolError("bad_delivered");
+    return SendError(peer, Code::kProtocolError, frame.status().message());
+  }
+  const std::string& message_id = frame->message_id;
+  std::optional<core::QueueEntry> entry = PendingQueueEntry(peer.id, frame->delivery);
   if (!entry) return;  // already done: an idempotent repeat
   const auto* queued = std::get_if<core::QueuedMessage>(&entry->item);
   if (queued == nullptr || queued->message_id != message_id) {
@@ -194,8 +198,8 @@ void Broker::HandleDelivered(const Peer& peer, const protocol::Message& message,
   core::Result<std::optional<core::MessageState>> state = LoadMessage(message_id);
   if (!state.ok() || !state->has_value()) return;
   core::MessageState& message_state = **state;
-  std::string receipt_key = body.value("receipt_key", "");
-  std::string signature_text = body.value("receipt_signature", "");
+  const std::string& receipt_key = frame->receipt_key;
+  const std::string& signature_text = frame->receipt_signature;
   const std::string& digest = message_state.payload_digest;
   // Checked on the verify pool against the digest then stored; the digest never changes, but
   // only a check against the digest read here counts.
@@ -221,10 +225,13 @@ void Broker::HandleDelivered(const Peer& peer, const protocol::Message& message,
 
 void Broker::HandleRejected(const Peer& peer, const protocol::Message& message) {
   core::Micros now = clock_.Now();
-  const nlohmann::json& body = message.object;
-  uint64_t queue_seq = DeliveryOf(body);
-  std::string message_id = body.value("message_id", "");
-  std::optional<core::QueueEntry> entry = PendingQueueEntry(peer.id, queue_seq);
+  core::Result<protocol::RejectedFrame> frame = protocol::ParseRejected(message);
+  if (!frame.ok()) {
+    metrics_.CountProtocolError("bad_rejected");
+    return SendError(peer, Code::kProtocolError, frame.status().message());
+  }
+  const std::string& message_id = frame->message_id;
+  std::optional<core::QueueEntry> entry = PendingQueueEntry(peer.id, frame->delivery);
   if (!entry) return;
   const auto* queued = std::get_if<core::QueuedMessage>(&entry->item);
   if (queued == nullptr || queued->message_id != message_id) {
@@ -233,15 +240,20 @@ void Broker::HandleRejected(const Peer& peer, const protocol::Message& message) 
   }
   core::Result<std::optional<core::MessageState>> state = LoadMessage(message_id);
   if (!state.ok() || !state->has_value()) return;
-  Code code = core::CodeFromName(body.value("code", "")).value_or(Code::kDecryptFailed);
-  if (code == Code::kOk) code = Code::kDecryptFailed;
+  // A rejection is never OK: an agent that says so is taken to mean it could not open it.
+  Code code = frame->code == Code::kOk ? Code::kDecryptFailed : frame->code;
   spdlog::warn("event=recipient_rejected endpoint={} message_id={} code={}", peer.id, message_id,
                core::CodeName(code));
   FinishRecipient(message_id, **state, peer.id, State::kRejected, code, now);
 }
 
 void Broker::HandleAck(const Peer& peer, const protocol::Message& message) {
-  uint64_t queue_seq = DeliveryOf(message.object);
+  core::Result<protocol::AckFrame> frame = protocol::ParseAck(message);
+  if (!frame.ok()) {
+    metrics_.CountProtocolError("bad_ack");
+    return SendError(peer, Code::kProtocolError, frame.status().message());
+  }
+  uint64_t queue_seq = frame->delivery;
   std::optional<core::QueueEntry> entry = PendingQueueEntry(peer.id, queue_seq);
   if (!entry) return;
   const auto* receipt = std::get_if<core::QueuedReceipt>(&entry->item);

@@ -90,13 +90,14 @@ void Broker::Precheck(std::vector<Received>* items, size_t from) {
         item.publish.emplace(CheckPublish(directory_, item.peer.id, *item.envelope,
                                           static_cast<size_t>(config_.max_message_bytes)));
       } else if (message.command == protocol::Command::kDelivered) {
-        const nlohmann::json& body = message.object;
-        std::string message_id = body.value("message_id", "");
-        core::Result<std::optional<core::MessageState>> state = store_->GetMessageState(message_id);
+        core::Result<protocol::DeliveredFrame> frame = protocol::ParseDelivered(message);
+        if (!frame.ok()) return;  // the loop answers it
+        core::Result<std::optional<core::MessageState>> state =
+            store_->GetMessageState(frame->message_id);
         if (!state.ok() || !state->has_value()) return;  // the loop checks it
         std::string digest = std::move((*state)->payload_digest);
-        bool ok = CheckReceipt(directory_, item.peer.id, message_id, body.value("receipt_key", ""),
-                               body.value("receipt_signature", ""), digest);
+        bool ok = CheckReceipt(directory_, item.peer.id, frame->message_id, frame->receipt_key,
+                               frame->receipt_signature, digest);
         item.receipt.emplace(ReceiptCheck{std::move(digest), ok});
       }
     } catch (const std::exception&) {
