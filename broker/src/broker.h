@@ -175,6 +175,13 @@ class Broker {
   void HandleDelivered(const Peer& peer, const core::protocol::Message& message,
                        const ReceiptCheck* precheck);
   void HandleRejected(const Peer& peer, const core::protocol::Message& message);
+  // The message a DELIVERED or REJECTED (COMMAND) for DELIVERY names, when that delivery is
+  // still queued for PEER: nullopt for a repeat, or after PROTOCOL_ERROR (counted under METRIC)
+  // when the delivery holds another message or a receipt.
+  std::optional<core::MessageState> AnsweredMessage(const Peer& peer, uint64_t delivery,
+                                                    const std::string& message_id,
+                                                    std::string_view command,
+                                                    std::string_view metric);
   void HandleAck(const Peer& peer, const core::protocol::Message& message);
   void Dispatch(const std::string& endpoint, core::Micros now);
   void Redeliver(core::Micros now);

@@ -179,6 +179,23 @@ void Broker::Dispatch(const std::string& endpoint, core::Micros now) {
   }
 }
 
+std::optional<core::MessageState> Broker::AnsweredMessage(const Peer& peer, uint64_t delivery,
+                                                          const std::string& message_id,
+                                                          std::string_view command,
+                                                          std::string_view metric) {
+  std::optional<core::QueueEntry> entry = PendingQueueEntry(peer.id, delivery);
+  if (!entry) return std::nullopt;  // already done: an idempotent repeat
+  const auto* queued = std::get_if<core::QueuedMessage>(&entry->item);
+  if (queued == nullptr || queued->message_id != message_id) {
+    metrics_.CountProtocolError(std::string(metric));
+    SendError(peer, Code::kProtocolError, std::string(command) + " does not match the delivery");
+    return std::nullopt;
+  }
+  core::Result<std::optional<core::MessageState>> state = LoadMessage(message_id);
+  if (!state.ok() || !state->has_value()) return std::nullopt;
+  return std::move(**state);
+}
+
 void Broker::HandleDelivered(const Peer& peer, const protocol::Message& message,
                              const ReceiptCheck* precheck) {
   core::Micros now = clock_.Now();
@@ -188,16 +205,10 @@ void Broker::HandleDelivered(const Peer& peer, const protocol::Message& message,
     return SendError(peer, Code::kProtocolError, frame.status().message());
   }
   const std::string& message_id = frame->message_id;
-  std::optional<core::QueueEntry> entry = PendingQueueEntry(peer.id, frame->delivery);
-  if (!entry) return;  // already done: an idempotent repeat
-  const auto* queued = std::get_if<core::QueuedMessage>(&entry->item);
-  if (queued == nullptr || queued->message_id != message_id) {
-    metrics_.CountProtocolError("bad_delivered");
-    return SendError(peer, Code::kProtocolError, "DELIVERED does not match the delivery");
-  }
-  core::Result<std::optional<core::MessageState>> state = LoadMessage(message_id);
-  if (!state.ok() || !state->has_value()) return;
-  core::MessageState& message_state = **state;
+  std::optional<core::MessageState> state =
+      AnsweredMessage(peer, frame->delivery, message_id, "DELIVERED", "bad_delivered");
+  if (!state) return;
+  core::MessageState& message_state = *state;
   const std::string& receipt_key = frame->receipt_key;
   const std::string& signature_text = frame->receipt_signature;
   const std::string& digest = message_state.payload_digest;
@@ -231,20 +242,14 @@ void Broker::HandleRejected(const Peer& peer, const protocol::Message& message) 
     return SendError(peer, Code::kProtocolError, frame.status().message());
   }
   const std::string& message_id = frame->message_id;
-  std::optional<core::QueueEntry> entry = PendingQueueEntry(peer.id, frame->delivery);
-  if (!entry) return;
-  const auto* queued = std::get_if<core::QueuedMessage>(&entry->item);
-  if (queued == nullptr || queued->message_id != message_id) {
-    metrics_.CountProtocolError("bad_rejected");
-    return SendError(peer, Code::kProtocolError, "REJECTED does not match the delivery");
-  }
-  core::Result<std::optional<core::MessageState>> state = LoadMessage(message_id);
-  if (!state.ok() || !state->has_value()) return;
+  std::optional<core::MessageState> state =
+      AnsweredMessage(peer, frame->delivery, message_id, "REJECTED", "bad_rejected");
+  if (!state) return;
   // A rejection is never OK: an agent that says so is taken to mean it could not open it.
   Code code = frame->code == Code::kOk ? Code::kDecryptFailed : frame->code;
   spdlog::warn("event=recipient_rejected endpoint={} message_id={} code={}", peer.id, message_id,
                core::CodeName(code));
-  FinishRecipient(message_id, **state, peer.id, State::kRejected, code, now);
+  FinishRecipient(message_id, *state, peer.id, State::kRejected, code, now);
 }
 
 void Broker::HandleAck(const Peer& peer, const protocol::Message& message) {
@@ -323,20 +328,7 @@ void Broker::FinishRecipient(const std::string& message_id, core::MessageState& 
     all_delivered = all_delivered && each.state == core::RecipientState::kDelivered;
   }
   if (all_done) {
-    // The message as a whole: delivered when every recipient was, else the last outcome.
-    static constexpr auto kStatusOf = [](core::RecipientState each) {
-      switch (each) {
-        case core::RecipientState::kWithheld:
-          return core::MessageStatus::kWithheld;
-        case core::RecipientState::kExpired:
-          return core::MessageStatus::kExpired;
-        case core::RecipientState::kRejected:
-          return core::MessageStatus::kRejected;
-        default:
-          return core::MessageStatus::kDelivered;
-      }
-    };
-    state.status = all_delivered ? core::MessageStatus::kDelivered : kStatusOf(*stored);
+    state.status = core::FinishedStatus(*stored, all_delivered);
     cycle_.transaction.DeleteEnvelope(message_id);
     cycle_.transaction.DeleteExpiry(state.expires_at, message_id);
     if (!state.consent_id.empty()) {

@@ -139,6 +139,15 @@ TEST(MessageStateTest, AnUnknownFieldInARecipientIsCorruptionNamingIt) {
       << decoded.status().message();
 }
 
+TEST(MessageStateTest, TheFinishedStatusIsDeliveredOnlyWhenEveryRecipientWas) {
+  EXPECT_EQ(FinishedStatus(RecipientState::kDelivered, true), MessageStatus::kDelivered);
+  EXPECT_EQ(FinishedStatus(RecipientState::kDelivered, false), MessageStatus::kDelivered);
+  EXPECT_EQ(FinishedStatus(RecipientState::kExpired, false), MessageStatus::kExpired);
+  EXPECT_EQ(FinishedStatus(RecipientState::kWithheld, false), MessageStatus::kWithheld);
+  EXPECT_EQ(FinishedStatus(RecipientState::kRejected, false), MessageStatus::kRejected);
+  EXPECT_EQ(FinishedStatus(RecipientState::kQueued, false), MessageStatus::kAccepted);
+}
+
 TEST(StoredEnvelopeTest, RoundTrips) {
   Envelope envelope{"{\"v\":1}", kSignature, std::string(40, '\x44')};
   ExpectRoundTrip(envelope, EncodeStoredEnvelope, DecodeStoredEnvelope);

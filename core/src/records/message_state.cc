@@ -147,6 +147,21 @@ std::string_view RecipientStateName(RecipientState state) {
   return "?";
 }
 
+MessageStatus FinishedStatus(RecipientState last, bool all_delivered) {
+  if (last == RecipientState::kQueued) return MessageStatus::kAccepted;
+  if (all_delivered) return MessageStatus::kDelivered;
+  switch (last) {
+    case RecipientState::kWithheld:
+      return MessageStatus::kWithheld;
+    case RecipientState::kExpired:
+      return MessageStatus::kExpired;
+    case RecipientState::kRejected:
+      return MessageStatus::kRejected;
+    default:
+      return MessageStatus::kDelivered;
+  }
+}
+
 std::string_view MessageStatusName(MessageStatus status) {
   switch (status) {
     case MessageStatus::kAccepted:

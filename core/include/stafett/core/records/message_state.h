@@ -24,6 +24,9 @@ std::string_view RecipientStateName(RecipientState state);
 // The message as a whole: accepted until every recipient is finished.
 enum class MessageStatus { kAccepted, kDelivered, kWithheld, kExpired, kRejected };
 std::string_view MessageStatusName(MessageStatus status);
+// The status of a message whose every recipient is finished, the last with LAST: delivered when
+// ALL_DELIVERED, else LAST's outcome. kAccepted for LAST = kQueued (not finished).
+MessageStatus FinishedStatus(RecipientState last, bool all_delivered);
 
 struct RecipientDelivery {
   RecipientState state = RecipientState::kQueued;
