@@ -344,4 +344,11 @@ core::Result<std::unique_ptr<BrokerStore>> OpenFaultInjectingBrokerStore(
   return OpenRocksDbBrokerStore(dir, options);
 }
 
+core::Result<std::unique_ptr<AgentJournal>> OpenFaultInjectingAgentJournal(
+    const std::filesystem::path& dir, std::shared_ptr<FaultInjectionFileSystem> file_system) {
+  RocksDbJournalOptions options;
+  options.file_system = std::move(file_system);
+  return OpenRocksDbAgentJournal(dir, options);
+}
+
 }  // namespace stafett::store

@@ -23,7 +23,9 @@
 #include <vector>
 
 #include "stafett/core/status.h"
+#include "stafett/store/agent_journal.h"
 #include "stafett/store/broker_store.h"
+#include "stafett/store/rocksdb_agent_journal.h"
 #include "stafett/store/rocksdb_broker_store.h"
 
 namespace stafett::store {
@@ -106,5 +108,8 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
 core::Result<std::unique_ptr<BrokerStore>> OpenFaultInjectingBrokerStore(
     const std::filesystem::path& dir, std::shared_ptr<FaultInjectionFileSystem> file_system,
     size_t memtable_bytes = 256 << 10);
+// The RocksDB agent journal over FILE_SYSTEM in DIR.
+core::Result<std::unique_ptr<AgentJournal>> OpenFaultInjectingAgentJournal(
+    const std::filesystem::path& dir, std::shared_ptr<FaultInjectionFileSystem> file_system);
 
 }  // namespace stafett::store
