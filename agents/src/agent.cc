@@ -6,6 +6,7 @@
 
 #include "file_util.h"
 #include "stafett/keys/pseudonym_key_file.h"
+#include "stafett/store/rocksdb_agent_journal.h"
 
 namespace stafett::agent {
 
@@ -51,10 +52,11 @@ core::Result<std::unique_ptr<Agent>> Agent::Create(const AgentConfig& config,
   core::Result<int> lock = LockDataDir(config.data_dir);
   if (!lock.ok()) return lock.status();
   agent->data_dir_lock_ = *lock;
-  core::Result<std::unique_ptr<Journal>> journal = Journal::Open(config.data_dir / "journal");
+  core::Result<std::unique_ptr<store::AgentJournal>> journal =
+      store::OpenRocksDbAgentJournal(config.data_dir / "journal");
   if (!journal.ok()) return journal.status();
   agent->journal_ = std::move(journal).value();
-  Journal* journal_ptr = agent->journal_.get();
+  store::AgentJournal* journal_ptr = agent->journal_.get();
   agent->storage_ = std::make_unique<Storage>(agent->config_, clock,
                                               [journal_ptr] { return journal_ptr->Resume(); });
   Storage* storage_ptr = agent->storage_.get();

@@ -12,13 +12,13 @@
 #include "consent_sync.h"
 #include "http_api.h"
 #include "inbox.h"
-#include "journal.h"
 #include "metrics.h"
 #include "outbox_files.h"
 #include "outbox_watcher.h"
 #include "sender.h"
 #include "stafett/core/clock.h"
 #include "stafett/core/pseudonym.h"
+#include "stafett/store/agent_journal.h"
 #include "storage.h"
 #include "trust.h"
 
@@ -61,7 +61,7 @@ class Agent final : public ConnectionHandler {
   core::PseudonymKey pseudonym_key_;
   int data_dir_lock_ = -1;  // flock on data_dir/agent.lock: one agent per data_dir
   Metrics metrics_;
-  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<store::AgentJournal> journal_;
   std::unique_ptr<Storage> storage_;
   OutboxFiles outbox_;
   std::unique_ptr<Sender> sender_;

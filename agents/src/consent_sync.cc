@@ -13,7 +13,8 @@ namespace stafett::agent {
 using core::Code;
 using core::Status;
 
-ConsentSync::ConsentSync(const AgentConfig& config, Journal& journal, Connection& connection)
+ConsentSync::ConsentSync(const AgentConfig& config, store::AgentJournal& journal,
+                         Connection& connection)
     : config_(config), journal_(journal), connection_(connection) {}
 
 void ConsentSync::Kick() {
@@ -29,7 +30,7 @@ void ConsentSync::Ask(const nlohmann::json& after) {
                     [this](const nlohmann::json& result) { OnAnswer(result); });
 }
 
-core::Result<bool> ConsentSync::Merge(Journal& journal, const std::string& own_id,
+core::Result<bool> ConsentSync::Merge(store::AgentJournal& journal, const std::string& own_id,
                                       const nlohmann::json& row, bool* revoked_now) {
   *revoked_now = false;
   if (!row.is_object()) return false;
@@ -51,15 +52,15 @@ core::Result<bool> ConsentSync::Merge(Journal& journal, const std::string& own_i
   // The broker sends only consents we are a party of; one that is not is not ours to keep.
   if (std::find(party_ids.begin(), party_ids.end(), own_id) == party_ids.end()) return false;
   bool revoked = row.value("revoked", false);
-  core::Result<std::optional<nlohmann::json>> known = journal.GetConsent(consent_id);
+  core::Result<std::optional<core::ConsentRecord>> known = journal.GetConsent(consent_id);
   if (!known.ok()) return known.status();
   if (known->has_value()) {
     // What the agent learned from a signed consent event stays; only a revocation it missed
     // is taken over (revocation is final).
-    nlohmann::json consent = **known;
-    if (!revoked || consent.value("revoked", false)) return false;
-    consent["revoked"] = true;
-    STAFETT_RETURN_IF_ERROR(journal.PutConsent(consent_id, consent));
+    core::ConsentRecord consent = **known;
+    if (!revoked || consent.facts.revoked) return false;
+    consent.facts.revoked = true;
+    STAFETT_RETURN_IF_ERROR(journal.PutConsent(consent));
     *revoked_now = true;
     return true;
   }
@@ -67,15 +68,21 @@ core::Result<bool> ConsentSync::Merge(Journal& journal, const std::string& own_i
   for (const nlohmann::json& purpose : purposes) {
     if (purpose.is_string()) purpose_ids.push_back(purpose.get<std::string>());
   }
-  nlohmann::json consent = {{"subject", subject},
-                            {"parties", party_ids},
-                            {"purposes", purpose_ids},
-                            {"valid_from", row["valid_from"].get<int64_t>()},
-                            {"valid_until", row["valid_until"].get<int64_t>()},
-                            {"recorded_by", row.value("recorded_by", "")},
-                            {"revoked", revoked},
-                            {"source", "broker"}};
-  STAFETT_RETURN_IF_ERROR(journal.PutConsent(consent_id, consent));
+  // Learned from the broker's index: no signed event of it was seen here (granted stays empty).
+  core::ConsentRecord consent;
+  consent.facts = core::ConsentFacts{consent_id,
+                                     subject,
+                                     row.value("recorded_by", ""),
+                                     std::move(party_ids),
+                                     std::move(purpose_ids),
+                                     row["valid_from"].get<int64_t>(),
+                                     row["valid_until"].get<int64_t>(),
+                                     revoked};
+  if (!core::EncodeConsentRecord(consent).ok()) {
+    spdlog::warn("event=consent_sync_row_malformed");
+    return false;
+  }
+  STAFETT_RETURN_IF_ERROR(journal.PutConsent(consent));
   return true;
 }
 

@@ -17,13 +17,13 @@
 
 #include "agent_config.h"
 #include "connection.h"
-#include "journal.h"
+#include "stafett/store/agent_journal.h"
 
 namespace stafett::agent {
 
 class ConsentSync {
  public:
-  ConsentSync(const AgentConfig& config, Journal& journal, Connection& connection);
+  ConsentSync(const AgentConfig& config, store::AgentJournal& journal, Connection& connection);
 
   // A session is up: starts the rebuild unless it is done or running.
   void OnSessionReady() { Kick(); }
@@ -37,7 +37,7 @@ class ConsentSync {
 
   // Merges one consent row of the broker's answer into the journal; whether it changed it.
   // Errors: a write failure (then the rebuild is tried again).
-  static core::Result<bool> Merge(Journal& journal, const std::string& own_id,
+  static core::Result<bool> Merge(store::AgentJournal& journal, const std::string& own_id,
                                   const nlohmann::json& row, bool* revoked_now);
 
  private:
@@ -45,7 +45,7 @@ class ConsentSync {
   void OnAnswer(const nlohmann::json& result);
 
   const AgentConfig& config_;
-  Journal& journal_;
+  store::AgentJournal& journal_;
   Connection& connection_;
   std::atomic<bool> settled_{false};
   std::atomic<bool> synced_{false};

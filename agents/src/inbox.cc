@@ -28,7 +28,7 @@ bool Contains(const std::vector<std::string>& list, const std::string& value) {
 }  // namespace
 
 Inbox::Inbox(const AgentConfig& config, const Trust& trust, const core::PseudonymKey& pseudonym_key,
-             Journal& journal, Metrics& metrics, const core::Clock& clock)
+             store::AgentJournal& journal, Metrics& metrics, const core::Clock& clock)
     : config_(config),
       trust_(trust),
       pseudonym_key_(pseudonym_key),
@@ -82,7 +82,7 @@ std::optional<ConnectionHandler::Reply> Inbox::Deliver(const nlohmann::json& met
   bool on_disk = std::filesystem::exists(config_.inbox / (id + ".json"), exists_error);
   if (*seen || on_disk) {
     // A crash between the inbox write and the journal leaves the file: never write it again.
-    if (!*seen) journal_.MarkReceived(id, {{"received_at", clock_.Now()}}).ok();
+    if (!*seen) journal_.MarkReceived(id, {clock_.Now(), ""}).ok();
     ++metrics_.inbox_duplicates;
     spdlog::info("event=redelivery_acknowledged message_id={}", id);
     return Delivered(meta, header);
@@ -151,7 +151,7 @@ std::optional<ConnectionHandler::Reply> Inbox::Deliver(const nlohmann::json& met
     spdlog::error("event=inbox_write_failed message_id={} error=\"{}\"", id, written.message());
     return std::nullopt;  // not acknowledged: the broker delivers it again
   }
-  Status marked = journal_.MarkReceived(id, {{"received_at", now}, {"type", header.type}});
+  Status marked = journal_.MarkReceived(id, {now, header.type});
   if (!marked.ok()) {
     spdlog::error("event=journal_failed message_id={} error=\"{}\"", id, marked.message());
   }
@@ -183,19 +183,11 @@ Status Inbox::CheckConsent(const core::Header& header) {
   if (rule == nullptr) return Status(Code::kNotAllowed, "unknown message type");
   if (rule->purpose.empty()) return Status::Ok();
   if (header.consent_id.empty()) return Status(Code::kConsentRequired, "no consent_id");
-  core::Result<std::optional<nlohmann::json>> stored = journal_.GetConsent(header.consent_id);
+  core::Result<std::optional<core::ConsentRecord>> stored = journal_.GetConsent(header.consent_id);
   if (!stored.ok() || !stored->has_value()) {
     return Status(Code::kConsentRequired, "the consent is not known to this agent");
   }
-  const nlohmann::json& consent = **stored;
-  core::ConsentFacts facts;
-  facts.consent_id = header.consent_id;
-  facts.subject = consent.value("subject", "");
-  facts.parties = consent.value("parties", std::vector<std::string>());
-  facts.purposes = consent.value("purposes", std::vector<std::string>());
-  facts.valid_from = consent.value("valid_from", int64_t{0});
-  facts.valid_until = consent.value("valid_until", int64_t{0});
-  facts.revoked = consent.value("revoked", false);
+  const core::ConsentFacts& facts = (**stored).facts;
   if (facts.subject != header.subject) {
     return Status(Code::kConsentScope, "the consent is for another child");
   }
@@ -209,20 +201,27 @@ Status Inbox::CheckConsent(const core::Header& header) {
 }
 
 void Inbox::LearnConsent(const core::Header& header) {
+  // The signed event that taught the agent the consent: the message, its sender, when.
+  core::ConsentEvent event{header.message_id, std::nullopt, header.from, clock_.Now()};
   if (header.type == "consent_granted" && header.consent) {
-    nlohmann::json consent = {{"subject", header.subject},
-                              {"parties", header.consent->parties},
-                              {"purposes", header.consent->purposes},
-                              {"valid_from", header.consent->valid_from},
-                              {"valid_until", header.consent->valid_until},
-                              {"recorded_by", header.from},
-                              {"revoked", false}};
-    journal_.PutConsent(header.consent_id, consent).ok();
+    core::ConsentRecord consent;
+    consent.facts = core::ConsentFacts{header.consent_id,
+                                       header.subject,
+                                       header.from,
+                                       header.consent->parties,
+                                       header.consent->purposes,
+                                       header.consent->valid_from,
+                                       header.consent->valid_until,
+                                       false};
+    consent.granted = event;
+    journal_.PutConsent(consent).ok();
   } else if (header.type == "consent_revoked") {
-    core::Result<std::optional<nlohmann::json>> consent = journal_.GetConsent(header.consent_id);
+    core::Result<std::optional<core::ConsentRecord>> consent =
+        journal_.GetConsent(header.consent_id);
     if (consent.ok() && consent->has_value()) {
-      (**consent)["revoked"] = true;
-      journal_.PutConsent(header.consent_id, **consent).ok();
+      (**consent).facts.revoked = true;
+      (**consent).revocation = event;
+      journal_.PutConsent(**consent).ok();
     }
   }
 }

@@ -11,10 +11,10 @@
 
 #include "agent_config.h"
 #include "connection.h"
-#include "journal.h"
 #include "metrics.h"
 #include "stafett/core/clock.h"
 #include "stafett/core/pseudonym.h"
+#include "stafett/store/agent_journal.h"
 #include "trust.h"
 
 namespace stafett::agent {
@@ -25,7 +25,7 @@ class Storage;
 class Inbox {
  public:
   Inbox(const AgentConfig& config, const Trust& trust, const core::PseudonymKey& pseudonym_key,
-        Journal& journal, Metrics& metrics, const core::Clock& clock);
+        store::AgentJournal& journal, Metrics& metrics, const core::Clock& clock);
 
   core::Status Prepare() const;
   // Until SYNC is settled a delivery under a consent this agent does not know is left
@@ -51,7 +51,7 @@ class Inbox {
   const AgentConfig& config_;
   const Trust& trust_;
   const core::PseudonymKey& pseudonym_key_;
-  Journal& journal_;
+  store::AgentJournal& journal_;
   Metrics& metrics_;
   const core::Clock& clock_;
   ConsentSync* consent_sync_ = nullptr;

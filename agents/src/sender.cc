@@ -8,6 +8,7 @@
 #include "connection.h"
 #include "document.h"
 #include "receipt_check.h"
+#include "source_key.h"
 #include "stafett/core/crypto.h"
 #include "stafett/core/encoding.h"
 #include "stafett/core/envelope.h"
@@ -21,51 +22,53 @@ using core::Code;
 
 namespace {
 
-// A recipient's status in the journal while its receipt did not verify (docs/AGENT.md).
-constexpr std::string_view kReceiptInvalid = "receipt_invalid";
+using core::OutgoingRecord;
+using core::OutgoingState;
+using core::ReceiptStatus;
+
+constexpr std::string_view kStatePending = "pending";
+constexpr std::string_view kStateAccepted = "accepted";
+
+// TEXT cut to at most MAX bytes, not inside a UTF-8 sequence (a stored string must stay UTF-8).
+std::string CutUtf8(const std::string& text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut);
+}
 
 bool IsRetryable(const std::string& code) {
   return code == "STORAGE_FULL" || code == "UNAVAILABLE";
 }
 
-// Hex SHA-256 of the document in canonical form (parsed and dumped: keys sorted, no spaces), so
-// the same document over HTTP or as a file, however formatted, has one digest.
+// SHA-256 of the document in canonical form (parsed and dumped: keys sorted, no spaces), so the
+// same document over HTTP or as a file, however formatted, has one digest.
 std::string DocumentDigest(std::string_view text) {
-  return core::ToHex(core::Sha256(nlohmann::json::parse(text, nullptr, false).dump()));
-}
-
-nlohmann::json ScopeToJson(const core::ConsentScope& scope) {
-  return {{"parties", scope.parties},
-          {"purposes", scope.purposes},
-          {"valid_from", scope.valid_from},
-          {"valid_until", scope.valid_until}};
+  return core::Sha256(nlohmann::json::parse(text, nullptr, false).dump());
 }
 
 }  // namespace
 
-std::string OverallStatus(const nlohmann::json& record) {
-  std::string state = record.value("state", "");
-  if (state != kStateAccepted) return state;
-  const nlohmann::json& recipients =
-      record.contains("recipients") ? record["recipients"] : nlohmann::json::object();
+std::string OverallStatus(const OutgoingRecord& record) {
+  if (record.state != OutgoingState::kAccepted) {
+    return std::string(core::OutgoingStateName(record.state));
+  }
   bool withheld = false, expired = false;
   size_t delivered = 0;
-  for (const auto& [id, entry] : recipients.items()) {
-    std::string status = entry.value("status", "");
-    withheld = withheld || status == "withheld";
-    expired = expired || status == "expired";
-    delivered += status == "delivered" ? 1 : 0;
+  for (const auto& [id, outcome] : record.recipients) {
+    withheld = withheld || outcome.status == ReceiptStatus::kWithheld;
+    expired = expired || outcome.status == ReceiptStatus::kExpired;
+    delivered += outcome.verified_delivery() ? 1 : 0;
   }
   if (withheld) return "withheld";
   if (expired) return "expired";
-  size_t recipients_count = record.contains("to") ? record["to"].size() : 0;
-  if (recipients_count > 0 && delivered >= recipients_count) return "delivered";
+  if (!record.to.empty() && delivered >= record.to.size()) return "delivered";
   return std::string(kStateAccepted);
 }
 
 Sender::Sender(const AgentConfig& config, const Trust& trust,
-               const core::PseudonymKey& pseudonym_key, Journal& journal, Metrics& metrics,
-               const OutboxFiles& outbox, const core::Clock& clock)
+               const core::PseudonymKey& pseudonym_key, store::AgentJournal& journal,
+               Metrics& metrics, const OutboxFiles& outbox, const core::Clock& clock)
     : config_(config),
       trust_(trust),
       pseudonym_key_(pseudonym_key),
@@ -83,37 +86,33 @@ SubmitResult Sender::Refuse(Code code, std::string message, std::vector<std::str
                       std::move(pointers)};
 }
 
-SubmitResult Sender::FromRecord(const nlohmann::json& record) const {
+// The journal record as GET /v1/messages/{id} and POST answer it (docs/AGENT.md, "HTTP API").
+SubmitResult Sender::FromRecord(const OutgoingRecord& record) const {
   SubmitResult result;
-  result.message_id = record.value("message_id", "");
+  result.message_id = record.message_id;
   result.status = OverallStatus(record);
-  if (result.status == kStatePending && record.contains("retry_code")) {
+  if (record.state == OutgoingState::kPending && record.retry_code != Code::kOk) {
     // Why it is still pending: the broker's last answer was a refusal to retry later.
-    std::string code = record.value("retry_code", "");
     result.refusal = core::Status(
-        core::CodeFromName(code).value_or(Code::kUnavailable),
-        code == "STORAGE_FULL" ? "the broker is short of storage; the message is kept and retried"
+        record.retry_code, record.retry_code == Code::kStorageFull
+                               ? "the broker is short of storage; the message is kept and retried"
                                : "the broker is not available; the message is kept and retried");
-  } else if (record.value("state", "") == kStateRefused) {
-    result.refusal =
-        core::Status(core::CodeFromName(record.value("code", "")).value_or(Code::kInternal),
-                     record.value("message", ""));
+  } else if (record.state == OutgoingState::kRefused) {
+    result.refusal = core::Status(record.refusal_code, record.refusal_message);
   } else if (result.status == "withheld" || result.status == "expired") {
-    for (const auto& [id, entry] : record["recipients"].items()) {
-      if (entry.value("status", "") == result.status) {
-        result.refusal =
-            core::Status(core::CodeFromName(entry.value("code", "")).value_or(Code::kExpired), "");
+    for (const auto& [id, outcome] : record.recipients) {
+      if (core::ReceiptStatusName(outcome.status) == result.status) {
+        result.refusal = core::Status(outcome.code, "");
         break;
       }
     }
   } else if (result.status == kStateAccepted) {
     // Accepted, and a receipt came that did not verify: say so, it is why it is not delivered.
-    for (const auto& [id, entry] : record["recipients"].items()) {
-      if (entry.value("status", "") == kReceiptInvalid) {
-        result.refusal =
-            core::Status(core::CodeFromName(entry.value("code", "")).value_or(Code::kBadSignature),
-                         "the delivery receipt for " + id +
-                             " did not verify; the message is not counted as delivered to it");
+    for (const auto& [id, outcome] : record.recipients) {
+      if (outcome.status == ReceiptStatus::kDelivered && outcome.code != Code::kOk) {
+        result.refusal = core::Status(
+            outcome.code, "the delivery receipt for " + id +
+                              " did not verify; the message is not counted as delivered to it");
         break;
       }
     }
@@ -127,10 +126,12 @@ SubmitResult Sender::Submit(std::string_view text, const std::string& file_name)
   std::lock_guard<std::mutex> lock(submit_mutex_);
   std::string source_key = file_name.empty() ? "" : SourceKey(name_key_, file_name, text);
   if (!source_key.empty()) {
-    core::Result<std::optional<std::string>> known = journal_.FindBySource(source_key);
+    core::Result<std::optional<core::SourceEntry>> known = journal_.FindBySource(source_key);
     // A file seen before maps to its message, unless the broker refused that message: only an
     // accepted message occupies its id, so a refused one is sealed and sent again.
-    if (known.ok() && known->has_value() && !IsRefused(**known)) return Attach(**known, file_name);
+    if (known.ok() && known->has_value() && !IsRefused((**known).message_id)) {
+      return Attach((**known).message_id, file_name);
+    }
   }
   DocumentError error;
   std::optional<OutgoingDocument> document =
@@ -144,25 +145,24 @@ SubmitResult Sender::Submit(std::string_view text, const std::string& file_name)
   }
   std::string message_id =
       document->message_id.empty() ? core::NewMessageId(now) : document->message_id;
-  core::Result<std::optional<nlohmann::json>> existing = journal_.GetOutgoing(message_id);
+  core::Result<std::optional<OutgoingRecord>> existing = journal_.GetOutgoing(message_id);
   if (!existing.ok()) return Refuse(existing.status().code(), existing.status().message(), {});
   std::string digest = DocumentDigest(text);
-  if (existing->has_value() && (**existing).value("state", "") != kStateRefused) {
+  if (existing->has_value() && (**existing).state != OutgoingState::kRefused) {
     // A resend counts only when it is the same document; another one under a used id is refused.
-    std::string known_digest = (**existing).value("digest", "");
-    if (!known_digest.empty() && known_digest != digest) {
+    if ((**existing).document_digest != digest) {
       return Refuse(Code::kDuplicate,
                     "the message id " + message_id +
                         " was already used for a different document; give this one a new "
                         "message_id",
                     {"/message_id"}, message_id);
     }
-    if (!source_key.empty()) journal_.PutSource(source_key, message_id).ok();
+    if (!source_key.empty()) journal_.PutSource(source_key, {message_id}).ok();
     return Attach(message_id, file_name);
   }
   if (existing->has_value()) {
     spdlog::info("event=retry_after_refusal message_id={} code={}", message_id,
-                 (**existing).value("code", "").substr(0, 32));
+                 core::CodeName((**existing).refusal_code));
   }
   SubmitResult consent_refusal = CheckConsentEvent(*document, now);
   if (!consent_refusal.refusal.ok()) return consent_refusal;
@@ -206,12 +206,16 @@ SubmitResult Sender::Submit(std::string_view text, const std::string& file_name)
   if (!sealed.ok()) {
     return Refuse(sealed.status().code(), sealed.status().message(), {}, message_id);
   }
-  nlohmann::json record = {{"message_id", message_id},  {"state", kStatePending},
-                           {"type", header.type},       {"to", header.to},
-                           {"subject", header.subject}, {"consent_id", header.consent_id},
-                           {"digest", digest},          {"recipients", nlohmann::json::object()},
-                           {"created_at", now}};
-  if (header.consent) record["scope"] = ScopeToJson(*header.consent);
+  OutgoingRecord record;
+  record.message_id = message_id;
+  record.state = OutgoingState::kPending;
+  record.type = header.type;
+  record.to = header.to;
+  record.subject = header.subject;
+  record.consent_id = header.consent_id;
+  record.document_digest = digest;
+  record.scope = header.consent;
+  record.created_at = now;
   core::Status journalled = journal_.AddOutgoing(record, *sealed, source_key);
   if (!journalled.ok()) {
     spdlog::error("event=journal_failed message_id={} error=\"{}\"", message_id,
@@ -238,8 +242,9 @@ SubmitResult Sender::CheckConsentEvent(const OutgoingDocument& document, core::M
                   {"/body/valid_until"}, document.message_id);
   }
   if (document.type == "consent_revoked") {
-    core::Result<std::optional<nlohmann::json>> known = journal_.GetConsent(document.consent_id);
-    if (known.ok() && known->has_value() && (**known).value("revoked", false)) {
+    core::Result<std::optional<core::ConsentRecord>> known =
+        journal_.GetConsent(document.consent_id);
+    if (known.ok() && known->has_value() && (**known).facts.revoked) {
       return Refuse(Code::kConsentRevoked, "the consent is revoked already", {"/consent_id"},
                     document.message_id);
     }
@@ -248,8 +253,8 @@ SubmitResult Sender::CheckConsentEvent(const OutgoingDocument& document, core::M
 }
 
 bool Sender::IsRefused(const std::string& message_id) {
-  core::Result<std::optional<nlohmann::json>> record = journal_.GetOutgoing(message_id);
-  return record.ok() && record->has_value() && (**record).value("state", "") == kStateRefused;
+  core::Result<std::optional<OutgoingRecord>> record = journal_.GetOutgoing(message_id);
+  return record.ok() && record->has_value() && (**record).state == OutgoingState::kRefused;
 }
 
 void Sender::RememberFile(const std::string& message_id, const std::string& file_name) {
@@ -261,11 +266,11 @@ void Sender::RememberFile(const std::string& message_id, const std::string& file
 
 SubmitResult Sender::Attach(const std::string& message_id, const std::string& file_name) {
   RememberFile(message_id, file_name);
-  core::Result<std::optional<nlohmann::json>> record = journal_.GetOutgoing(message_id);
+  core::Result<std::optional<OutgoingRecord>> record = journal_.GetOutgoing(message_id);
   if (!record.ok() || !record->has_value()) {
     return SubmitResult{message_id, "pending", {}, {}};
   }
-  if ((**record).value("state", "") != kStatePending) MoveFiles(message_id);
+  if ((**record).state != OutgoingState::kPending) MoveFiles(message_id);
   return FromRecord(**record);
 }
 
@@ -286,14 +291,14 @@ SubmitResult Sender::WaitForOutcome(const std::string& message_id, int64_t milli
 }
 
 std::optional<SubmitResult> Sender::Status(const std::string& message_id) {
-  core::Result<std::optional<nlohmann::json>> record = journal_.GetOutgoing(message_id);
+  core::Result<std::optional<OutgoingRecord>> record = journal_.GetOutgoing(message_id);
   if (!record.ok() || !record->has_value()) return std::nullopt;
   return FromRecord(**record);
 }
 
 std::optional<core::Envelope> Sender::PendingEnvelope(const std::string& message_id) {
-  core::Result<std::optional<nlohmann::json>> record = journal_.GetOutgoing(message_id);
-  if (!record.ok() || !record->has_value() || (**record).value("state", "") != kStatePending) {
+  core::Result<std::optional<OutgoingRecord>> record = journal_.GetOutgoing(message_id);
+  if (!record.ok() || !record->has_value() || (**record).state != OutgoingState::kPending) {
     return std::nullopt;
   }
   core::Result<std::optional<core::Envelope>> envelope = journal_.GetEnvelope(message_id);
@@ -303,11 +308,11 @@ std::optional<core::Envelope> Sender::PendingEnvelope(const std::string& message
 
 void Sender::Accept(const std::string& message_id, bool duplicate) {
   bool changed = false;
-  core::Status updated = journal_.UpdateOutgoing(message_id, [&](nlohmann::json& record) {
-    if (record.value("state", "") != kStatePending) return false;
-    record["state"] = kStateAccepted;
-    record["accepted_at"] = clock_.Now();
-    record.erase("retry_code");
+  core::Status updated = journal_.UpdateOutgoing(message_id, [&](OutgoingRecord& record) {
+    if (record.state != OutgoingState::kPending) return false;
+    record.state = OutgoingState::kAccepted;
+    record.accepted_at = clock_.Now();
+    record.retry_code = Code::kOk;
     changed = true;
     return true;
   });
@@ -319,7 +324,7 @@ void Sender::Accept(const std::string& message_id, bool duplicate) {
   if (!changed) return;
   ++metrics_.accepted;
   spdlog::info("event=accepted message_id={} duplicate={}", message_id, duplicate);
-  core::Result<std::optional<nlohmann::json>> record = journal_.GetOutgoing(message_id);
+  core::Result<std::optional<OutgoingRecord>> record = journal_.GetOutgoing(message_id);
   if (record.ok() && record->has_value()) RecordOwnConsent(**record);
   MoveFiles(message_id);
 }
@@ -340,12 +345,13 @@ void Sender::OnRefused(const nlohmann::json& refused) {
   if (IsRetryable(code)) {
     broker_storage_full_ = code == "STORAGE_FULL";
     // Still pending and retried; the reason is kept so that GET /v1/messages/{id} can say it.
+    Code retry_code = code == "STORAGE_FULL" ? Code::kStorageFull : Code::kUnavailable;
     journal_
         .UpdateOutgoing(message_id,
-                        [&](nlohmann::json& record) {
-                          if (record.value("state", "") != kStatePending) return false;
-                          if (record.value("retry_code", "") == code) return false;
-                          record["retry_code"] = code;
+                        [&](OutgoingRecord& record) {
+                          if (record.state != OutgoingState::kPending) return false;
+                          if (record.retry_code == retry_code) return false;
+                          record.retry_code = retry_code;
                           return true;
                         })
         .ok();
@@ -355,13 +361,17 @@ void Sender::OnRefused(const nlohmann::json& refused) {
     return;
   }
   bool changed = false;
+  // A code outside the catalogue (or "OK") is kept as INTERNAL, as GET reported it before.
+  Code refusal_code = core::CodeFromName(code).value_or(Code::kInternal);
+  if (refusal_code == Code::kOk) refusal_code = Code::kInternal;
   journal_
       .UpdateOutgoing(message_id,
-                      [&](nlohmann::json& record) {
-                        if (record.value("state", "") != kStatePending) return false;
-                        record["state"] = kStateRefused;
-                        record["code"] = code;
-                        record["message"] = refused.value("message", "").substr(0, 500);
+                      [&](OutgoingRecord& record) {
+                        if (record.state != OutgoingState::kPending) return false;
+                        record.state = OutgoingState::kRefused;
+                        record.retry_code = Code::kOk;
+                        record.refusal_code = refusal_code;
+                        record.refusal_message = CutUtf8(refused.value("message", ""), 500);
                         changed = true;
                         return true;
                       })
@@ -402,17 +412,19 @@ bool Sender::AdmitReceipt(const nlohmann::json& receipt) {
   // receipt naming someone the message was not sent to).
   if (valid_ids && checked.code() != Code::kNotFound && checked.code() != Code::kProtocolError) {
     journal_
-        .UpdateOutgoing(message_id,
-                        [&](nlohmann::json& record) {
-                          nlohmann::json& entry = record["recipients"][recipient];
-                          // A verified receipt stands; a forged one after it changes nothing.
-                          if (entry.is_object() && entry.value("status", "") == "delivered") {
-                            return false;
-                          }
-                          entry = {{"status", kReceiptInvalid},
-                                   {"code", std::string(core::CodeName(checked.code()))}};
-                          return true;
-                        })
+        .UpdateOutgoing(
+            message_id,
+            [&](OutgoingRecord& record) {
+              auto known = record.recipients.find(recipient);
+              // A verified receipt stands; a forged one after it changes nothing.
+              if (known != record.recipients.end() && known->second.verified_delivery()) {
+                return false;
+              }
+              // Journalled as receipt_invalid: "delivered", with the check's code.
+              record.recipients[recipient] =
+                  core::RecipientOutcome{ReceiptStatus::kDelivered, checked.code()};
+              return true;
+            })
         .ok();
   }
   Notify();
@@ -424,26 +436,37 @@ void Sender::OnReceipt(const nlohmann::json& receipt) {
   std::string recipient = receipt.value("recipient", "");
   // A receipt proves acceptance, even if the ACCEPTED itself was lost in a crash.
   Accept(message_id, true);
-  journal_
-      .UpdateOutgoing(message_id,
-                      [&](nlohmann::json& record) {
-                        nlohmann::json entry = {{"status", receipt.value("status", "")}};
-                        if (receipt.contains("code")) entry["code"] = receipt["code"];
-                        record["recipients"][recipient] = entry;
-                        return true;
-                      })
-      .ok();
+  std::optional<ReceiptStatus> status = core::ReceiptStatusFromName(receipt.value("status", ""));
+  if (status) {
+    core::RecipientOutcome outcome{*status, Code::kOk};
+    if (*status != ReceiptStatus::kDelivered) {
+      // Withheld and expired carry their code; without one GET says EXPIRED, as it always did.
+      std::string code = receipt.contains("code") && receipt["code"].is_string()
+                             ? receipt["code"].get<std::string>()
+                             : "";
+      outcome.code = core::CodeFromName(code).value_or(Code::kExpired);
+      if (outcome.code == Code::kOk) outcome.code = Code::kExpired;
+    }
+    journal_
+        .UpdateOutgoing(message_id,
+                        [&](OutgoingRecord& record) {
+                          record.recipients[recipient] = outcome;
+                          return true;
+                        })
+        .ok();
+  } else {
+    spdlog::warn("event=receipt_status_unknown message_id={}", message_id);
+  }
   Notify();
 }
 
 void Sender::MoveFiles(const std::string& message_id) {
   static std::mutex move_mutex;  // one mover at a time: the outbox thread or the connection's
   std::lock_guard<std::mutex> lock(move_mutex);
-  core::Result<std::optional<nlohmann::json>> loaded = journal_.GetOutgoing(message_id);
+  core::Result<std::optional<OutgoingRecord>> loaded = journal_.GetOutgoing(message_id);
   if (!loaded.ok() || !loaded->has_value()) return;
-  const nlohmann::json& record = **loaded;
-  std::string state = record.value("state", "");
-  if (state == kStatePending) return;
+  const OutgoingRecord& record = **loaded;
+  if (record.state == OutgoingState::kPending) return;
   std::vector<std::string> names;
   {
     std::lock_guard<std::mutex> files_lock(files_mutex_);
@@ -453,9 +476,8 @@ void Sender::MoveFiles(const std::string& message_id) {
     files_.erase(found);
   }
   for (const std::string& file : names) {
-    if (state == kStateRefused) {
-      core::Status refusal(core::CodeFromName(record.value("code", "")).value_or(Code::kInternal),
-                           record.value("message", ""));
+    if (record.state == OutgoingState::kRefused) {
+      core::Status refusal(record.refusal_code, record.refusal_message);
       outbox_.MoveToRejected(file, refusal, {}, message_id);
     } else {
       outbox_.MoveToSent(file, message_id);
@@ -463,20 +485,28 @@ void Sender::MoveFiles(const std::string& message_id) {
   }
 }
 
-void Sender::RecordOwnConsent(const nlohmann::json& record) {
-  std::string type = record.value("type", "");
-  std::string consent_id = record.value("consent_id", "");
-  if (type == "consent_granted" && record.contains("scope")) {
-    nlohmann::json consent = record["scope"];
-    consent["subject"] = record.value("subject", "");
-    consent["recorded_by"] = config_.id;
-    consent["revoked"] = false;
-    journal_.PutConsent(consent_id, consent).ok();
-  } else if (type == "consent_revoked") {
-    core::Result<std::optional<nlohmann::json>> consent = journal_.GetConsent(consent_id);
+void Sender::RecordOwnConsent(const OutgoingRecord& record) {
+  core::ConsentEvent event{record.message_id, std::nullopt, config_.id,
+                           record.accepted_at.value_or(clock_.Now())};
+  if (record.type == "consent_granted" && record.scope) {
+    core::ConsentRecord consent;
+    consent.facts = core::ConsentFacts{record.consent_id,
+                                       record.subject,
+                                       config_.id,
+                                       record.scope->parties,
+                                       record.scope->purposes,
+                                       record.scope->valid_from,
+                                       record.scope->valid_until,
+                                       false};
+    consent.granted = event;
+    journal_.PutConsent(consent).ok();
+  } else if (record.type == "consent_revoked") {
+    core::Result<std::optional<core::ConsentRecord>> consent =
+        journal_.GetConsent(record.consent_id);
     if (consent.ok() && consent->has_value()) {
-      (**consent)["revoked"] = true;
-      journal_.PutConsent(consent_id, **consent).ok();
+      (**consent).facts.revoked = true;
+      (**consent).revocation = event;
+      journal_.PutConsent(**consent).ok();
     }
   }
 }

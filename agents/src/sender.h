@@ -18,11 +18,12 @@
 
 #include "agent_config.h"
 #include "document.h"
-#include "journal.h"
 #include "metrics.h"
 #include "outbox_files.h"
 #include "stafett/core/clock.h"
 #include "stafett/core/pseudonym.h"
+#include "stafett/core/records/outgoing_record.h"
+#include "stafett/store/agent_journal.h"
 #include "trust.h"
 
 namespace stafett::agent {
@@ -40,7 +41,8 @@ struct SubmitResult {
 class Sender {
  public:
   Sender(const AgentConfig& config, const Trust& trust, const core::PseudonymKey& pseudonym_key,
-         Journal& journal, Metrics& metrics, const OutboxFiles& outbox, const core::Clock& clock);
+         store::AgentJournal& journal, Metrics& metrics, const OutboxFiles& outbox,
+         const core::Clock& clock);
 
   void set_connection(Connection* connection) { connection_ = connection; }
   // The agent's own disk: below its floor a new document is refused STORAGE_FULL (retryable).
@@ -74,7 +76,7 @@ class Sender {
  private:
   SubmitResult Refuse(core::Code code, std::string message, std::vector<std::string> pointers,
                       std::string message_id = "");
-  SubmitResult FromRecord(const nlohmann::json& record) const;
+  SubmitResult FromRecord(const core::OutgoingRecord& record) const;
   // Consent events the agent refuses itself: a grant already past its valid_until
   // (kConsentExpired), a revocation of a consent it knows as revoked (kConsentRevoked).
   SubmitResult CheckConsentEvent(const OutgoingDocument& document, core::Micros now);
@@ -88,7 +90,7 @@ class Sender {
   // Notes FILE_NAME as a file of MESSAGE_ID, in memory only: the journal keeps no file names.
   // After a restart the first outbox scan finds the files again by their source keys.
   void RememberFile(const std::string& message_id, const std::string& file_name);
-  void RecordOwnConsent(const nlohmann::json& record);
+  void RecordOwnConsent(const core::OutgoingRecord& record);
   // The receipt check of AdmitReceipt for a "delivered" RECEIPT.
   core::Status CheckDelivered(const nlohmann::json& receipt);
   void Notify();
@@ -96,7 +98,7 @@ class Sender {
   const AgentConfig& config_;
   const Trust& trust_;
   const core::PseudonymKey& pseudonym_key_;
-  Journal& journal_;
+  store::AgentJournal& journal_;
   Metrics& metrics_;
   const OutboxFiles& outbox_;
   const core::Clock& clock_;
@@ -115,6 +117,6 @@ class Sender {
 
 // The overall status of a sent message from its journal record: the broker's answer, then
 // the recipients' receipts (withheld > expired > delivered once every recipient has one).
-std::string OverallStatus(const nlohmann::json& record);
+std::string OverallStatus(const core::OutgoingRecord& record);
 
 }  // namespace stafett::agent

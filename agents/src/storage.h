@@ -22,7 +22,7 @@ namespace stafett::agent {
 
 class Storage {
  public:
-  // RESUME asks the journal to write again after a failure (Journal::Resume).
+  // RESUME asks the journal to write again after a failure (AgentJournal::Resume).
   Storage(const AgentConfig& config, const core::Clock& clock,
           std::function<core::Status()> resume);
 

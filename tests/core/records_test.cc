@@ -312,6 +312,21 @@ TEST(OutgoingRecordTest, RoundTrips) {
   EXPECT_EQ(EncodeOutgoingRecord(refused).status().code(), Code::kInternal);
 }
 
+// The agent journals a delivery receipt that did not verify (receipt_invalid) as delivered with
+// the failed check's code; withheld and expired always carry theirs.
+TEST(OutgoingRecordTest, RecipientOutcomesCarryTheirCodes) {
+  OutgoingRecord record = SampleOutgoing();
+  record.recipients["flen.social"] =
+      RecipientOutcome{ReceiptStatus::kDelivered, Code::kBadSignature};
+  record.recipients["flen.health"] =
+      RecipientOutcome{ReceiptStatus::kWithheld, Code::kConsentRevoked};
+  ExpectRoundTrip(record, EncodeOutgoingRecord, DecodeOutgoingRecord);
+  EXPECT_FALSE(record.recipients["flen.social"].verified_delivery());
+  EXPECT_TRUE((RecipientOutcome{ReceiptStatus::kDelivered, Code::kOk}).verified_delivery());
+  record.recipients["flen.health"].code = Code::kOk;
+  EXPECT_EQ(EncodeOutgoingRecord(record).status().code(), Code::kInternal);
+}
+
 TEST(JournalRecordsTest, ReceivedAndSourceRoundTrip) {
   ExpectRoundTrip(ReceivedRecord{5, "support_request"}, EncodeReceivedRecord, DecodeReceivedRecord);
   ExpectRoundTrip(ReceivedRecord{0, ""}, EncodeReceivedRecord, DecodeReceivedRecord);

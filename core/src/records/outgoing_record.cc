@@ -34,8 +34,9 @@ std::string Problem(const OutgoingRecord& record) {
     return p;
   }
   for (const auto& [id, outcome] : record.recipients) {
-    if ((outcome.status == ReceiptStatus::kDelivered) != (outcome.code == Code::kOk)) {
-      return "recipients[" + id + "].code does not fit its status";
+    // A delivered outcome with a code is a receipt that did not verify (receipt_invalid).
+    if (outcome.status != ReceiptStatus::kDelivered && outcome.code == Code::kOk) {
+      return "recipients[" + id + "].code missing";
     }
   }
   bool refused = record.state == OutgoingState::kRefused;

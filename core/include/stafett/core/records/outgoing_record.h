@@ -21,10 +21,16 @@ namespace stafett::core {
 enum class OutgoingState { kPending, kAccepted, kRefused };
 std::string_view OutgoingStateName(OutgoingState state);  // "pending", "accepted", "refused"
 
-// What one recipient's receipt said.
+// What one recipient's receipt said. A "delivered" receipt whose signature did not verify is
+// kept as delivered with the code of the failed check (docs/AGENT.md, receipt_invalid): it does
+// not count as delivered.
 struct RecipientOutcome {
   ReceiptStatus status = ReceiptStatus::kDelivered;
-  Code code = Code::kOk;  // kOk iff delivered
+  Code code = Code::kOk;  // required when withheld or expired; kOk for a verified delivery
+  // Whether the recipient has it, on the strength of a verified receipt.
+  bool verified_delivery() const {
+    return status == ReceiptStatus::kDelivered && code == Code::kOk;
+  }
   bool operator==(const RecipientOutcome&) const = default;
 };
 
