@@ -52,13 +52,12 @@ std::string TreeHeadSigningInput(uint64_t tree_size, const core::Hash& root, cor
          "\n" + core::HashToHex(*map_root) + "\n" + core::FormatRfc3339(timestamp);
 }
 
-// The trail map's nodes: the pending overlay first, then the committed trail map space; writes
-// go to the overlay and, with a transaction, into it.
+// The trail map's nodes: the pending overlay first, then the committed trail map space. Writes
+// go to the overlay only; StageMap puts its final values into the cycle's transaction.
 class AuditLog::MapStore : public core::MapNodeStore {
  public:
   static constexpr uint8_t kCachedDepth = 14;
-  MapStore(AuditLog& log, store::BrokerTransaction* transaction)
-      : log_(log), transaction_(transaction) {}
+  explicit MapStore(AuditLog& log) : log_(log) {}
   core::Result<std::optional<std::string>> GetNode(const std::string& node_key) const override {
     auto pending = log_.map_pending_.find(node_key);
     if (pending != log_.map_pending_.end()) return std::optional<std::string>(pending->second);
@@ -79,12 +78,10 @@ class AuditLog::MapStore : public core::MapNodeStore {
   }
   void PutNode(const std::string& node_key, const std::string& value) override {
     log_.map_pending_[node_key] = value;
-    if (transaction_ != nullptr) transaction_->PutTrailMapNode(node_key, value);
   }
 
  private:
   AuditLog& log_;
-  store::BrokerTransaction* transaction_;
 };
 
 nlohmann::json TreeHeadToJson(const core::TreeHead& head) {
@@ -110,7 +107,7 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::BrokerStore& store
                                          std::to_string(size) + ": " + range.status().message());
   }
   log->range_ = std::move(range).value();
-  MapStore map_store(*log, nullptr);
+  MapStore map_store(*log);
   core::Result<core::Hash> map_root = core::SparseMap(map_store).Root();
   if (!map_root.ok()) {
     return Status(Code::kCorruption,
@@ -136,10 +133,36 @@ void AuditLog::Restore(const core::CompactRange& mark) {
   range_ = mark;
   map_root_ = map_root_mark_;
   map_pending_.clear();
+  map_stale_.clear();
+}
+
+void AuditLog::SettleMap() {
+  if (map_stale_.empty()) return;
+  MapStore map_store(*this);
+  core::SparseMap map(map_store);
+  Status rehashed = map.Rehash(&map_stale_);
+  core::Result<core::Hash> root = rehashed.ok() ? map.Root() : core::Result<core::Hash>(rehashed);
+  if (!root.ok()) {
+    spdlog::critical("event=audit_map_corrupt size={} error=\"{}\"", range_.size(),
+                     root.status().message());
+    std::abort();
+  }
+  map_root_ = *root;
+}
+
+void AuditLog::StageMap(store::BrokerTransaction* transaction) {
+  SettleMap();
+  for (const auto& [node_key, value] : map_pending_) transaction->PutTrailMapNode(node_key, value);
+}
+
+core::Hash AuditLog::MapRoot() {
+  SettleMap();
+  return map_root_;
 }
 
 core::Result<core::MapProof> AuditLog::ProveTrail(char kind, const std::string& id) {
-  MapStore map_store(*this, nullptr);
+  SettleMap();
+  MapStore map_store(*this);
   return core::SparseMap(map_store).Prove(core::TrailMapKey(kind, id));
 }
 
@@ -153,11 +176,13 @@ uint64_t AuditLog::Append(store::BrokerTransaction* transaction, core::Micros ti
   endpoints.erase(std::unique(endpoints.begin(), endpoints.end()), endpoints.end());
   endpoints.erase(std::remove(endpoints.begin(), endpoints.end(), std::string()), endpoints.end());
   // The trail map: each trail's latest seq becomes this one; what it held is the back link.
-  MapStore map_store(*this, transaction);
+  // The paths' hashes are brought up to date once per cycle (SettleMap).
+  MapStore map_store(*this);
   core::SparseMap map(map_store);
   AuditLinks links;
   auto link = [&](char kind, const std::string& id) -> std::optional<uint64_t> {
-    core::Result<std::optional<uint64_t>> previous = map.Set(core::TrailMapKey(kind, id), seq);
+    core::Result<std::optional<uint64_t>> previous =
+        map.SetDeferred(core::TrailMapKey(kind, id), seq, &map_stale_);
     if (!previous.ok()) {
       spdlog::critical("event=audit_map_corrupt seq={} error=\"{}\"", seq,
                        previous.status().message());
@@ -167,13 +192,6 @@ uint64_t AuditLog::Append(store::BrokerTransaction* transaction, core::Micros ti
   };
   if (!record.subject.empty()) links.subject = link('s', record.subject);
   for (const std::string& endpoint : endpoints) links.endpoints[endpoint] = link('e', endpoint);
-  core::Result<core::Hash> map_root = map.Root();
-  if (!map_root.ok()) {
-    spdlog::critical("event=audit_map_corrupt seq={} error=\"{}\"", seq,
-                     map_root.status().message());
-    std::abort();
-  }
-  map_root_ = *map_root;
   std::string leaf = CanonicalRecord(seq, time, record, &links);
   core::CompactRange::NewNodes nodes;
   range_.Append(core::LeafHash(leaf), &nodes);
@@ -193,7 +211,8 @@ uint64_t AuditLog::Append(store::BrokerTransaction* transaction, core::Micros ti
   return seq;
 }
 
-SignedTreeHead AuditLog::SignHead(store::BrokerTransaction* transaction, core::Micros now) const {
+SignedTreeHead AuditLog::SignHead(store::BrokerTransaction* transaction, core::Micros now) {
+  SettleMap();
   SignedTreeHead head;
   head.tree_size = range_.size();
   head.root = range_.Root();

@@ -78,12 +78,15 @@ class AuditLog : public core::NodeReader {
 
   uint64_t size() const { return range_.size(); }
   core::Hash Root() const { return range_.Root(); }
-  core::Hash MapRoot() const { return map_root_; }
-  // The proof of a trail's latest seq in the committed trail map (kind 's' or 'e').
+  core::Hash MapRoot();
+  // The proof of a trail's latest seq in the trail map (kind 's' or 'e').
   core::Result<core::MapProof> ProveTrail(char kind, const std::string& id);
+  // Puts the trail map nodes this batch changed into TRANSACTION, each once with its final
+  // value (Append only stages them in memory): call it once, when the batch is sealed.
+  void StageMap(store::BrokerTransaction* transaction);
 
   // Signs a head for the current size and adds it to TRANSACTION.
-  SignedTreeHead SignHead(store::BrokerTransaction* transaction, core::Micros now) const;
+  SignedTreeHead SignHead(store::BrokerTransaction* transaction, core::Micros now);
   // The newest stored head, or the head stored for exactly TREE_SIZE.
   core::Result<std::optional<SignedTreeHead>> LatestHead() const;
   core::Result<std::optional<SignedTreeHead>> HeadAt(uint64_t tree_size) const;
@@ -98,6 +101,9 @@ class AuditLog : public core::NodeReader {
       : store_(store), key_(key), key_id_(std::move(key_id)) {}
 
   class MapStore;
+  // Rehashes the trail map paths Append left stale and sets map_root_; a map that cannot be
+  // read is corruption: logged (event=audit_map_corrupt) and the process aborts.
+  void SettleMap();
 
   store::BrokerStore& store_;
   const core::SigningKeyPair& key_;
@@ -107,6 +113,8 @@ class AuditLog : public core::NodeReader {
   core::Hash map_root_mark_{};
   // Trail map nodes written since the last Mark (read your writes across a batch).
   std::unordered_map<std::string, std::string> map_pending_;
+  // Interior nodes on the paths Append changed, to rehash before the root is read.
+  core::StaleNodes map_stale_;
   // Committed trail map nodes near the root (absent ones as nullopt); see MapStore.
   mutable std::unordered_map<std::string, std::optional<std::string>> map_cache_;
 };

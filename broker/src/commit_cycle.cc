@@ -24,6 +24,7 @@ core::Status Broker::CommitCycle() {
 }
 
 void Broker::SealCycle() {
+  audit_->StageMap(&cycle_.transaction);
   if (queue_seq_ != cycle_.queue_seq_mark) {
     // Queue seqs are never reused, even after the entries holding the largest ones are gone.
     cycle_.transaction.PutQueueSeq(queue_seq_);

@@ -96,6 +96,39 @@ TEST(SparseMapTest, RootMatchesTheDefinitionAndProofsVerify) {
   EXPECT_EQ(VerifyMapProof(*proof, other_root).code(), Code::kCorruption);
 }
 
+// Deferred sets in batches (the broker: one Rehash per commit cycle) leave exactly the nodes,
+// root and proofs that one Set at a time does; between Rehashes Get is exact.
+TEST(SparseMapTest, DeferredSetsThenOneRehashEqualSetOneByOne) {
+  MemoryMapNodeStore eager_store;
+  MemoryMapNodeStore deferred_store;
+  SparseMap eager(eager_store);
+  SparseMap deferred(deferred_store);
+  StaleNodes stale;
+  std::map<Hash, uint64_t> expected;
+  for (uint64_t seq = 0; seq < 500; ++seq) {
+    Hash key = TrailMapKey(seq % 3 ? 's' : 'e', "id-" + std::to_string((seq * 7) % 90));
+    Result<std::optional<uint64_t>> before = eager.Set(key, seq);
+    Result<std::optional<uint64_t>> after = deferred.SetDeferred(key, seq, &stale);
+    ASSERT_TRUE(before.ok() && after.ok());
+    EXPECT_EQ(*before, *after) << seq;
+    EXPECT_EQ(deferred.Get(key)->value_or(UINT64_MAX), seq);
+    expected[key] = seq;
+    if (seq % 37 == 36 || seq == 499) {  // batches of 37 (the last one shorter)
+      ASSERT_FALSE(stale.empty());
+      ASSERT_TRUE(deferred.Rehash(&stale).ok());
+      EXPECT_TRUE(stale.empty());
+      ASSERT_EQ(*deferred.Root(), NaiveRoot(expected)) << "after seq " << seq;
+      ASSERT_EQ(*deferred.Root(), *eager.Root());
+      ASSERT_EQ(deferred_store.size(), eager_store.size());
+    }
+  }
+  for (const auto& [key, seq] : expected) {
+    Result<MapProof> proof = deferred.Prove(key);
+    ASSERT_TRUE(proof.ok());
+    EXPECT_TRUE(VerifyMapProof(*proof, *eager.Root()).ok());
+  }
+}
+
 TEST(SparseMapTest, SplitAtTheLastBitAndMalformedProofs) {
   MemoryMapNodeStore store;
   SparseMap map(store);

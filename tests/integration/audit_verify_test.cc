@@ -212,7 +212,9 @@ TEST(AuditVerifyTest, TrailLongerThanAPageIsFetchedWhole) {
                                    nullptr};
         (*audit)->Append(&batch, time + static_cast<core::Micros>(seq), record);
       }
+      (*audit)->StageMap(&batch);
       ASSERT_TRUE((*store)->Commit(batch).ok());
+      (*audit)->Mark();
     }
   }
   ASSERT_TRUE(sandbox.StartBroker()) << sandbox.LogOf("broker");

@@ -14,16 +14,24 @@ constexpr uint32_t kKeyBits = 256;
 
 bool Bit(const Hash& key, uint32_t index) { return ((key[index / 8] >> (7 - index % 8)) & 1) != 0; }
 
-// be16(depth) || the first DEPTH bits of KEY, zero-padded to 32 bytes.
-std::string NodeKey(uint32_t depth, const Hash& key) {
-  std::string out(2 + key.size(), '\0');
-  out[0] = static_cast<char>((depth >> 8) & 0xff);
-  out[1] = static_cast<char>(depth & 0xff);
+// The first DEPTH bits of KEY, zero-padded to 32 bytes.
+Hash Prefix(uint32_t depth, const Hash& key) {
+  Hash out{};
   for (uint32_t byte = 0; byte * 8 < depth && byte < key.size(); ++byte) {
     uint32_t bits = std::min<uint32_t>(8, depth - byte * 8);
     auto mask = static_cast<uint8_t>(0xff << (8 - bits));
-    out[2 + byte] = static_cast<char>(key[byte] & mask);
+    out[byte] = static_cast<uint8_t>(key[byte] & mask);
   }
+  return out;
+}
+
+// be16(depth) || Prefix(depth, key).
+std::string NodeKey(uint32_t depth, const Hash& key) {
+  Hash prefix = Prefix(depth, key);
+  std::string out(2, '\0');
+  out[0] = static_cast<char>((depth >> 8) & 0xff);
+  out[1] = static_cast<char>(depth & 0xff);
+  out.append(reinterpret_cast<const char*>(prefix.data()), prefix.size());
   return out;
 }
 
@@ -51,6 +59,12 @@ std::string LeafValue(const Hash& key, uint64_t seq) {
   std::string out = "L";
   out.append(reinterpret_cast<const char*>(key.data()), key.size());
   return out + EncodeSeq(seq);
+}
+
+std::string InteriorValue(const Hash& hash) {
+  std::string out = "N";
+  out.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+  return out;
 }
 
 struct Node {
@@ -134,6 +148,15 @@ Result<std::optional<uint64_t>> SparseMap::Get(const Hash& key) const {
 }
 
 Result<std::optional<uint64_t>> SparseMap::Set(const Hash& key, uint64_t seq) {
+  StaleNodes stale;
+  Result<std::optional<uint64_t>> previous = SetDeferred(key, seq, &stale);
+  if (!previous.ok()) return previous;
+  STAFETT_RETURN_IF_ERROR(Rehash(&stale));
+  return previous;
+}
+
+Result<std::optional<uint64_t>> SparseMap::SetDeferred(const Hash& key, uint64_t seq,
+                                                       StaleNodes* stale) {
   std::optional<uint64_t> previous;
   uint32_t depth = 0;  // the interior nodes on KEY's path are at depths [0, depth)
   for (;;) {
@@ -148,33 +171,40 @@ Result<std::optional<uint64_t>> SparseMap::Set(const Hash& key, uint64_t seq) {
       ++depth;
       continue;
     }
-    const Node& other = **node;
+    const Node other = **node;
     if (other.hash == key) {
       previous = other.seq;
       store_.PutNode(NodeKey(depth, key), LeafValue(key, seq));
       break;
     }
-    // Another key's leaf: both move down to where their bits first differ.
+    // Another key's leaf: both move down to where their bits first differ, below new interior
+    // nodes (their hashes stale until Rehash) from the old leaf's place to the split.
     uint32_t split = depth;
     while (split < kKeyBits && Bit(key, split) == Bit(other.hash, split)) ++split;
     if (split >= kKeyBits) return Status(Code::kInternal, "trail map: equal keys");
+    for (uint32_t level = depth; level <= split; ++level) {
+      store_.PutNode(NodeKey(level, key), InteriorValue(EmptyMapHash()));
+    }
     store_.PutNode(NodeKey(split + 1, other.hash), LeafValue(other.hash, other.seq));
     store_.PutNode(NodeKey(split + 1, key), LeafValue(key, seq));
     depth = split + 1;
     break;
   }
-  // Rehash the interior nodes on the path, deepest first.
-  for (uint32_t level = depth; level-- > 0;) {
-    Result<Hash> mine = HashAt(level + 1, key);
-    if (!mine.ok()) return mine.status();
-    Result<Hash> sibling = HashAt(level + 1, Flip(key, level));
-    if (!sibling.ok()) return sibling.status();
-    Hash hash = Bit(key, level) ? NodeHash(*sibling, *mine) : NodeHash(*mine, *sibling);
-    std::string value = "N";
-    value.append(reinterpret_cast<const char*>(hash.data()), hash.size());
-    store_.PutNode(NodeKey(level, key), value);
-  }
+  for (uint32_t level = 0; level < depth; ++level) stale->emplace(level, Prefix(level, key));
   return previous;
+}
+
+Status SparseMap::Rehash(StaleNodes* stale) {
+  // Deepest first: a node's children are up to date when it is hashed.
+  for (const auto& [level, prefix] : *stale) {
+    Result<Hash> left = HashAt(level + 1, prefix);
+    if (!left.ok()) return left.status();
+    Result<Hash> right = HashAt(level + 1, Flip(prefix, level));
+    if (!right.ok()) return right.status();
+    store_.PutNode(NodeKey(level, prefix), InteriorValue(NodeHash(*left, *right)));
+  }
+  stale->clear();
+  return Status::Ok();
 }
 
 Result<MapProof> SparseMap::Prove(const Hash& key) const {

@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,10 @@ struct MapProof {
   static Result<MapProof> FromJson(const nlohmann::json& json);  // kCorruption if malformed
 };
 
+// Interior nodes whose hashes deferred Sets left stale, as (depth, the key's first depth bits),
+// deepest first: the order Rehash brings them up to date in.
+using StaleNodes = std::set<std::pair<uint32_t, Hash>, std::greater<>>;
+
 class SparseMap {
  public:
   explicit SparseMap(MapNodeStore& store) : store_(store) {}
@@ -61,6 +66,13 @@ class SparseMap {
   Result<std::optional<uint64_t>> Get(const Hash& key) const;
   // Sets KEY to SEQ; returns the value it held before (nullopt: it was absent).
   Result<std::optional<uint64_t>> Set(const Hash& key, uint64_t seq);
+  // Set without the rehash: the interior nodes on KEY's path keep stale hashes and are added
+  // to *STALE; Rehash(STALE) then hashes each of them once, deepest first, and empties it.
+  // Many deferred Sets and one Rehash write and hash every changed node once (the broker does
+  // one Rehash per commit cycle, not one per trail per record). Between the two, Get and the
+  // map's shape are exact; Root and Prove read stale hashes.
+  Result<std::optional<uint64_t>> SetDeferred(const Hash& key, uint64_t seq, StaleNodes* stale);
+  Status Rehash(StaleNodes* stale);
   Result<MapProof> Prove(const Hash& key) const;
 
  private:
