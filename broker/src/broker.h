@@ -27,6 +27,7 @@
 #include "broker_config.h"
 #include "commit_thread.h"
 #include "metrics.h"
+#include "recent_messages.h"
 #include "siem_feed.h"
 #include "stafett/core/clock.h"
 #include "stafett/core/delivery_machine.h"
@@ -233,8 +234,12 @@ class Broker {
   std::unique_ptr<ZapAuthenticator> zap_;
   std::unique_ptr<zmq::socket_t> router_;
 
+  // Committed message states kept decoded: enough for every message in flight at the credit
+  // windows of a county's endpoints, ~5 MB.
+  static constexpr size_t kRecentMessages = 8192;
   Cycle cycle_;
   Cycle committing_;  // sealed, being committed
+  RecentMessages recent_messages_{kRecentMessages};
   // Queries received while a cycle was pending, answered after its commit.
   std::vector<std::pair<Peer, core::protocol::Message>> deferred_queries_;
   std::unique_ptr<WorkerPool> verify_pool_;

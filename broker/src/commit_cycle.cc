@@ -46,6 +46,8 @@ core::Status Broker::FinishCommit(core::Status status, double seconds) {
   cycle_.queue_seq_mark = queue_seq_;
   if (status.ok()) {
     metrics_.ObserveCommit(seconds, done.events);
+    for (auto& [message_id, state] : done.messages)
+      recent_messages_.Put(message_id, std::move(state));
     if (siem_) siem_->Committed(audit_->size());
     for (Cycle::Reply& reply : done.replies) {
       if (!reply.on_success.empty()) Send(reply.routing_id, std::move(reply.on_success));

@@ -14,6 +14,9 @@ core::Result<std::optional<core::MessageState>> Broker::LoadMessage(const std::s
   if (pending != cycle_.messages.end()) {
     return std::optional<core::MessageState>(pending->second);
   }
+  if (const core::MessageState* recent = recent_messages_.Find(message_id)) {
+    return std::optional<core::MessageState>(*recent);
+  }
   return store_->GetMessageState(message_id);
 }
 
