@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "stafett/core/canonical_json.h"
 #include "stafett/core/encoding.h"
 
 namespace stafett::broker {
@@ -13,9 +14,12 @@ namespace stafett::broker {
 using core::Code;
 using core::Status;
 
-std::string CanonicalRecord(uint64_t seq, core::Micros time, const AuditRecord& record,
-                            const AuditLinks* links) {
-  // nlohmann::json objects keep keys sorted; dump() without indent has no whitespace.
+namespace {
+
+// The definition: the record as a nlohmann::json object (keys sorted, no whitespace). Used
+// as is for a record with a query or with a string outside printable ASCII.
+std::string CanonicalRecordAsJson(uint64_t seq, core::Micros time, const AuditRecord& record,
+                                  const AuditLinks* links) {
   nlohmann::json json = {{"seq", seq},
                          {"time", core::FormatRfc3339(time)},
                          {"event", record.event},
@@ -40,6 +44,80 @@ std::string CanonicalRecord(uint64_t seq, core::Micros time, const AuditRecord& 
     }
   }
   return json.dump();
+}
+
+}  // namespace
+
+std::string CanonicalRecord(uint64_t seq, core::Micros time, const AuditRecord& record,
+                            const AuditLinks* links) {
+  if (!record.query.is_null()) return CanonicalRecordAsJson(seq, time, record, links);
+  // The same bytes written directly, keys in sorted order (core/canonical_json.h).
+  core::CanonicalJsonWriter out(320);
+  auto seq_or_null = [&out](const std::optional<uint64_t>& prev) {
+    if (prev) {
+      out.Number(*prev);
+    } else {
+      out.Raw("null");
+    }
+  };
+  out.Raw("{");
+  if (!record.actor.empty()) {
+    out.Key("actor");
+    out.String(record.actor);
+    out.Raw(",");
+  }
+  if (!record.code.empty()) {
+    out.Key("code");
+    out.String(record.code);
+    out.Raw(",");
+  }
+  out.Key("consent_id");
+  out.String(record.consent_id);
+  out.Raw(",");
+  out.Key("event");
+  out.String(record.event);
+  out.Raw(",");
+  out.Key("from");
+  out.String(record.from);
+  out.Raw(",");
+  out.Key("message_id");
+  out.String(record.message_id);
+  out.Raw(",");
+  if (links != nullptr && !links->endpoints.empty()) {
+    out.Key("prev_endpoint_seq");
+    out.Raw("{");
+    bool first = true;
+    for (const auto& [endpoint, prev] : links->endpoints) {
+      if (!first) out.Raw(",");
+      first = false;
+      out.String(endpoint);
+      out.Raw(":");
+      seq_or_null(prev);
+    }
+    out.Raw("},");
+  }
+  if (links != nullptr && links->subject) {
+    out.Key("prev_subject_seq");
+    seq_or_null(*links->subject);
+    out.Raw(",");
+  }
+  out.Key("seq");
+  out.Number(seq);
+  out.Raw(",");
+  out.Key("subject");
+  out.String(record.subject);
+  out.Raw(",");
+  out.Key("time");
+  out.String(core::FormatRfc3339(time));
+  out.Raw(",");
+  out.Key("to");
+  out.Strings(record.to);
+  out.Raw(",");
+  out.Key("type");
+  out.String(record.type);
+  out.Raw("}");
+  if (!out.plain()) return CanonicalRecordAsJson(seq, time, record, links);
+  return out.Take();
 }
 
 std::string TreeHeadSigningInput(uint64_t tree_size, const core::Hash& root, core::Micros timestamp,

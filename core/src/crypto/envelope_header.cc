@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "stafett/core/canonical_json.h"
 #include "stafett/core/encoding.h"
 #include "stafett/core/envelope.h"
 #include "stafett/core/ids.h"
@@ -111,7 +112,11 @@ Status ValidateHeader(const Header& header) {
   return ValidateKeys(header);
 }
 
-std::string SerializeHeader(const Header& header) {
+namespace {
+
+// The canonical form through nlohmann::json (keys sorted by its std::map, no whitespace):
+// the definition, and the path for any header with a string outside printable ASCII.
+std::string SerializeHeaderAsJson(const Header& header) {
   Json json = Json::object();
   json["v"] = header.version;
   json["message_id"] = header.message_id;
@@ -139,6 +144,96 @@ std::string SerializeHeader(const Header& header) {
   json["keys"] = std::move(keys);
   // Never throws: invalid UTF-8 is replaced (and then fails the canonical comparison).
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace
+
+// The same bytes written directly when every string is printable ASCII, as in every valid
+// header (ids, tokens, hex, base64, RFC 3339). The broker serialises each header it checks
+// (the canonical-form test of ParseHeader, and VerifyEnvelope's), so this is its hot path.
+std::string SerializeHeader(const Header& header) {
+  CanonicalJsonWriter out(400 + 140 * header.keys.size());
+  out.Raw("{");
+  if (header.consent) {
+    out.Key("consent");
+    out.Raw("{");
+    out.Key("parties");
+    out.Strings(header.consent->parties);
+    out.Raw(",");
+    out.Key("purposes");
+    out.Strings(header.consent->purposes);
+    out.Raw(",");
+    out.Key("valid_from");
+    out.String(FormatRfc3339(header.consent->valid_from));
+    out.Raw(",");
+    out.Key("valid_until");
+    out.String(FormatRfc3339(header.consent->valid_until));
+    out.Raw("},");
+  }
+  if (!header.consent_id.empty()) {
+    out.Key("consent_id");
+    out.String(header.consent_id);
+    out.Raw(",");
+  }
+  out.Key("expires_at");
+  out.String(FormatRfc3339(header.expires_at));
+  out.Raw(",");
+  out.Key("from");
+  out.String(header.from);
+  out.Raw(",");
+  out.Key("keys");
+  out.Raw("[");
+  for (size_t i = 0; i < header.keys.size(); ++i) {
+    const WrappedKey& key = header.keys[i];
+    if (i > 0) out.Raw(",");
+    out.Raw("{");
+    out.Key("key_id");
+    out.String(key.key_id);
+    out.Raw(",");
+    out.Key("to");
+    out.String(key.recipient);
+    out.Raw(",");
+    out.Key("wrapped");
+    out.String(ToBase64(key.sealed));
+    out.Raw("}");
+  }
+  out.Raw("],");
+  out.Key("message_id");
+  out.String(header.message_id);
+  out.Raw(",");
+  out.Key("payload");
+  out.Raw("{");
+  out.Key("digest");
+  out.String(ToBase64(header.payload_digest));
+  out.Raw(",");
+  out.Key("size");
+  out.Number(header.payload_size);
+  out.Raw("},");
+  if (!header.ref.empty()) {
+    out.Key("ref");
+    out.String(header.ref);
+    out.Raw(",");
+  }
+  out.Key("sender_key");
+  out.String(header.sender_key_id);
+  out.Raw(",");
+  out.Key("sent_at");
+  out.String(FormatRfc3339(header.sent_at));
+  out.Raw(",");
+  out.Key("subject");
+  out.String(header.subject);
+  out.Raw(",");
+  out.Key("to");
+  out.Strings(header.to);
+  out.Raw(",");
+  out.Key("type");
+  out.String(header.type);
+  out.Raw(",");
+  out.Key("v");
+  out.Raw(std::to_string(header.version));
+  out.Raw("}");
+  if (!out.plain()) return SerializeHeaderAsJson(header);
+  return out.Take();
 }
 
 }  // namespace stafett::core
