@@ -27,6 +27,7 @@
 #include "broker_config.h"
 #include "commit_thread.h"
 #include "metrics.h"
+#include "query_ops.h"
 #include "recent_messages.h"
 #include "siem_feed.h"
 #include "stafett/core/clock.h"
@@ -212,8 +213,20 @@ class Broker {
   uint64_t AppendAudit(core::Micros now, const AuditRecord& record);
   core::Status RecoverCounters();
 
-  // query_service.cc: operators, auditors and agents asking questions (query_ops.h: who may).
+  // query_service.cc: operators, auditors and agents asking questions. query_ops.h's table
+  // names, for each op, who may ask it and which of the Op handlers below answers it.
+  friend const std::vector<QueryOp>& QueryOps();
   void HandleQuery(const Peer& peer, const core::protocol::Message& message);
+  std::optional<nlohmann::json> OpStatus(const QueryRequest& request);
+  std::optional<nlohmann::json> OpTrack(const QueryRequest& request);
+  std::optional<nlohmann::json> OpTrail(const QueryRequest& request);
+  std::optional<nlohmann::json> OpHead(const QueryRequest& request);
+  std::optional<nlohmann::json> OpRecords(const QueryRequest& request);
+  std::optional<nlohmann::json> OpInclusion(const QueryRequest& request);
+  std::optional<nlohmann::json> OpConsistency(const QueryRequest& request);
+  std::optional<nlohmann::json> OpConsents(const QueryRequest& request);
+  std::optional<nlohmann::json> OpPartyConsents(const QueryRequest& request);
+  std::optional<nlohmann::json> OpBackup(const QueryRequest& request);
   nlohmann::json QueryStatus(core::Micros now);
   nlohmann::json QueryTrack(const std::string& message_id);
   nlohmann::json QueryTrail(const Peer& peer, const nlohmann::json& query, core::Micros now);

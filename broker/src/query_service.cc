@@ -11,6 +11,7 @@ namespace stafett::broker {
 
 using core::Code;
 using core::Status;
+using keys::Role;
 namespace protocol = core::protocol;
 
 namespace {
@@ -35,130 +36,168 @@ nlohmann::json HashList(const std::vector<core::Hash>& hashes) {
 
 }  // namespace
 
+const std::vector<QueryOp>& QueryOps() {
+  static const std::vector<QueryOp> kOps = {
+      // Operators see metadata only.
+      {"status", {Role::kOperator, Role::kAuditor}, &Broker::OpStatus},
+      {"track", {Role::kOperator, Role::kAuditor}, &Broker::OpTrack},
+      {"trail", {Role::kAuditor}, &Broker::OpTrail},
+      {"head", {Role::kAuditor}, &Broker::OpHead},
+      {"records", {Role::kAuditor}, &Broker::OpRecords},
+      {"inclusion", {Role::kAuditor}, &Broker::OpInclusion},
+      {"consistency", {Role::kAuditor}, &Broker::OpConsistency},
+      // Endpoints see the consents they are party to; auditors every consent of a subject (for
+      // the register extract: parties, purposes, period, revocation).
+      {"consents", {Role::kEndpoint, Role::kAuditor}, &Broker::OpConsents},
+      // Every consent an endpoint is a party of (its own only; no other role has a use for it).
+      {"party_consents", {Role::kEndpoint}, &Broker::OpPartyConsents},
+      // Only the broker's own key (held by whoever runs `stafett-broker backup` on its host).
+      {"backup", {Role::kBroker}, &Broker::OpBackup},
+  };
+  return kOps;
+}
+
 void Broker::HandleQuery(const Peer& peer, const protocol::Message& message) {
   const nlohmann::json& query = message.object;
   nlohmann::json id = query.contains("id") ? query["id"] : nlohmann::json(nullptr);
   std::string op = query.value("op", "");
-  core::Micros now = clock_.Now();
   auto reply = [&](const nlohmann::json& result) {
     Send(peer.routing_id, protocol::Encode(protocol::Command::kResult, {result.dump()}));
   };
-  if (FindQueryOp(op) == nullptr) {
+  const QueryOp* found = FindQueryOp(op);
+  if (found == nullptr) {
     return reply(Failure(id, Code::kProtocolError, "unknown query"));
   }
   if (!MayAsk(peer.role, op)) {
     spdlog::warn("event=query_forbidden principal={} op={}", peer.id, op.substr(0, 32));
     return reply(Failure(id, Code::kForbidden, "this role may not run that query"));
   }
-  nlohmann::json result;
+  std::optional<nlohmann::json> result;
   try {
-    if (op == "status") {
-      result = QueryStatus(now);
-    } else if (op == "track") {
-      result = QueryTrack(query.value("message_id", ""));
-    } else if (op == "consents") {
-      result = QueryConsents(peer, query, now);
-    } else if (op == "party_consents") {
-      result = QueryPartyConsents(peer, query);
-    } else if (op == "trail") {
-      if (!cycle_.empty()) {
-        // A trail reads the committed indexes and proves against committed nodes: answered
-        // once what is staged (an earlier query's audit_query, a head) is durable.
-        deferred_queries_.emplace_back(peer, message);
-        return;
-      }
-      result = QueryTrail(peer, query, now);
-      if (result.value("ok", true)) {
-        // Answer once the audit_query record is durable.
-        result["id"] = id;
-        result["ok"] = true;
-        cycle_.replies.push_back(
-            {peer.routing_id, protocol::Encode(protocol::Command::kResult, {result.dump()}),
-             protocol::Encode(protocol::Command::kResult,
-                              {Failure(id, Code::kUnavailable, "not recorded; retry").dump()})});
-        return;
-      }
-    } else if (op == "backup") {
-      // Only the broker's own key (held by whoever runs `stafett-broker backup` on this host).
-      Status copied = store_->Checkpoint(query.value("to", std::string()));
-      if (!copied.ok()) return reply(Failure(id, copied.code(), copied.message()));
-      spdlog::info("event=backup_written audit_size={}", audit_->size());
-      result = {{"audit_size", audit_->size()}};
-    } else if (op == "head") {
-      if (!query.contains("tree_size") && audit_->size() != last_head_size_) {
-        // On request: a fresh head covering everything so far, signed into this cycle and sent
-        // once it (and the records it covers) are durable.
-        SignedTreeHead fresh = audit_->SignHead(&cycle_.transaction, now);
-        ++cycle_.events;
-        cycle_.on_commit.push_back([this, now, size = fresh.tree_size] {
-          last_head_at_ = now;
-          last_head_size_ = size;
-        });
-        nlohmann::json answer = {{"id", id}, {"ok", true}, {"head", TreeHeadToJson(fresh)}};
-        cycle_.replies.push_back(
-            {peer.routing_id, protocol::Encode(protocol::Command::kResult, {answer.dump()}),
-             protocol::Encode(protocol::Command::kResult,
-                              {Failure(id, Code::kUnavailable, "not persisted; retry").dump()})});
-        return;
-      }
-      core::Result<std::optional<SignedTreeHead>> head =
-          query.contains("tree_size") && query["tree_size"].is_number_unsigned()
-              ? audit_->HeadAt(query["tree_size"].get<uint64_t>())
-              : audit_->LatestHead();
-      if (!head.ok()) return reply(Failure(id, head.status().code(), head.status().message()));
-      if (!head->has_value()) return reply(Failure(id, Code::kNotFound, "no signed head yet"));
-      result = {{"head", TreeHeadToJson(**head)}};
-    } else if (op == "records") {
-      uint64_t from = query.value("from_seq", uint64_t{0});
-      uint64_t count = std::min(query.value("count", uint64_t{1000}), kMaxRecordsPerQuery);
-      nlohmann::json records = nlohmann::json::array();
-      Status scanned = store_->ScanAudit(from, [&](uint64_t seq, std::string_view leaf) {
-        if (records.size() >= count) return false;
-        records.push_back({{"seq", seq}, {"leaf", core::ToBase64(leaf)}});
-        return true;
-      });
-      if (!scanned.ok()) return reply(Failure(id, scanned.code(), scanned.message()));
-      result = {{"records", records}};
-    } else if (op == "inclusion") {
-      // One proof ({seq, tree_size}) or a batch ({seqs: [...], tree_size}, at most 1000).
-      uint64_t size = query.value("tree_size", uint64_t{0});
-      std::vector<uint64_t> seqs;
-      if (query.contains("seqs")) {
-        seqs = query["seqs"].get<std::vector<uint64_t>>();
-      } else {
-        seqs.push_back(query.value("seq", uint64_t{0}));
-      }
-      if (seqs.size() > 1000) return reply(Failure(id, Code::kProtocolError, "too many seqs"));
-      nlohmann::json proofs = nlohmann::json::array();
-      for (uint64_t seq : seqs) {
-        core::Result<std::vector<core::Hash>> proof = core::InclusionProof(seq, size, *audit_);
-        if (!proof.ok()) return reply(Failure(id, proof.status().code(), proof.status().message()));
-        proofs.push_back({{"seq", seq}, {"proof", HashList(*proof)}});
-      }
-      result = {{"tree_size", size}, {"proofs", proofs}};
-      if (!query.contains("seqs")) {
-        result["seq"] = seqs.front();
-        result["proof"] = proofs.front()["proof"];
-      }
-    } else if (op == "consistency") {
-      uint64_t size1 = query.value("from_size", uint64_t{0});
-      uint64_t size2 = query.value("to_size", uint64_t{0});
-      core::Result<std::vector<core::Hash>> proof = core::ConsistencyProof(size1, size2, *audit_);
-      if (!proof.ok()) return reply(Failure(id, proof.status().code(), proof.status().message()));
-      result = {{"from_size", size1}, {"to_size", size2}, {"proof", HashList(*proof)}};
-    } else {
-      return reply(Failure(id, Code::kProtocolError, "unknown query"));
-    }
+    result = (this->*found->handler)(QueryRequest{peer, message, query, id, clock_.Now()});
   } catch (const nlohmann::json::exception&) {
     return reply(Failure(id, Code::kProtocolError, "malformed query fields"));
   }
-  if (!result.value("ok", true)) {
-    result["id"] = id;
-    return reply(result);
+  if (!result) return;          // staged or deferred by the handler
+  result->emplace("ok", true);  // a failure says "ok": false already
+  (*result)["id"] = id;
+  reply(*result);
+}
+
+std::optional<nlohmann::json> Broker::OpStatus(const QueryRequest& request) {
+  return QueryStatus(request.now);
+}
+
+std::optional<nlohmann::json> Broker::OpTrack(const QueryRequest& request) {
+  return QueryTrack(request.query.value("message_id", ""));
+}
+
+std::optional<nlohmann::json> Broker::OpConsents(const QueryRequest& request) {
+  return QueryConsents(request.peer, request.query, request.now);
+}
+
+std::optional<nlohmann::json> Broker::OpPartyConsents(const QueryRequest& request) {
+  return QueryPartyConsents(request.peer, request.query);
+}
+
+std::optional<nlohmann::json> Broker::OpTrail(const QueryRequest& request) {
+  if (!cycle_.empty()) {
+    // A trail reads the committed indexes and proves against committed nodes: answered once
+    // what is staged (an earlier query's audit_query, a head) is durable.
+    deferred_queries_.emplace_back(request.peer, request.message);
+    return std::nullopt;
   }
-  result["id"] = id;
+  nlohmann::json result = QueryTrail(request.peer, request.query, request.now);
+  if (!result.value("ok", true)) return result;
+  // Answer once the audit_query record is durable.
+  result["id"] = request.id;
   result["ok"] = true;
-  reply(result);
+  cycle_.replies.push_back(
+      {request.peer.routing_id, protocol::Encode(protocol::Command::kResult, {result.dump()}),
+       protocol::Encode(protocol::Command::kResult,
+                        {Failure(request.id, Code::kUnavailable, "not recorded; retry").dump()})});
+  return std::nullopt;
+}
+
+std::optional<nlohmann::json> Broker::OpBackup(const QueryRequest& request) {
+  Status copied = store_->Checkpoint(request.query.value("to", std::string()));
+  if (!copied.ok()) return Failure(nullptr, copied.code(), copied.message());
+  spdlog::info("event=backup_written audit_size={}", audit_->size());
+  return nlohmann::json{{"audit_size", audit_->size()}};
+}
+
+std::optional<nlohmann::json> Broker::OpHead(const QueryRequest& request) {
+  const nlohmann::json& query = request.query;
+  if (!query.contains("tree_size") && audit_->size() != last_head_size_) {
+    // On request: a fresh head covering everything so far, signed into this cycle and sent
+    // once it (and the records it covers) are durable.
+    SignedTreeHead fresh = audit_->SignHead(&cycle_.transaction, request.now);
+    ++cycle_.events;
+    cycle_.on_commit.push_back([this, now = request.now, size = fresh.tree_size] {
+      last_head_at_ = now;
+      last_head_size_ = size;
+    });
+    nlohmann::json answer = {{"id", request.id}, {"ok", true}, {"head", TreeHeadToJson(fresh)}};
+    cycle_.replies.push_back(
+        {request.peer.routing_id, protocol::Encode(protocol::Command::kResult, {answer.dump()}),
+         protocol::Encode(
+             protocol::Command::kResult,
+             {Failure(request.id, Code::kUnavailable, "not persisted; retry").dump()})});
+    return std::nullopt;
+  }
+  core::Result<std::optional<SignedTreeHead>> head =
+      query.contains("tree_size") && query["tree_size"].is_number_unsigned()
+          ? audit_->HeadAt(query["tree_size"].get<uint64_t>())
+          : audit_->LatestHead();
+  if (!head.ok()) return Failure(nullptr, head.status().code(), head.status().message());
+  if (!head->has_value()) return Failure(nullptr, Code::kNotFound, "no signed head yet");
+  return nlohmann::json{{"head", TreeHeadToJson(**head)}};
+}
+
+std::optional<nlohmann::json> Broker::OpRecords(const QueryRequest& request) {
+  uint64_t from = request.query.value("from_seq", uint64_t{0});
+  uint64_t count = std::min(request.query.value("count", uint64_t{1000}), kMaxRecordsPerQuery);
+  nlohmann::json records = nlohmann::json::array();
+  Status scanned = store_->ScanAudit(from, [&](uint64_t seq, std::string_view leaf) {
+    if (records.size() >= count) return false;
+    records.push_back({{"seq", seq}, {"leaf", core::ToBase64(leaf)}});
+    return true;
+  });
+  if (!scanned.ok()) return Failure(nullptr, scanned.code(), scanned.message());
+  return nlohmann::json{{"records", records}};
+}
+
+std::optional<nlohmann::json> Broker::OpInclusion(const QueryRequest& request) {
+  // One proof ({seq, tree_size}) or a batch ({seqs: [...], tree_size}, at most 1000).
+  const nlohmann::json& query = request.query;
+  uint64_t size = query.value("tree_size", uint64_t{0});
+  std::vector<uint64_t> seqs;
+  if (query.contains("seqs")) {
+    seqs = query["seqs"].get<std::vector<uint64_t>>();
+  } else {
+    seqs.push_back(query.value("seq", uint64_t{0}));
+  }
+  if (seqs.size() > 1000) return Failure(nullptr, Code::kProtocolError, "too many seqs");
+  nlohmann::json proofs = nlohmann::json::array();
+  for (uint64_t seq : seqs) {
+    core::Result<std::vector<core::Hash>> proof = core::InclusionProof(seq, size, *audit_);
+    if (!proof.ok()) return Failure(nullptr, proof.status().code(), proof.status().message());
+    proofs.push_back({{"seq", seq}, {"proof", HashList(*proof)}});
+  }
+  nlohmann::json result = {{"tree_size", size}, {"proofs", proofs}};
+  if (!query.contains("seqs")) {
+    result["seq"] = seqs.front();
+    result["proof"] = proofs.front()["proof"];
+  }
+  return result;
+}
+
+std::optional<nlohmann::json> Broker::OpConsistency(const QueryRequest& request) {
+  uint64_t size1 = request.query.value("from_size", uint64_t{0});
+  uint64_t size2 = request.query.value("to_size", uint64_t{0});
+  core::Result<std::vector<core::Hash>> proof = core::ConsistencyProof(size1, size2, *audit_);
+  if (!proof.ok()) return Failure(nullptr, proof.status().code(), proof.status().message());
+  return nlohmann::json{{"from_size", size1}, {"to_size", size2}, {"proof", HashList(*proof)}};
 }
 
 nlohmann::json Broker::QueryStatus(core::Micros now) {

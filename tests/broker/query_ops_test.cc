@@ -46,6 +46,17 @@ TEST(QueryOpsTest, TheProtocolDocumentListsEveryOpWithItsRoles) {
   EXPECT_TRUE(documented.count("backup")) << "the backup op is documented";
 }
 
+TEST(QueryOpsTest, EveryOpHasAHandlerAndEachHandlerOneOp) {
+  std::vector<QueryHandler> handlers;
+  for (const QueryOp& op : QueryOps()) {
+    EXPECT_NE(op.handler, nullptr) << op.op;
+    for (QueryHandler other : handlers) {
+      EXPECT_FALSE(other == op.handler) << op.op << " shares another op's handler";
+    }
+    handlers.push_back(op.handler);
+  }
+}
+
 TEST(QueryOpsTest, OnlyTheDeclaredRolesMayAsk) {
   EXPECT_TRUE(MayAsk(keys::Role::kAuditor, "trail"));
   EXPECT_FALSE(MayAsk(keys::Role::kOperator, "trail"));
