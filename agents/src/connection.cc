@@ -296,7 +296,8 @@ void Connection::HandleMessage(protocol::Message message, TimePoint now) {
       handler_.OnAccepted(object);
       return;
     case protocol::Command::kRefused:
-      if (object.value("message_id", "").empty() && object.value("code", "") == "UNAVAILABLE") {
+      if (object.value("message_id", "").empty() &&
+          core::CodeFromName(object.value("code", "")) == core::Code::kUnavailable) {
         // Over the broker's publish rate limit: it dropped some of what is in flight unread
         // and cannot say which. Send those again in two seconds rather than after
         // resend_after_seconds (the broker answers the ones it did take as duplicates).
@@ -368,8 +369,9 @@ void Connection::TakeWork() {
   for (const std::string& id : publishes) Enqueue(id);
   for (QueuedQuery& query : queries) {
     if (state_.load() != State::kReady) {
-      query.done(
-          {{"ok", false}, {"code", "UNAVAILABLE"}, {"message", "the broker is not connected"}});
+      query.done({{"ok", false},
+                  {"code", core::CodeName(core::Code::kUnavailable)},
+                  {"message", "the broker is not connected"}});
       continue;
     }
     uint64_t id = next_query_id_++;
@@ -406,7 +408,7 @@ void Connection::Pump(TimePoint now) {
       send_queue_.pop_front();
       queued_.erase(id);
       handler_.OnRefused({{"message_id", id},
-                          {"code", "TOO_LARGE"},
+                          {"code", core::CodeName(core::Code::kTooLarge)},
                           {"message", "the envelope exceeds the broker's limit"}});
       continue;
     }
@@ -478,7 +480,9 @@ void Connection::FailQueries() {
   auto pending = std::move(queries_);
   queries_.clear();
   for (auto& [id, done] : pending) {
-    done({{"ok", false}, {"code", "UNAVAILABLE"}, {"message", "the broker connection closed"}});
+    done({{"ok", false},
+          {"code", core::CodeName(core::Code::kUnavailable)},
+          {"message", "the broker connection closed"}});
   }
 }
 

@@ -88,9 +88,9 @@ core::Result<bool> ConsentSync::Merge(store::AgentJournal& journal, const std::s
 
 void ConsentSync::OnAnswer(const nlohmann::json& result) {
   if (!result.value("ok", false)) {
-    std::string code = result.value("code", "UNAVAILABLE");
+    std::string code = result.value("code", std::string(core::CodeName(Code::kUnavailable)));
     running_ = false;
-    if (code == "UNAVAILABLE") {
+    if (core::CodeFromName(code) == Code::kUnavailable) {
       // The session went away: the next one tries again from the start.
       spdlog::info("event=consent_sync_interrupted");
       return;

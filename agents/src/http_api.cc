@@ -142,7 +142,8 @@ void HttpApi::Route() {
         std::string given = request.get_header_value("Authorization");
         if (!core::ConstantTimeEquals(given, expected)) {
           SendJson(response, 401,
-                   {{"code", "FORBIDDEN"}, {"message", "a valid bearer token is required"}});
+                   {{"code", core::CodeName(core::Code::kForbidden)},
+                    {"message", "a valid bearer token is required"}});
           return httplib::Server::HandlerResponse::Handled;
         }
         return httplib::Server::HandlerResponse::Unhandled;

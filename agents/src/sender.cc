@@ -37,8 +37,8 @@ std::string CutUtf8(const std::string& text, size_t max) {
   return text.substr(0, cut);
 }
 
-bool IsRetryable(const std::string& code) {
-  return code == "STORAGE_FULL" || code == "UNAVAILABLE";
+bool IsRetryable(std::optional<Code> code) {
+  return code == Code::kStorageFull || code == Code::kUnavailable;
 }
 
 // SHA-256 of the document in canonical form (parsed and dumped: keys sorted, no spaces), so the
@@ -337,15 +337,16 @@ void Sender::OnAccepted(const nlohmann::json& accepted) {
 
 void Sender::OnRefused(const nlohmann::json& refused) {
   std::string message_id = refused.value("message_id", "");
-  std::string code = refused.value("code", "INTERNAL");
+  std::string code = refused.value("code", std::string(core::CodeName(Code::kInternal)));
   if (message_id.empty()) {
     spdlog::warn("event=refused_without_id code={}", code.substr(0, 32));
     return;
   }
-  if (IsRetryable(code)) {
-    broker_storage_full_ = code == "STORAGE_FULL";
+  std::optional<Code> parsed = core::CodeFromName(code);
+  if (IsRetryable(parsed)) {
+    broker_storage_full_ = parsed == Code::kStorageFull;
     // Still pending and retried; the reason is kept so that GET /v1/messages/{id} can say it.
-    Code retry_code = code == "STORAGE_FULL" ? Code::kStorageFull : Code::kUnavailable;
+    Code retry_code = *parsed;
     journal_
         .UpdateOutgoing(message_id,
                         [&](OutgoingRecord& record) {
@@ -362,7 +363,7 @@ void Sender::OnRefused(const nlohmann::json& refused) {
   }
   bool changed = false;
   // A code outside the catalogue (or "OK") is kept as INTERNAL, as GET reported it before.
-  Code refusal_code = core::CodeFromName(code).value_or(Code::kInternal);
+  Code refusal_code = parsed.value_or(Code::kInternal);
   if (refusal_code == Code::kOk) refusal_code = Code::kInternal;
   journal_
       .UpdateOutgoing(message_id,

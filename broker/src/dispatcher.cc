@@ -206,7 +206,8 @@ void Broker::HandleDelivered(const Peer& peer, const protocol::Message& message,
   }
   const std::string& message_id = frame->message_id;
   std::optional<core::MessageState> state =
-      AnsweredMessage(peer, frame->delivery, message_id, "DELIVERED", "bad_delivered");
+      AnsweredMessage(peer, frame->delivery, message_id,
+                      protocol::CommandName(protocol::Command::kDelivered), "bad_delivered");
   if (!state) return;
   core::MessageState& message_state = *state;
   const std::string& receipt_key = frame->receipt_key;
@@ -243,7 +244,8 @@ void Broker::HandleRejected(const Peer& peer, const protocol::Message& message) 
   }
   const std::string& message_id = frame->message_id;
   std::optional<core::MessageState> state =
-      AnsweredMessage(peer, frame->delivery, message_id, "REJECTED", "bad_rejected");
+      AnsweredMessage(peer, frame->delivery, message_id,
+                      protocol::CommandName(protocol::Command::kRejected), "bad_rejected");
   if (!state) return;
   // A rejection is never OK: an agent that says so is taken to mean it could not open it.
   Code code = frame->code == Code::kOk ? Code::kDecryptFailed : frame->code;

@@ -45,8 +45,10 @@ size_t Broker::ReceiveAvailable(size_t max_messages, std::vector<Received>* out)
         }
         // A flooding endpoint costs a token check per publish: no copy of the envelope, no
         // parsing, no signature check, no answer beyond one a second.
-        over_rate = frames.size() == 2 && frames[1] == "PUBLISH" && principal != nullptr &&
-                    principal->role == keys::Role::kEndpoint && !TakePublishToken(principal->id);
+        over_rate = frames.size() == 2 &&
+                    frames[1] == protocol::CommandName(protocol::Command::kPublish) &&
+                    principal != nullptr && principal->role == keys::Role::kEndpoint &&
+                    !TakePublishToken(principal->id);
       }
     } catch (const zmq::error_t& error) {
       if (error.num() == EAGAIN) return received;
