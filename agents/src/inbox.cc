@@ -203,27 +203,15 @@ Status Inbox::CheckConsent(const core::Header& header) {
 void Inbox::LearnConsent(const core::Header& header) {
   // The signed event that taught the agent the consent: the message, its sender, when.
   core::ConsentEvent event{header.message_id, std::nullopt, header.from, clock_.Now()};
-  if (header.type == "consent_granted" && header.consent) {
-    core::ConsentRecord consent;
-    consent.facts = core::ConsentFacts{header.consent_id,
-                                       header.subject,
-                                       header.from,
-                                       header.consent->parties,
-                                       header.consent->purposes,
-                                       header.consent->valid_from,
-                                       header.consent->valid_until,
-                                       false};
-    consent.granted = event;
-    journal_.PutConsent(consent).ok();
-  } else if (header.type == "consent_revoked") {
-    core::Result<std::optional<core::ConsentRecord>> consent =
+  std::optional<core::ConsentRecord> known;
+  if (header.type == "consent_revoked") {
+    core::Result<std::optional<core::ConsentRecord>> stored =
         journal_.GetConsent(header.consent_id);
-    if (consent.ok() && consent->has_value()) {
-      (**consent).facts.revoked = true;
-      (**consent).revocation = event;
-      journal_.PutConsent(**consent).ok();
-    }
+    if (stored.ok()) known = *stored;
   }
+  std::optional<core::ConsentRecord> learned = core::LearnConsent(
+      header.type, header.consent_id, header.subject, header.from, header.consent, event, known);
+  if (learned) journal_.PutConsent(*learned).ok();
 }
 
 bool Inbox::WriteReceipt(const nlohmann::json& receipt) {

@@ -489,27 +489,15 @@ void Sender::MoveFiles(const std::string& message_id) {
 void Sender::RecordOwnConsent(const OutgoingRecord& record) {
   core::ConsentEvent event{record.message_id, std::nullopt, config_.id,
                            record.accepted_at.value_or(clock_.Now())};
-  if (record.type == "consent_granted" && record.scope) {
-    core::ConsentRecord consent;
-    consent.facts = core::ConsentFacts{record.consent_id,
-                                       record.subject,
-                                       config_.id,
-                                       record.scope->parties,
-                                       record.scope->purposes,
-                                       record.scope->valid_from,
-                                       record.scope->valid_until,
-                                       false};
-    consent.granted = event;
-    journal_.PutConsent(consent).ok();
-  } else if (record.type == "consent_revoked") {
-    core::Result<std::optional<core::ConsentRecord>> consent =
+  std::optional<core::ConsentRecord> known;
+  if (record.type == "consent_revoked") {
+    core::Result<std::optional<core::ConsentRecord>> stored =
         journal_.GetConsent(record.consent_id);
-    if (consent.ok() && consent->has_value()) {
-      (**consent).facts.revoked = true;
-      (**consent).revocation = event;
-      journal_.PutConsent(**consent).ok();
-    }
+    if (stored.ok()) known = *stored;
   }
+  std::optional<core::ConsentRecord> learned = core::LearnConsent(
+      record.type, record.consent_id, record.subject, config_.id, record.scope, event, known);
+  if (learned) journal_.PutConsent(*learned).ok();
 }
 
 void Sender::Notify() {

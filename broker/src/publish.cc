@@ -190,28 +190,23 @@ void Broker::Accept(const Peer& peer, const core::Envelope& envelope, const core
     cycle_.transaction.PutTrailLink(
         core::TrailLink{core::TrailKind::kConsentWaiting, header.consent_id, header.message_id});
   }
-  if (header.type == "consent_granted" && header.consent) {
-    core::ConsentRecord consent;
-    consent.facts = core::ConsentFacts{header.consent_id,
-                                       header.subject,
-                                       header.from,
-                                       header.consent->parties,
-                                       header.consent->purposes,
-                                       header.consent->valid_from,
-                                       header.consent->valid_until,
-                                       false};
-    consent.granted = core::ConsentEvent{header.message_id, seq, header.from, now};
-    StoreConsent(std::move(consent));
-  } else if (header.type == "consent_revoked") {
-    if (core::Result<std::optional<core::ConsentRecord>> consent =
-            LoadConsentRecord(header.consent_id);
-        consent.ok() && consent->has_value()) {
-      core::ConsentRecord revoked = **consent;
-      bool already = revoked.facts.revoked;
-      revoked.facts.revoked = true;
-      revoked.revocation = core::ConsentEvent{header.message_id, seq, header.from, now};
-      StoreConsent(std::move(revoked));
-      if (!already) WithholdUnderConsent(header.consent_id, Code::kConsentRevoked, now);
+  if (core::IsConsentEvent(header.type)) {
+    std::optional<core::ConsentRecord> known;
+    if (header.type == "consent_revoked") {
+      core::Result<std::optional<core::ConsentRecord>> stored =
+          LoadConsentRecord(header.consent_id);
+      if (stored.ok()) known = *stored;
+    }
+    bool already_revoked = known && known->facts.revoked;
+    std::optional<core::ConsentRecord> learned = core::LearnConsent(
+        header.type, header.consent_id, header.subject, header.from, header.consent,
+        core::ConsentEvent{header.message_id, seq, header.from, now}, known);
+    if (learned) {
+      bool revoked = learned->facts.revoked;
+      StoreConsent(std::move(*learned));
+      if (revoked && !already_revoked) {
+        WithholdUnderConsent(header.consent_id, Code::kConsentRevoked, now);
+      }
     }
   }
   cycle_.replies.push_back(

@@ -216,6 +216,34 @@ TEST(ConsentRecordTest, RequiredFieldsAreChecked) {
   EXPECT_EQ(empty.status().code(), Code::kCorruption);
 }
 
+TEST(ConsentRecordTest, LearnConsentFromGrantAndRevocation) {
+  const std::string subject(64, 'a');
+  ConsentScope scope{{"flen.school", "flen.social"}, {"support"}, 10, 20};
+  ConsentEvent granted_by{"m-grant", 4, "flen.social", 100};
+  std::optional<ConsentRecord> granted =
+      LearnConsent("consent_granted", "c-1", subject, "flen.social", scope, granted_by, {});
+  ASSERT_TRUE(granted.has_value());
+  EXPECT_EQ(granted->facts.consent_id, "c-1");
+  EXPECT_EQ(granted->facts.recorded_by, "flen.social");
+  EXPECT_EQ(granted->facts.parties, scope.parties);
+  EXPECT_EQ(granted->facts.valid_until, 20);
+  EXPECT_FALSE(granted->facts.revoked);
+  EXPECT_EQ(granted->granted, granted_by);
+  // A grant without its scope, another type, a revocation of an unknown consent: nothing.
+  EXPECT_FALSE(LearnConsent("consent_granted", "c-1", subject, "flen.social", {}, granted_by, {}));
+  EXPECT_FALSE(
+      LearnConsent("support_request", "c-1", subject, "flen.social", scope, granted_by, granted));
+  ConsentEvent revoked_by{"m-revoke", 9, "flen.social", 200};
+  EXPECT_FALSE(LearnConsent("consent_revoked", "c-1", subject, "flen.social", {}, revoked_by, {}));
+  std::optional<ConsentRecord> revoked =
+      LearnConsent("consent_revoked", "c-1", subject, "flen.social", {}, revoked_by, granted);
+  ASSERT_TRUE(revoked.has_value());
+  EXPECT_TRUE(revoked->facts.revoked);
+  EXPECT_EQ(revoked->granted, granted_by);
+  EXPECT_EQ(revoked->revocation, revoked_by);
+  EXPECT_EQ(revoked->facts.parties, scope.parties);
+}
+
 TEST(TreeHeadTest, RoundTripsV1AndV2) {
   TreeHead head;
   head.tree_size = 0;

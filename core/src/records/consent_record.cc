@@ -117,4 +117,26 @@ Result<ConsentRecord> DecodeConsentRecord(std::string_view bytes) {
   return record;
 }
 
+std::optional<ConsentRecord> LearnConsent(std::string_view type, const std::string& consent_id,
+                                          const std::string& subject, const std::string& from,
+                                          const std::optional<ConsentScope>& scope,
+                                          const ConsentEvent& event,
+                                          const std::optional<ConsentRecord>& known) {
+  if (type == "consent_granted" && scope) {
+    ConsentRecord consent;
+    consent.facts = ConsentFacts{
+        consent_id,         subject, from, scope->parties, scope->purposes, scope->valid_from,
+        scope->valid_until, false};
+    consent.granted = event;
+    return consent;
+  }
+  if (type == "consent_revoked" && known) {
+    ConsentRecord revoked = *known;
+    revoked.facts.revoked = true;
+    revoked.revocation = event;
+    return revoked;
+  }
+  return std::nullopt;
+}
+
 }  // namespace stafett::core

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "stafett/core/clock.h"
+#include "stafett/core/envelope.h"
 #include "stafett/core/rules.h"
 #include "stafett/core/status.h"
 
@@ -30,6 +31,17 @@ struct ConsentRecord {
   std::optional<ConsentEvent> revocation;  // only when facts.revoked
   bool operator==(const ConsentRecord& other) const;
 };
+
+// What a consent event teaches — the one rule the broker, the sending agent and the receiving
+// agent apply to the consent events they see. TYPE consent_granted with its SCOPE: the consent
+// CONSENT_ID of SUBJECT as FROM granted it, by EVENT. consent_revoked: KNOWN (the consent as
+// stored, if any) revoked by EVENT; revocation is final, a repeat only names the later event.
+// nullopt: nothing to store (another type, a grant without scope, a revocation of a consent
+// not known).
+[[nodiscard]] std::optional<ConsentRecord> LearnConsent(
+    std::string_view type, const std::string& consent_id, const std::string& subject,
+    const std::string& from, const std::optional<ConsentScope>& scope, const ConsentEvent& event,
+    const std::optional<ConsentRecord>& known);
 
 // Both: INTERNAL/CORRUPTION unless consent id, subject (a pseudonym), recorded_by, 1..64
 // parties and 1..16 purposes are present and valid_until >= valid_from.
