@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "stafett/core/frames.h"
 #include "stafett/core/ids.h"
 #include "stafett/core/pseudonym.h"
 
@@ -33,54 +34,29 @@ void ConsentSync::Ask(const nlohmann::json& after) {
 core::Result<bool> ConsentSync::Merge(store::AgentJournal& journal, const std::string& own_id,
                                       const nlohmann::json& row, bool* revoked_now) {
   *revoked_now = false;
-  if (!row.is_object()) return false;
-  std::string consent_id = row.value("consent_id", "");
-  std::string subject = row.value("subject", "");
-  const nlohmann::json& parties = row.contains("parties") ? row["parties"] : nlohmann::json();
-  const nlohmann::json& purposes = row.contains("purposes") ? row["purposes"] : nlohmann::json();
-  if (!core::IsValidMessageId(consent_id) || !core::IsValidPseudonym(subject) ||
-      !parties.is_array() || !purposes.is_array() || !row.contains("valid_from") ||
-      !row["valid_from"].is_number_integer() || !row.contains("valid_until") ||
-      !row["valid_until"].is_number_integer()) {
+  // Learned from the broker's index: no signed event of it was seen here (granted stays empty).
+  core::Result<core::ConsentRecord> parsed = core::protocol::ParsePartyConsent(row);
+  if (!parsed.ok() || !core::IsValidMessageId(parsed->facts.consent_id) ||
+      !core::IsValidPseudonym(parsed->facts.subject) || !core::EncodeConsentRecord(*parsed).ok()) {
     spdlog::warn("event=consent_sync_row_malformed");
     return false;
   }
-  std::vector<std::string> party_ids;
-  for (const nlohmann::json& party : parties) {
-    if (party.is_string()) party_ids.push_back(party.get<std::string>());
-  }
+  core::ConsentRecord& consent = *parsed;
+  const std::vector<std::string>& parties = consent.facts.parties;
   // The broker sends only consents we are a party of; one that is not is not ours to keep.
-  if (std::find(party_ids.begin(), party_ids.end(), own_id) == party_ids.end()) return false;
-  bool revoked = row.value("revoked", false);
-  core::Result<std::optional<core::ConsentRecord>> known = journal.GetConsent(consent_id);
+  if (std::find(parties.begin(), parties.end(), own_id) == parties.end()) return false;
+  core::Result<std::optional<core::ConsentRecord>> known =
+      journal.GetConsent(consent.facts.consent_id);
   if (!known.ok()) return known.status();
   if (known->has_value()) {
     // What the agent learned from a signed consent event stays; only a revocation it missed
     // is taken over (revocation is final).
-    core::ConsentRecord consent = **known;
-    if (!revoked || consent.facts.revoked) return false;
-    consent.facts.revoked = true;
-    STAFETT_RETURN_IF_ERROR(journal.PutConsent(consent));
+    core::ConsentRecord learned = **known;
+    if (!consent.facts.revoked || learned.facts.revoked) return false;
+    learned.facts.revoked = true;
+    STAFETT_RETURN_IF_ERROR(journal.PutConsent(learned));
     *revoked_now = true;
     return true;
-  }
-  std::vector<std::string> purpose_ids;
-  for (const nlohmann::json& purpose : purposes) {
-    if (purpose.is_string()) purpose_ids.push_back(purpose.get<std::string>());
-  }
-  // Learned from the broker's index: no signed event of it was seen here (granted stays empty).
-  core::ConsentRecord consent;
-  consent.facts = core::ConsentFacts{consent_id,
-                                     subject,
-                                     row.value("recorded_by", ""),
-                                     std::move(party_ids),
-                                     std::move(purpose_ids),
-                                     row["valid_from"].get<int64_t>(),
-                                     row["valid_until"].get<int64_t>(),
-                                     revoked};
-  if (!core::EncodeConsentRecord(consent).ok()) {
-    spdlog::warn("event=consent_sync_row_malformed");
-    return false;
   }
   STAFETT_RETURN_IF_ERROR(journal.PutConsent(consent));
   return true;

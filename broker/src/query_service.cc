@@ -6,6 +6,7 @@
 #include "broker.h"
 #include "query_ops.h"
 #include "stafett/core/encoding.h"
+#include "stafett/core/frames.h"
 
 namespace stafett::broker {
 
@@ -422,22 +423,6 @@ nlohmann::json Broker::QueryTrail(const Peer& peer, const nlohmann::json& query,
   return answer;
 }
 
-namespace {
-
-// What the agent's own consent check needs, as the consent_granted header carried it (times in
-// microseconds); the subject is the pseudonym, the broker holds nothing else.
-nlohmann::json PartyConsentRow(const core::ConsentRecord& record) {
-  const core::ConsentFacts& facts = record.facts;
-  nlohmann::json row = {{"consent_id", facts.consent_id},   {"subject", facts.subject},
-                        {"parties", facts.parties},         {"purposes", facts.purposes},
-                        {"valid_from", facts.valid_from},   {"valid_until", facts.valid_until},
-                        {"recorded_by", facts.recorded_by}, {"revoked", facts.revoked}};
-  if (record.revocation) row["revoked_at"] = record.revocation->at;
-  return row;
-}
-
-}  // namespace
-
 nlohmann::json Broker::QueryConsents(const Peer& peer, const nlohmann::json& query,
                                      core::Micros now) {
   std::string subject = query.value("subject", "");
@@ -503,7 +488,7 @@ nlohmann::json Broker::QueryPartyConsents(const Peer& peer, const nlohmann::json
     last = record.facts.consent_id;
     const std::vector<std::string>& parties = record.facts.parties;
     if (std::find(parties.begin(), parties.end(), peer.id) != parties.end()) {
-      consents.push_back(PartyConsentRow(record));
+      consents.push_back(protocol::EncodePartyConsent(record));
     }
     return true;
   });

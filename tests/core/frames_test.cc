@@ -206,3 +206,45 @@ TEST(FramesDocTest, TheFieldTableIsTheDeclaration) {
 
 }  // namespace
 }  // namespace stafett::core::protocol
+
+namespace stafett::core::protocol {
+namespace {
+
+TEST(PartyConsentTest, ARowRoundTripsAndAMalformedOneNamesItsField) {
+  ConsentRecord record;
+  record.facts = ConsentFacts{"c-1",
+                              std::string(64, 'a'),
+                              "flen.social",
+                              {"flen.school", "flen.social"},
+                              {"support"},
+                              10,
+                              20,
+                              true};
+  record.revocation = ConsentEvent{"m-2", 7, "flen.social", 15};
+  nlohmann::json row = EncodePartyConsent(record);
+  EXPECT_EQ(row["revoked_at"], 15);
+  Result<ConsentRecord> parsed = ParsePartyConsent(row);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  // The index's view: the facts, without the events.
+  EXPECT_EQ(parsed->facts.consent_id, "c-1");
+  EXPECT_EQ(parsed->facts.parties, record.facts.parties);
+  EXPECT_EQ(parsed->facts.valid_until, 20);
+  EXPECT_TRUE(parsed->facts.revoked);
+  EXPECT_FALSE(parsed->granted.has_value());
+  for (const char* field : {"consent_id", "subject", "parties", "purposes", "valid_from",
+                            "valid_until", "recorded_by", "revoked"}) {
+    nlohmann::json broken = row;
+    broken.erase(field);
+    Result<ConsentRecord> refused = ParsePartyConsent(broken);
+    ASSERT_FALSE(refused.ok()) << field;
+    EXPECT_EQ(refused.status().code(), Code::kProtocolError);
+    EXPECT_NE(refused.status().message().find(field), std::string::npos) << field;
+  }
+  nlohmann::json mistyped = row;
+  mistyped["parties"] = {"flen.school", 5};
+  EXPECT_FALSE(ParsePartyConsent(mistyped).ok());
+  EXPECT_FALSE(ParsePartyConsent(nlohmann::json::array()).ok());
+}
+
+}  // namespace
+}  // namespace stafett::core::protocol

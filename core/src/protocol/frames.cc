@@ -355,4 +355,57 @@ Result<ErrorFrame> ParseError(const Message& message) {
   return ErrorFrame{CodeOf(*object, "code", Code::kInternal), String(*object, "message")};
 }
 
+nlohmann::json EncodePartyConsent(const ConsentRecord& record) {
+  const ConsentFacts& facts = record.facts;
+  json row = {{"consent_id", facts.consent_id},   {"subject", facts.subject},
+              {"parties", facts.parties},         {"purposes", facts.purposes},
+              {"valid_from", facts.valid_from},   {"valid_until", facts.valid_until},
+              {"recorded_by", facts.recorded_by}, {"revoked", facts.revoked}};
+  if (record.revocation) row["revoked_at"] = record.revocation->at;
+  return row;
+}
+
+Result<ConsentRecord> ParsePartyConsent(const nlohmann::json& row) {
+  auto malformed = [](std::string_view field) {
+    return Status(Code::kProtocolError,
+                  "party_consents: field " + std::string(field) + " missing or of the wrong type");
+  };
+  if (!row.is_object())
+    return Status(Code::kProtocolError, "party_consents: a row is not an object");
+  auto string_list = [&](std::string_view field, std::vector<std::string>* out) -> bool {
+    auto found = row.find(field);
+    if (found == row.end() || !found->is_array()) return false;
+    for (const json& item : *found) {
+      if (!item.is_string()) return false;
+      out->push_back(item.get<std::string>());
+    }
+    return true;
+  };
+  auto text = [&](std::string_view field, std::string* out) -> bool {
+    auto found = row.find(field);
+    if (found == row.end() || !found->is_string()) return false;
+    *out = found->get<std::string>();
+    return true;
+  };
+  auto time = [&](std::string_view field, Micros* out) -> bool {
+    auto found = row.find(field);
+    if (found == row.end() || !found->is_number_integer()) return false;
+    *out = found->get<Micros>();
+    return true;
+  };
+  ConsentRecord record;
+  ConsentFacts& facts = record.facts;
+  if (!text("consent_id", &facts.consent_id)) return malformed("consent_id");
+  if (!text("subject", &facts.subject)) return malformed("subject");
+  if (!string_list("parties", &facts.parties)) return malformed("parties");
+  if (!string_list("purposes", &facts.purposes)) return malformed("purposes");
+  if (!time("valid_from", &facts.valid_from)) return malformed("valid_from");
+  if (!time("valid_until", &facts.valid_until)) return malformed("valid_until");
+  if (!text("recorded_by", &facts.recorded_by)) return malformed("recorded_by");
+  auto revoked = row.find("revoked");
+  if (revoked == row.end() || !revoked->is_boolean()) return malformed("revoked");
+  facts.revoked = revoked->get<bool>();
+  return record;
+}
+
 }  // namespace stafett::core::protocol

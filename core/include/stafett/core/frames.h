@@ -20,6 +20,7 @@
 #include "stafett/core/clock.h"
 #include "stafett/core/envelope.h"
 #include "stafett/core/protocol.h"
+#include "stafett/core/records/consent_record.h"
 #include "stafett/core/records/queue_entry.h"
 #include "stafett/core/status.h"
 
@@ -163,5 +164,14 @@ Result<RejectedFrame> ParseRejected(const Message& message);
 Result<ReceiptFrame> ParseReceipt(const Message& message);
 Result<AckFrame> ParseAck(const Message& message);
 Result<ErrorFrame> ParseError(const Message& message);
+
+// One row of a party_consents answer (docs/PROTOCOL.md, "Queries"): what an agent's consent
+// check needs of a consent it is a party of, times in microseconds — consent_id, subject,
+// parties, purposes, valid_from, valid_until, recorded_by, revoked and, once revoked,
+// revoked_at. The broker encodes its index's records; an agent rebuilding its consents parses
+// them back into the consent as that index knows it (no granting event, revoked as the row
+// says). kProtocolError naming the field when a row is not one.
+nlohmann::json EncodePartyConsent(const ConsentRecord& record);
+Result<ConsentRecord> ParsePartyConsent(const nlohmann::json& row);
 
 }  // namespace stafett::core::protocol
