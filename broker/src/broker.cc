@@ -98,7 +98,7 @@ core::Result<std::unique_ptr<Broker>> Broker::Create(const BrokerConfig& config,
   long verify_threads = std::clamp(EnvOr("STAFETT_BROKER_VERIFY_THREADS", cores - 1), 0L, 16L);
   broker->verify_pool_ = std::make_unique<WorkerPool>(static_cast<size_t>(verify_threads));
   if (EnvOr("STAFETT_BROKER_COMMIT_THREAD", 1) != 0) {
-    broker->commit_thread_ = std::make_unique<CommitThread>(*broker->store_);
+    broker->commit_thread_ = std::make_unique<CommitThread>(*broker->store_, broker->clock_);
   }
   return broker;
 }

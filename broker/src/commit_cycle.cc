@@ -16,10 +16,9 @@ namespace protocol = core::protocol;
 
 core::Status Broker::CommitCycle() {
   SealCycle();
-  auto started = std::chrono::steady_clock::now();
+  core::MonotonicTime started = clock_.MonotonicNow();
   Status status = store_->Commit(committing_.transaction);
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double seconds = std::chrono::duration<double>(clock_.MonotonicNow() - started).count();
   return FinishCommit(std::move(status), seconds);
 }
 

@@ -10,7 +10,8 @@
 
 namespace stafett::broker {
 
-CommitThread::CommitThread(store::BrokerStore& store) : store_(store) {
+CommitThread::CommitThread(store::BrokerStore& store, const core::Clock& clock)
+    : store_(store), clock_(clock) {
   event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   thread_ = std::thread([this] { Work(); });
 }
@@ -61,10 +62,9 @@ void CommitThread::Work() {
     if (transaction_ == nullptr) return;  // stopping with nothing in flight
     const store::BrokerTransaction* transaction = transaction_;
     lock.unlock();
-    auto started = std::chrono::steady_clock::now();
+    core::MonotonicTime started = clock_.MonotonicNow();
     core::Status status = store_.Commit(*transaction);
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    double seconds = std::chrono::duration<double>(clock_.MonotonicNow() - started).count();
     lock.lock();
     status_ = std::move(status);
     seconds_ = seconds;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "stafett/core/clock.h"
 #include "stafett/core/status.h"
 #include "stafett/store/broker_store.h"
 
@@ -17,7 +18,8 @@ namespace stafett::broker {
 
 class CommitThread {
  public:
-  explicit CommitThread(store::BrokerStore& store);
+  // CLOCK times each commit (its monotonic time).
+  CommitThread(store::BrokerStore& store, const core::Clock& clock);
   ~CommitThread();
   CommitThread(const CommitThread&) = delete;
   CommitThread& operator=(const CommitThread&) = delete;
@@ -36,6 +38,7 @@ class CommitThread {
   void Work();
 
   store::BrokerStore& store_;
+  const core::Clock& clock_;
   int event_fd_ = -1;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
