@@ -24,6 +24,8 @@ struct RocksDbStoreOptions {
   size_t memtable_bytes = 64 << 20;
   // After a background I/O error, let RocksDB retry by itself (its default). The fault-injecting
   // store turns it off: after a simulated power cut nothing can succeed, and each retry waits.
+  // With a FILE_SYSTEM it also cuts RocksDB's one-second pause after a failed background flush
+  // or compaction to a millisecond (closing the store waits for that pause).
   bool resume_after_errors = true;
   // The filesystem RocksDB uses; null: the operating system's. Tests pass a
   // FaultInjectionFileSystem.
