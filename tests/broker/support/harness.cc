@@ -97,25 +97,43 @@ County::County(const std::filesystem::path& dir)
 
 keys::KeySet County::Stranger() const { return MakeKeySet("stranger.school"); }
 
-BrokerProcess::BrokerProcess(const County& county, const std::filesystem::path& data_dir,
-                             core::ManualClock* clock, int64_t credit_window) {
+BrokerConfig TestBrokerConfig(const County& county, const std::filesystem::path& data_dir,
+                              int64_t credit_window) {
   BrokerConfig config;
-  endpoint_ = "tcp://127.0.0.1:" + std::to_string(FreePort());
-  config.zmq_bind = endpoint_;
+  config.zmq_bind = "tcp://127.0.0.1:" + std::to_string(FreePort());
   config.http_bind = "";
   config.data_dir = data_dir;
   config.keys_dir = county.keys_dir("broker");
   config.trust_directory = county.directory_file();
   config.credit_window = credit_window;
   config.min_free_bytes = 0;
-  core::Result<std::unique_ptr<Broker>> created = Broker::Create(config, *clock);
+  return config;
+}
+
+BrokerProcess::BrokerProcess(const County& county, const std::filesystem::path& data_dir,
+                             core::ManualClock* clock, int64_t credit_window)
+    : BrokerProcess(TestBrokerConfig(county, data_dir, credit_window), clock, nullptr, false) {}
+
+BrokerProcess::BrokerProcess(const BrokerConfig& config, core::ManualClock* clock,
+                             std::unique_ptr<store::BrokerStore> store, bool storage_may_fail)
+    : endpoint_(config.zmq_bind) {
+  core::Result<std::unique_ptr<Broker>> created = Broker::Create(config, *clock, std::move(store));
   EXPECT_TRUE(created.ok()) << created.status().ToString();
   if (!created.ok()) std::abort();
   broker_ = std::move(created).value();
-  thread_ = std::thread([this] {
+  thread_ = std::thread([this, storage_may_fail] {
     core::Status ran = broker_->Run(stop_);
-    EXPECT_TRUE(ran.ok()) << ran.ToString();
+    if (!storage_may_fail || ran.code() != core::Code::kIoError) {
+      EXPECT_TRUE(ran.ok()) << ran.ToString();
+    }
+    returned_ = true;
   });
+  // Bound before clients connect: one that connects earlier is refused and retries only after
+  // libzmq's reconnect interval (100 ms).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!broker_->metrics().ready() && !returned_ && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polling a flag, no event
+  }
 }
 
 BrokerProcess::~BrokerProcess() { Stop(); }

@@ -61,20 +61,35 @@ class County {
   core::PseudonymKey pseudonym_key_;
 };
 
+// The configuration BrokerProcess runs with: 127.0.0.1 on a free port, no HTTP, the county's
+// broker keys and trust directory, data in DATA_DIR.
+BrokerConfig TestBrokerConfig(const County& county, const std::filesystem::path& data_dir,
+                              int64_t credit_window = 64);
+
 // The broker on a thread, on 127.0.0.1 and a free port.
 class BrokerProcess {
  public:
   BrokerProcess(const County& county, const std::filesystem::path& data_dir,
                 core::ManualClock* clock, int64_t credit_window = 64);
+  // With CONFIG, serving from STORE (null: the RocksDB store in config.data_dir). With
+  // STORAGE_MAY_FAIL, Run stopping on a failed store (a simulated power cut) is no test failure.
+  BrokerProcess(const BrokerConfig& config, core::ManualClock* clock,
+                std::unique_ptr<store::BrokerStore> store, bool storage_may_fail);
   ~BrokerProcess();
   const std::string& endpoint() const { return endpoint_; }
   Broker& broker() { return *broker_; }
+  // Whether Run has returned (by itself: a failed store) before Stop.
+  bool returned() const { return returned_.load(); }
+  // Tells Run to return without waiting for it: it does at its next loop turn (a command
+  // received, or its poll timing out).
+  void RequestStop() { stop_ = true; }
   void Stop();
 
  private:
   std::string endpoint_;
   std::unique_ptr<Broker> broker_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> returned_{false};
   std::thread thread_;
 };
 
