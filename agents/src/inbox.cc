@@ -114,7 +114,11 @@ std::optional<ConnectionHandler::Reply> Inbox::Deliver(const nlohmann::json& met
   if (!valid.ok()) return Reject(meta, id, valid);
   Status agrees = CheckAgainstHeader(header, body);
   if (!agrees.ok()) return Reject(meta, id, agrees);
-  Status consent = CheckConsent(header);
+  Status consent = CheckRoute(header);
+  if (consent.code() == Code::kIoError) {
+    spdlog::error("event=journal_failed message_id={} error=\"{}\"", id, consent.message());
+    return std::nullopt;  // not answered: the broker delivers it again
+  }
   if (consent.code() == Code::kConsentRequired && consent_sync_ != nullptr &&
       !consent_sync_->settled() && !header.consent_id.empty()) {
     // Not known yet — the consent table is being rebuilt from the broker (a lost or restored
@@ -178,26 +182,55 @@ Status Inbox::CheckAgainstHeader(const core::Header& header, const nlohmann::jso
   return Status::Ok();
 }
 
-Status Inbox::CheckConsent(const core::Header& header) {
-  const core::MessageRule* rule = core::FindRule(header.type);
-  if (rule == nullptr) return Status(Code::kNotAllowed, "unknown message type");
-  if (rule->purpose.empty()) return Status::Ok();
-  if (header.consent_id.empty()) return Status(Code::kConsentRequired, "no consent_id");
-  core::Result<std::optional<core::ConsentRecord>> stored = journal_.GetConsent(header.consent_id);
-  if (!stored.ok() || !stored->has_value()) {
-    return Status(Code::kConsentRequired, "the consent is not known to this agent");
+Status Inbox::CheckRoute(const core::Header& header) {
+  core::RouteFacts facts;
+  facts.type = header.type;
+  facts.from = header.from;
+  facts.to = header.to;
+  facts.subject = header.subject;
+  facts.consent_id = header.consent_id;
+  facts.ref = header.ref;
+  facts.referenced_checked_upstream = true;
+  // A grant is checked as of when it was sent (the broker checked it at acceptance): one
+  // delivered after its consent expired is still the record of that consent.
+  facts.now = header.type == "consent_granted" ? header.sent_at : clock_.Now();
+  for (const std::string& id : header.to) {
+    std::string kind = trust_.EndpointKind(id);
+    if (!kind.empty()) facts.kinds[id] = kind;
   }
-  const core::ConsentFacts& facts = (**stored).facts;
-  if (facts.subject != header.subject) {
-    return Status(Code::kConsentScope, "the consent is for another child");
+  if (std::string kind = trust_.EndpointKind(header.from); !kind.empty()) {
+    facts.kinds[header.from] = kind;
   }
-  if (!Contains(facts.parties, header.from) || !Contains(facts.parties, config_.id)) {
-    return Status(Code::kConsentScope, "sender or recipient is not a party of the consent");
+  if (header.consent) {
+    facts.granted = core::ConsentFacts{header.consent_id,
+                                       header.subject,
+                                       header.from,
+                                       header.consent->parties,
+                                       header.consent->purposes,
+                                       header.consent->valid_from,
+                                       header.consent->valid_until,
+                                       false};
   }
-  if (!Contains(facts.purposes, std::string(rule->purpose))) {
-    return Status(Code::kConsentScope, "the consent does not cover this purpose");
+  std::optional<core::ConsentRecord> known;
+  if (!header.consent_id.empty()) {
+    core::Result<std::optional<core::ConsentRecord>> stored =
+        journal_.GetConsent(header.consent_id);
+    if (!stored.ok()) return Status(Code::kIoError, stored.status().message());
+    known = std::move(stored).value();
+    if (known) facts.consent = known->facts;
   }
-  return core::CheckConsentActive(facts, clock_.Now());
+  // What this agent may already know of a consent event from the broker's index (ConsentSync)
+  // is not an earlier event: the broker checked "new" and "not yet revoked" before this one.
+  if (facts.consent && facts.granted && header.type == "consent_granted") {
+    core::ConsentFacts scope = *facts.consent;
+    scope.revoked = false;
+    if (scope == *facts.granted) facts.consent.reset();
+  }
+  if (known && header.type == "consent_revoked" && known->facts.revoked &&
+      (!known->revocation || known->revocation->message_id == header.message_id)) {
+    facts.consent->revoked = false;
+  }
+  return core::CheckRoute(facts);
 }
 
 void Inbox::LearnConsent(const core::Header& header) {

@@ -1,6 +1,7 @@
 // Inbox: the receiving side — verify a delivered envelope against the directory, decrypt it
 // with the key set its wrapped key names, validate the body and that it agrees with the signed
-// header, check consent against this agent's consent table, write inbox/<message_id>.json
+// header, check the route and consent again (core::CheckRoute) against this agent's consent table,
+// write inbox/<message_id>.json
 // atomically, and only then produce the signed DELIVERED. Receipts become delivery_receipt
 // documents. Thread-safety: called on the connection thread only.
 #pragma once
@@ -43,9 +44,13 @@ class Inbox {
   ConnectionHandler::Reply Reject(const nlohmann::json& meta, const std::string& message_id,
                                   const core::Status& why);
   ConnectionHandler::Reply Delivered(const nlohmann::json& meta, const core::Header& header);
-  // The body against the header, and consent for the types that need it.
+  // The body against the header.
   core::Status CheckAgainstHeader(const core::Header& header, const nlohmann::json& body);
-  core::Status CheckConsent(const core::Header& header);
+  // core::CheckRoute — the broker's one rules check — again, on the signed header, the
+  // directory's kinds and the consent as this agent's journal knows it. Only `ref` is taken as
+  // the broker checked it (the agent keeps no index of earlier messages). A journal that cannot
+  // be read gives kIoError (the delivery is left unanswered).
+  core::Status CheckRoute(const core::Header& header);
   void LearnConsent(const core::Header& header);
 
   const AgentConfig& config_;

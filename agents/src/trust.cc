@@ -41,6 +41,12 @@ bool Trust::IsEndpoint(const std::string& id) const {
   return principal != nullptr && principal->role == keys::Role::kEndpoint;
 }
 
+std::string Trust::EndpointKind(const std::string& id) const {
+  const keys::Principal* principal = directory_.Find(id);
+  if (principal == nullptr || principal->role != keys::Role::kEndpoint) return "";
+  return principal->kind;
+}
+
 core::Result<core::RecipientKey> Trust::CurrentEncryptionKey(const std::string& id,
                                                              core::Micros now) const {
   if (!IsEndpoint(id)) return Status(Code::kUnknownRecipient, "unknown recipient " + id);

@@ -28,6 +28,8 @@ class Trust {
                                   const std::string& self_id);
 
   bool IsEndpoint(const std::string& id) const;
+  // An endpoint's kind (school, social, health), or empty when ID is not an endpoint.
+  std::string EndpointKind(const std::string& id) const;
   // The key set of endpoint ID valid now with the latest valid_from: whose encryption key new
   // messages are sealed to. kUnknownRecipient when none.
   core::Result<core::RecipientKey> CurrentEncryptionKey(const std::string& id,

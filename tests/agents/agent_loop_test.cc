@@ -13,6 +13,7 @@
 #include <zmq_addon.hpp>
 
 #include "agent.h"
+#include "document.h"
 #include "stafett/core/crypto.h"
 #include "stafett/core/encoding.h"
 #include "stafett/core/envelope.h"
@@ -121,16 +122,19 @@ class AgentLoopTest : public ::testing::Test {
     broker_ = MakePrincipal("broker", keys::Role::kBroker, "");
     school_ = MakePrincipal("flen.school", keys::Role::kEndpoint, "school");
     social_ = MakePrincipal("flen.social", keys::Role::kEndpoint, "social");
+    health_ = MakePrincipal("region.health", keys::Role::kEndpoint, "health");
     fake_ = std::make_unique<FakeBroker>(broker_);
     std::string root = dir_.path();
     keys::TrustDirectory directory;
     directory.set_county("test");
-    for (const TestPrincipal* principal : {&broker_, &school_, &social_}) {
+    for (const TestPrincipal* principal : {&broker_, &school_, &social_, &health_}) {
       keys::Principal entry;
       entry.id = principal->id;
       entry.role = principal->role;
       entry.kind = principal->kind;
-      if (principal->role == keys::Role::kEndpoint) entry.municipality = "flen";
+      if (principal->role == keys::Role::kEndpoint) {
+        entry.municipality = principal == &health_ ? "region" : "flen";
+      }
       ASSERT_TRUE(directory.AddPrincipal(entry, principal->keys).ok());
     }
     ASSERT_TRUE(directory.Save(root + "/directory.json").ok());
@@ -208,7 +212,59 @@ class AgentLoopTest : public ::testing::Test {
 
   testing::TempDir dir_;
   core::PseudonymKey pseudonym_key_ = core::PseudonymKey::Generate();
-  TestPrincipal broker_, school_, social_;
+  // From the school to TO under CONSENT_ID (and SCOPE on a consent_granted), as a school that
+  // the (fake) broker does not check could send it.
+  core::Envelope ForgeRouted(const std::string& message_id, const std::string& type,
+                             const std::vector<std::string>& to, const std::string& consent_id,
+                             const std::optional<core::ConsentScope>& scope,
+                             const nlohmann::json& body) {
+    core::Micros now = core::SystemClock::Instance().Now();
+    core::Header header;
+    header.message_id = message_id;
+    header.type = type;
+    header.from = school_.id;
+    header.to = to;
+    header.subject =
+        core::Pseudonymise(pseudonym_key_, core::ParsePersonnummer(kChild, now).value());
+    header.consent_id = consent_id;
+    header.consent = scope;
+    header.sent_at = now;
+    header.expires_at = now + 3600'000'000LL;
+    header.sender_key_id = school_.key_id();
+    nlohmann::json plaintext = {{"v", 1}, {"personnummer", kChild}, {"body", body}};
+    std::vector<core::RecipientKey> recipients;
+    for (const std::string& id : to) {
+      // Every recipient gets a wrapped key; one outside the directory gets health's.
+      const TestPrincipal& keys = id == social_.id ? social_ : id == school_.id ? school_ : health_;
+      recipients.push_back({id, keys.key_id(), keys.keys.encryption.public_key});
+    }
+    core::Result<core::Envelope> sealed =
+        core::SealEnvelope(header, plaintext.dump(), school_.keys.signing, recipients);
+    EXPECT_TRUE(sealed.ok()) << sealed.status().ToString();
+    return std::move(sealed).value();
+  }
+
+  // The body of the schema example NAME (schemas/examples/valid).
+  static nlohmann::json ExampleBody(const std::string& name) {
+    std::string text;
+    EXPECT_TRUE(testing::ReadWholeFile(
+        std::string(STAFETT_SOURCE_DIR) + "/schemas/examples/valid/" + name + ".json", &text));
+    return nlohmann::json::parse(text, nullptr, false)["body"];
+  }
+
+  // DELIVER of ENVELOPE to social services; the command it answers.
+  std::optional<protocol::Message> DeliverToSocial(const std::string& route,
+                                                   const core::Envelope& envelope, int delivery) {
+    fake_->Send(route, protocol::Command::kDeliver,
+                {nlohmann::json({{"delivery", delivery}, {"attempt", 1}}).dump(),
+                 envelope.header_bytes, envelope.signature, envelope.payload});
+    auto answer = fake_->ReceiveCommand(std::chrono::seconds(10));
+    if (!answer) return std::nullopt;
+    return answer->second;
+  }
+
+  static constexpr char kChild[] = "19121212-1212";
+  TestPrincipal broker_, school_, social_, health_;
   std::unique_ptr<FakeBroker> fake_;
   std::map<std::string, std::string> https_;
   std::vector<std::unique_ptr<AgentConfig>> configs_;
@@ -415,6 +471,62 @@ TEST_F(AgentLoopTest, RecipientRejectsABodyThatContradictsItsSignedHeader) {
   EXPECT_EQ(delivered->second.command, protocol::Command::kDelivered);
   EXPECT_EQ(testing::ListNames(dir_.path() + "/flen.social/inbox"),
             std::vector<std::string>{"cr-honest.json"});
+  social->Stop();
+}
+
+// The recipient checks the route with the broker's own rules (core::CheckRoute), not a subset:
+// each header below passed the agent's earlier consent check (sender and recipient both
+// parties, purpose covered, consent active) and is refused with the code the broker gives.
+TEST_F(AgentLoopTest, RecipientChecksTheRouteWithTheBrokersRules) {
+  std::unique_ptr<Agent> social = StartAgent(social_);
+  std::string route = Welcome();
+  nlohmann::json grant = ExampleBody("consent_granted-joint-custody");
+  grant["consent_id"] = "c-1";
+  grant["parties"] = {school_.id, social_.id};
+  grant["purposes"] = {"support"};
+  grant["valid_from"] = "2020-01-01T00:00:00Z";
+  grant["valid_until"] = "2099-01-01T00:00:00Z";
+  std::optional<core::ConsentScope> scope = ScopeFromBody(grant);
+  ASSERT_TRUE(scope);
+  std::optional<protocol::Message> answer = DeliverToSocial(
+      route, ForgeRouted("cg-1", "consent_granted", {social_.id}, "c-1", scope, grant), 1);
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->command, protocol::Command::kDelivered) << answer->object.dump();
+
+  struct Case {
+    core::Envelope envelope;
+    std::string code, why;
+  };
+  nlohmann::json support = ExampleBody("support_request-minimal");
+  std::vector<Case> cases = {
+      {ForgeRouted("sr-outside", "support_request", {social_.id, health_.id}, "c-1", std::nullopt,
+                   support),
+       "CONSENT_SCOPE", "a recipient (region.health) is not a party of the consent"},
+      {ForgeRouted("sr-self", "support_request", {social_.id, school_.id}, "c-1", std::nullopt,
+                   support),
+       "NOT_ALLOWED", "the message is addressed to its own sender too"},
+      {ForgeRouted("sr-stranger", "support_request", {social_.id, "nowhere.school"}, "c-1",
+                   std::nullopt, support),
+       "UNKNOWN_RECIPIENT", "a recipient is not in the directory"},
+      {ForgeRouted("cr-health", "concern_report", {social_.id, health_.id}, "", std::nullopt,
+                   {{"description", "x"}}),
+       "NOT_ALLOWED", "a concern report goes only to social services"}};
+  int delivery = 2;
+  for (const Case& forged : cases) {
+    SCOPED_TRACE(forged.why);
+    answer = DeliverToSocial(route, forged.envelope, delivery++);
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->command, protocol::Command::kRejected) << answer->object.dump();
+    EXPECT_EQ(answer->object.value("code", ""), forged.code) << answer->object.dump();
+  }
+  // Under the same consent, to its parties only: delivered.
+  answer = DeliverToSocial(
+      route, ForgeRouted("sr-ok", "support_request", {social_.id}, "c-1", std::nullopt, support),
+      delivery);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->command, protocol::Command::kDelivered) << answer->object.dump();
+  EXPECT_EQ(testing::ListNames(dir_.path() + "/flen.social/inbox"),
+            (std::vector<std::string>{"cg-1.json", "sr-ok.json"}));
   social->Stop();
 }
 

@@ -111,6 +111,12 @@ TEST_F(RulesTest, ConcernFeedbackOnlyFromARecipientBackToTheReporter) {
   RouteFacts wrong_type = facts;
   wrong_type.referenced->type = "support_request";
   EXPECT_EQ(CheckRoute(wrong_type).code(), Code::kNotAllowed);
+  // The receiving agent has no index of earlier messages: an unknown referenced message is taken
+  // as the broker's to check, a missing ref is still refused.
+  unreferenced.referenced_checked_upstream = true;
+  EXPECT_TRUE(CheckRoute(unreferenced).ok());
+  unreferenced.ref.clear();
+  EXPECT_EQ(CheckRoute(unreferenced).code(), Code::kNotAllowed);
 }
 
 TEST_F(RulesTest, ReferralStatusOnlyBetweenTheReferralsParties) {

@@ -40,7 +40,10 @@ Status CheckConsent(const MessageRule& rule, const RouteFacts& facts) {
 Status CheckReference(const MessageRule& rule, const RouteFacts& facts) {
   if (rule.reference == "none") return Status::Ok();
   if (facts.ref.empty()) return Refuse(Code::kNotAllowed, facts.type + " must reference a message");
-  if (!facts.referenced) return Refuse(Code::kNotAllowed, "the referenced message is unknown");
+  if (!facts.referenced) {
+    if (facts.referenced_checked_upstream) return Status::Ok();
+    return Refuse(Code::kNotAllowed, "the referenced message is unknown");
+  }
   const ReferencedMessage& earlier = *facts.referenced;
   if (rule.reference.find(earlier.type) == std::string_view::npos) {
     return Refuse(Code::kNotAllowed, "the referenced message is of the wrong type");

@@ -39,6 +39,7 @@ struct ConsentFacts {
   std::vector<std::string> parties, purposes;
   Micros valid_from = 0, valid_until = 0;
   bool revoked = false;
+  bool operator==(const ConsentFacts&) const = default;
 };
 
 // An earlier message named by `ref`, as the dedup index knows it.
@@ -56,6 +57,9 @@ struct RouteFacts {
   std::optional<ConsentFacts> consent;          // the consent named by consent_id, if known
   std::optional<ConsentFacts> granted;          // for consent_granted: the scope in the header
   std::optional<ReferencedMessage> referenced;  // the message named by ref, if known
+  // The receiving agent keeps no index of earlier messages: when set, a `ref` whose message is
+  // not given is taken as checked by the broker (a missing `ref` is still refused).
+  bool referenced_checked_upstream = false;
   Micros now = 0;
 };
 
