@@ -1,10 +1,12 @@
 // AuditVerifier: a signed tree head is accepted only with the broker's signature over exactly
-// its fields; a head signed by another key, or altered after signing, is refused.
+// its fields; a head signed by another key, or altered after signing, is refused. The head the
+// auditor keeps round-trips through its durable write.
 #include "audit_verifier.h"
 
 #include <gtest/gtest.h>
 
 #include "stafett/core/encoding.h"
+#include "support/sandbox_files.h"
 
 namespace stafett::tools {
 namespace {
@@ -41,6 +43,22 @@ TEST_F(AuditVerifierTest, AcceptsTheBrokersSignature) {
   core::Result<TreeHead> head = CheckSignedHead(Head(broker_, 7, root_), directory_);
   ASSERT_TRUE(head.ok()) << head.status().ToString();
   EXPECT_EQ(head->tree_size, 7u);
+}
+
+TEST_F(AuditVerifierTest, TheSavedHeadRoundTripsAndIsReplacedWhole) {
+  testing::TempDir dir;
+  std::filesystem::path state = std::filesystem::path(dir.path()) / "auditor";
+  for (uint64_t size : {uint64_t{7}, uint64_t{9}}) {
+    ASSERT_TRUE(SaveVerifiedHead(state, Head(broker_, size, root_)).ok());
+    std::string text;
+    ASSERT_TRUE(testing::ReadWholeFile(state / "last_head.json", &text));
+    core::Result<TreeHead> saved =
+        CheckSignedHead(nlohmann::json::parse(text, nullptr, false), directory_);
+    ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+    EXPECT_EQ(saved->tree_size, size);
+  }
+  // No temp file is left beside it.
+  EXPECT_EQ(testing::ListNames(state, true), std::vector<std::string>{"last_head.json"});
 }
 
 TEST_F(AuditVerifierTest, RefusesAHeadSignedByAnotherKey) {

@@ -7,6 +7,7 @@
 
 #include "stafett/core/clock.h"
 #include "stafett/core/crypto.h"
+#include "stafett/core/durable_file.h"
 #include "stafett/core/encoding.h"
 #include "stafett/core/sparse_map.h"
 
@@ -257,6 +258,13 @@ core::Result<VerifiedTrail> FetchVerifiedTrail(BrokerClient& client, char kind,
   return trail;
 }
 
+Status SaveVerifiedHead(const std::filesystem::path& state_dir, const nlohmann::json& head) {
+  std::error_code error;
+  std::filesystem::create_directories(state_dir, error);
+  if (error) return Status(Code::kIoError, state_dir.string() + ": " + error.message());
+  return core::WriteFileDurably(state_dir / "last_head.json", head.dump() + "\n");
+}
+
 core::Result<VerifyReport> VerifyLog(BrokerClient& client, const std::filesystem::path& state_dir) {
   core::Result<nlohmann::json> answer = client.Query({{"op", "head"}});
   if (!answer.ok()) return answer.status();
@@ -298,13 +306,8 @@ core::Result<VerifyReport> VerifyLog(BrokerClient& client, const std::filesystem
       client, *head,
       [&](uint64_t, const std::string&, const nlohmann::json&) { ++report.records_checked; });
   if (!records.ok()) return records;
-  std::error_code error;
-  std::filesystem::create_directories(state_dir, error);
-  std::ofstream out(saved.string() + ".tmp", std::ios::trunc);
-  out << head->json.dump() << "\n";
-  out.close();
-  std::filesystem::rename(saved.string() + ".tmp", saved, error);
-  if (error) return Status(Code::kIoError, saved.string() + ": " + error.message());
+  Status kept = SaveVerifiedHead(state_dir, head->json);
+  if (!kept.ok()) return kept;
   return report;
 }
 

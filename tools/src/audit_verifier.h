@@ -41,8 +41,14 @@ struct VerifyReport {
   std::optional<uint64_t> previous_size;  // the head this auditor saw before, if any
 };
 
+// Writes HEAD as STATE_DIR/last_head.json (STATE_DIR created if needed) durably: temp file,
+// fsync, rename, fsync of the folder (core::WriteFileDurably) — after a power cut the auditor
+// finds the head it last verified or the one before, never a torn file.
+core::Status SaveVerifiedHead(const std::filesystem::path& state_dir, const nlohmann::json& head);
+
 // Verifies against the broker: head signature, consistency from STATE_DIR/last_head.json,
-// every record; on success saves the new head. Errors name the first failing position.
+// every record; on success saves the new head (SaveVerifiedHead). Errors name the first failing
+// position.
 core::Result<VerifyReport> VerifyLog(BrokerClient& client, const std::filesystem::path& state_dir);
 
 // A trail fetched whole and checked complete under one signed head (docs/AUDIT.md).
