@@ -28,11 +28,13 @@ bool Contains(const std::vector<std::string>& list, const std::string& value) {
 }  // namespace
 
 Inbox::Inbox(const AgentConfig& config, const Trust& trust, const core::PseudonymKey& pseudonym_key,
-             store::AgentJournal& journal, Metrics& metrics, const core::Clock& clock)
+             store::AgentJournal& journal, Metrics& metrics, const core::Clock& clock,
+             FileSystem& files)
     : config_(config),
       trust_(trust),
       pseudonym_key_(pseudonym_key),
       journal_(journal),
+      files_(config.inbox, journal, files),
       metrics_(metrics),
       clock_(clock) {}
 
@@ -76,13 +78,9 @@ std::optional<ConnectionHandler::Reply> Inbox::Deliver(const nlohmann::json& met
   }
   Status verified = core::VerifyEnvelope(envelope, header, sender_key->signing);
   if (!verified.ok()) return Reject(meta, id, verified);
-  core::Result<bool> seen = journal_.WasReceived(id);
-  if (!seen.ok()) return std::nullopt;
-  std::error_code exists_error;
-  bool on_disk = std::filesystem::exists(config_.inbox / (id + ".json"), exists_error);
-  if (*seen || on_disk) {
-    // A crash between the inbox write and the journal leaves the file: never write it again.
-    if (!*seen) journal_.MarkReceived(id, {clock_.Now(), ""}).ok();
+  core::Result<bool> kept = files_.AlreadyKept(id, clock_.Now());
+  if (!kept.ok()) return std::nullopt;
+  if (*kept) {
     ++metrics_.inbox_duplicates;
     spdlog::info("event=redelivery_acknowledged message_id={}", id);
     return Delivered(meta, header);
@@ -149,15 +147,11 @@ std::optional<ConnectionHandler::Reply> Inbox::Deliver(const nlohmann::json& met
                          {"signature", core::ToBase64(envelope.signature)},
                          {"key_id", header.sender_key_id},
                          {"seq", meta.value("seq", nlohmann::json(nullptr))}};
-  Status written = WriteFileAtomically(config_.inbox, id + ".json", document.dump(2) + "\n");
+  Status written = files_.Keep(id, document.dump(2) + "\n", {now, header.type});
   if (storage_ != nullptr) storage_->NoteWrite(written, "inbox");
   if (!written.ok()) {
     spdlog::error("event=inbox_write_failed message_id={} error=\"{}\"", id, written.message());
     return std::nullopt;  // not acknowledged: the broker delivers it again
-  }
-  Status marked = journal_.MarkReceived(id, {now, header.type});
-  if (!marked.ok()) {
-    spdlog::error("event=journal_failed message_id={} error=\"{}\"", id, marked.message());
   }
   LearnConsent(header);
   ++metrics_.inbox_writes;
@@ -255,8 +249,8 @@ bool Inbox::WriteReceipt(const nlohmann::json& receipt) {
     return true;  // nothing to keep; acknowledge so it does not come back forever
   }
   std::string name = "receipt-" + message_id + "-" + recipient + ".json";
-  std::error_code error;
-  if (std::filesystem::exists(config_.inbox / name, error)) return true;
+  core::Result<bool> exists = files_.files().Exists(config_.inbox / name);
+  if (exists.ok() && *exists) return true;
   nlohmann::json document = {{"type", "delivery_receipt"},
                              {"message_id", message_id},
                              {"recipient", recipient},
@@ -268,7 +262,7 @@ bool Inbox::WriteReceipt(const nlohmann::json& receipt) {
   if (receipt.contains("receipt_signature")) {
     document["receipt_signature"] = receipt["receipt_signature"];
   }
-  Status written = WriteFileAtomically(config_.inbox, name, document.dump(2) + "\n");
+  Status written = files_.files().WriteFileDurably(config_.inbox, name, document.dump(2) + "\n");
   if (storage_ != nullptr) storage_->NoteWrite(written, "inbox");
   if (!written.ok()) {
     spdlog::error("event=receipt_write_failed message_id={} error=\"{}\"", message_id,

@@ -12,6 +12,8 @@
 
 #include "agent_config.h"
 #include "connection.h"
+#include "file_system.h"
+#include "inbox_files.h"
 #include "metrics.h"
 #include "stafett/core/clock.h"
 #include "stafett/core/pseudonym.h"
@@ -26,7 +28,8 @@ class Storage;
 class Inbox {
  public:
   Inbox(const AgentConfig& config, const Trust& trust, const core::PseudonymKey& pseudonym_key,
-        store::AgentJournal& journal, Metrics& metrics, const core::Clock& clock);
+        store::AgentJournal& journal, Metrics& metrics, const core::Clock& clock,
+        FileSystem& files = PosixFileSystem());
 
   core::Status Prepare() const;
   // Until SYNC is settled a delivery under a consent this agent does not know is left
@@ -57,6 +60,7 @@ class Inbox {
   const Trust& trust_;
   const core::PseudonymKey& pseudonym_key_;
   store::AgentJournal& journal_;
+  InboxFiles files_;  // the inbox folder: file first, journal second
   Metrics& metrics_;
   const core::Clock& clock_;
   ConsentSync* consent_sync_ = nullptr;

@@ -17,7 +17,7 @@ core::Status OutboxFiles::Prepare() const {
 
 void OutboxFiles::MoveToSent(const std::string& name, const std::string& message_id) const {
   core::Result<std::filesystem::path> moved =
-      MoveWithoutOverwrite(outbox_ / name, outbox_ / "sent");
+      files_->MoveWithoutOverwrite(outbox_ / name, outbox_ / "sent");
   if (moved.ok()) {
     // File names are the local system's and may carry anything: they are not logged.
     spdlog::info("event=outbox_sent message_id={}", message_id);
@@ -31,7 +31,7 @@ void OutboxFiles::MoveToRejected(const std::string& name, const core::Status& re
                                  const std::vector<std::string>& pointers,
                                  const std::string& message_id) const {
   core::Result<std::filesystem::path> moved =
-      MoveWithoutOverwrite(outbox_ / name, outbox_ / "rejected");
+      files_->MoveWithoutOverwrite(outbox_ / name, outbox_ / "rejected");
   if (!moved.ok()) {
     if (moved.status().code() != core::Code::kNotFound) {
       spdlog::error("event=outbox_move_failed message_id={} error=\"{}\"", message_id,
@@ -45,7 +45,7 @@ void OutboxFiles::MoveToRejected(const std::string& name, const core::Status& re
   if (!pointers.empty()) error["pointers"] = pointers;
   std::string error_name = moved->filename().string() + ".error.json";
   core::Status written =
-      WriteFileAtomically(outbox_ / "rejected", error_name, error.dump(2) + "\n");
+      files_->WriteFileDurably(outbox_ / "rejected", error_name, error.dump(2) + "\n");
   if (!written.ok()) {
     spdlog::error("event=error_file_failed message_id={} error=\"{}\"", message_id,
                   written.message());

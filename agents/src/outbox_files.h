@@ -7,13 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "file_system.h"
 #include "stafett/core/status.h"
 
 namespace stafett::agent {
 
 class OutboxFiles {
  public:
-  explicit OutboxFiles(std::filesystem::path outbox) : outbox_(std::move(outbox)) {}
+  // The moves and error files go through FILES (the real filesystem unless a test gives another).
+  explicit OutboxFiles(std::filesystem::path outbox, FileSystem& files = PosixFileSystem())
+      : outbox_(std::move(outbox)), files_(&files) {}
 
   // Creates outbox/, outbox/sent/ and outbox/rejected/ if needed; checks they are writable.
   core::Status Prepare() const;
@@ -26,9 +29,11 @@ class OutboxFiles {
                       const std::string& message_id) const;
 
   const std::filesystem::path& folder() const { return outbox_; }
+  FileSystem& files() const { return *files_; }
 
  private:
   std::filesystem::path outbox_;
+  FileSystem* files_;
 };
 
 }  // namespace stafett::agent

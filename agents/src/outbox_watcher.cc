@@ -160,7 +160,7 @@ void OutboxWatcher::HandleName(const std::string& name) {
     outbox_.MoveToRejected(name, Status(Code::kSchemaInvalid, "not a regular file"), {}, "");
     return;
   }
-  core::Result<std::string> content = ReadRegularFile(path, max_document_bytes_);
+  core::Result<std::string> content = outbox_.files().ReadFile(path, max_document_bytes_);
   if (!content.ok()) {
     if (content.status().code() == Code::kNotFound) return;
     if (content.status().code() == Code::kIoError) {
