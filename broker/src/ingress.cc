@@ -77,7 +77,8 @@ size_t Broker::ReceiveAvailable(size_t max_messages, std::vector<Received>* out)
 void Broker::Precheck(std::vector<Received>* items, size_t from) {
   if (from >= items->size()) return;
   // Reads only: the frames, the immutable trust directory and committed message states (for a
-  // receipt's digest). Nothing here touches the cycle, the sessions or the metrics.
+  // receipt's digest; from recent_messages_, which only the loop writes, in FinishCommit, never
+  // while this fork-join runs). Nothing here touches the cycle, the sessions or the metrics.
   std::function<void(size_t)> check = [this, items, from](size_t index) {
     Received& item = (*items)[from + index];
     if (item.oversized) return;
@@ -94,10 +95,16 @@ void Broker::Precheck(std::vector<Received>* items, size_t from) {
       } else if (message.command == protocol::Command::kDelivered) {
         core::Result<protocol::DeliveredFrame> frame = protocol::ParseDelivered(message);
         if (!frame.ok()) return;  // the loop answers it
-        core::Result<std::optional<core::MessageState>> state =
-            store_->GetMessageState(frame->message_id);
-        if (!state.ok() || !state->has_value()) return;  // the loop checks it
-        std::string digest = std::move((*state)->payload_digest);
+        // A message's payload digest never changes: a recent state has it without a store read.
+        std::string digest;
+        if (const core::MessageState* recent = recent_messages_.Find(frame->message_id)) {
+          digest = recent->payload_digest;
+        } else {
+          core::Result<std::optional<core::MessageState>> state =
+              store_->GetMessageState(frame->message_id);
+          if (!state.ok() || !state->has_value()) return;  // the loop checks it
+          digest = std::move((*state)->payload_digest);
+        }
         bool ok = CheckReceipt(directory_, item.peer.id, frame->message_id, frame->receipt_key,
                                frame->receipt_signature, digest);
         item.receipt.emplace(ReceiptCheck{std::move(digest), ok});

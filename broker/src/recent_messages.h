@@ -5,7 +5,8 @@
 // Only committed states go in (Broker::FinishCommit, after a successful commit), so a hit is
 // exactly what the store would return. Whatever deletes a message state from the store must
 // Forget it here too.
-// Thread-safety: none; the broker's loop owns it.
+// Thread-safety: none of its own. The broker's loop writes it; the verify pool's workers read
+// it (Find) inside the loop's fork-join Precheck, while the loop writes nothing.
 #pragma once
 
 #include <cstddef>

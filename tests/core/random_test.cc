@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <set>
 
 #include "stafett/core/clock.h"
@@ -54,6 +55,30 @@ TEST(ClockTest, SystemMonotonicTimeNeverGoesBack) {
   MonotonicTime first = SystemClock::Instance().MonotonicNow();
   MonotonicTime second = SystemClock::Instance().MonotonicNow();
   EXPECT_LE(first, second);
+}
+
+}  // namespace
+}  // namespace stafett::core
+
+namespace stafett::core {
+namespace {
+
+// FormatRfc3339 writes its digits directly for years 0000-9999; the definition is the
+// printf format below. Known answers, and random times over the whole range, round trip.
+TEST(ClockTest, Rfc3339FormatMatchesItsDefinitionAndRoundTrips) {
+  EXPECT_EQ(FormatRfc3339(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatRfc3339(951782400123456), "2000-02-29T00:00:00.123Z");
+  EXPECT_EQ(FormatRfc3339(253402300799999000), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatRfc3339(-1000), "1969-12-31T23:59:59.999Z");
+  std::mt19937_64 random(3339);
+  for (int i = 0; i < 20000; ++i) {
+    Micros time = static_cast<Micros>(random() % 253402300800000000ULL) / 1000 * 1000;
+    std::string text = FormatRfc3339(time);
+    ASSERT_EQ(text.size(), 24u) << time;
+    std::optional<Micros> parsed = ParseRfc3339(text);
+    ASSERT_TRUE(parsed.has_value()) << text;
+    ASSERT_EQ(*parsed, time) << text;
+  }
 }
 
 }  // namespace

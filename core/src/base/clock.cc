@@ -71,13 +71,32 @@ std::string FormatRfc3339(Micros time) {
   int64_t year;
   unsigned month, day;
   CivilFromDays(days, &year, &month, &day);
-  char buffer[96];
-  std::snprintf(buffer, sizeof(buffer), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                static_cast<long long>(year), month, day,
-                static_cast<long long>(second_of_day / 3600),
-                static_cast<long long>(second_of_day / 60 % 60),
-                static_cast<long long>(second_of_day % 60), static_cast<long long>(micros / 1000));
-  return buffer;
+  if (year < 0 || year > 9999) {
+    char buffer[96];
+    std::snprintf(
+        buffer, sizeof(buffer), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+        static_cast<long long>(year), month, day, static_cast<long long>(second_of_day / 3600),
+        static_cast<long long>(second_of_day / 60 % 60), static_cast<long long>(second_of_day % 60),
+        static_cast<long long>(micros / 1000));
+    return buffer;
+  }
+  // Every wire time: YYYY-MM-DDTHH:MM:SS.mmmZ written digit by digit (the broker formats
+  // several per message; snprintf cost more than the rest of the formatting together).
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](size_t at, size_t width, int64_t value) {
+    for (size_t i = width; i-- > 0;) {
+      out[at + i] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, 4, year);
+  put(5, 2, month);
+  put(8, 2, day);
+  put(11, 2, second_of_day / 3600);
+  put(14, 2, second_of_day / 60 % 60);
+  put(17, 2, second_of_day % 60);
+  put(20, 3, micros / 1000);
+  return out;
 }
 
 std::optional<Micros> ParseRfc3339(std::string_view text) {
