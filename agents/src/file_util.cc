@@ -8,13 +8,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
-#include "stafett/core/crypto.h"
-#include "stafett/core/encoding.h"
+#include "stafett/core/durable_file.h"
 
 namespace stafett::agent {
 
@@ -38,27 +36,10 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
-  int Release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
 
  private:
   int fd_;
 };
-
-Status WriteAll(int fd, std::string_view content) {
-  while (!content.empty()) {
-    ssize_t written = ::write(fd, content.data(), content.size());
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return Errno("write");
-    }
-    content.remove_prefix(static_cast<size_t>(written));
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -94,39 +75,14 @@ core::Result<std::string> ReadRegularFile(const std::filesystem::path& path, siz
   return content;
 }
 
-Status SyncFolder(const std::filesystem::path& folder) {
-  Fd fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return Errno("open folder " + folder.string());
-  if (::fsync(fd.get()) != 0) return Errno("fsync folder " + folder.string());
-  return Status::Ok();
-}
-
 Status WriteFileAtomically(const std::filesystem::path& folder, const std::string& name,
                            std::string_view content) {
+  // The temp file in FOLDER/.tmp: a reader listing FOLDER (an integrator's inbox) never sees it.
   std::filesystem::path temp_folder = folder / ".tmp";
   std::error_code error;
   std::filesystem::create_directories(temp_folder, error);
   if (error) return Status(Code::kIoError, temp_folder.string() + ": " + error.message());
-  static std::atomic<uint64_t> counter{0};
-  std::filesystem::path temp =
-      temp_folder / (".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-" +
-                     core::ToHex(core::RandomBytes(4)));
-  Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
-  if (fd.get() < 0) return Errno("create temp file in " + temp_folder.string());
-  Status written = WriteAll(fd.get(), content);
-  if (written.ok() && ::fsync(fd.get()) != 0) written = Errno("fsync");
-  ::close(fd.Release());
-  if (!written.ok()) {
-    ::unlink(temp.c_str());
-    return written;
-  }
-  std::filesystem::path target = folder / name;
-  if (::rename(temp.c_str(), target.c_str()) != 0) {
-    Status failed = Errno("rename into " + folder.string());
-    ::unlink(temp.c_str());
-    return failed;
-  }
-  return SyncFolder(folder);
+  return core::WriteFileDurably(folder / name, content, temp_folder);
 }
 
 core::Result<std::filesystem::path> MoveWithoutOverwrite(const std::filesystem::path& from,

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "stafett/core/durable_file.h"
 #include "stafett/core/status.h"
 
 namespace stafett::agent {
@@ -27,8 +28,8 @@ core::Status WriteFileAtomically(const std::filesystem::path& folder, const std:
 core::Result<std::filesystem::path> MoveWithoutOverwrite(const std::filesystem::path& from,
                                                          const std::filesystem::path& to_folder);
 
-// fsync of a folder, so that renames and new names in it are durable.
-core::Status SyncFolder(const std::filesystem::path& folder);
+// fsync of a folder, so that renames and new names in it are durable (core's).
+using core::SyncFolder;
 
 // Creates FOLDER (and parents) if needed and checks that this process can write there.
 core::Status EnsureWritableFolder(const std::filesystem::path& folder);

@@ -1,4 +1,4 @@
-// RecentMessages: bounded, oldest inserted out first, an update keeps its place, Forget removes.
+// RecentMessages: bounded, oldest inserted out first, an update keeps its place.
 #include "recent_messages.h"
 
 #include <gtest/gtest.h>
@@ -33,19 +33,6 @@ TEST(RecentMessagesTest, AnUpdateReplacesTheStateAndKeepsItsPlace) {
   EXPECT_EQ(recent.Find("a"), nullptr);
   EXPECT_NE(recent.Find("b"), nullptr);
   EXPECT_NE(recent.Find("c"), nullptr);
-}
-
-TEST(RecentMessagesTest, ForgetRemovesAndFreesItsPlace) {
-  RecentMessages recent(2);
-  recent.Put("a", StateWithSeq(1));
-  recent.Put("b", StateWithSeq(2));
-  recent.Forget("a");
-  recent.Forget("never-there");
-  EXPECT_EQ(recent.Find("a"), nullptr);
-  recent.Put("c", StateWithSeq(3));
-  EXPECT_NE(recent.Find("b"), nullptr);
-  EXPECT_NE(recent.Find("c"), nullptr);
-  EXPECT_EQ(recent.size(), 2u);
 }
 
 TEST(RecentMessagesTest, CapacityZeroKeepsNothing) {

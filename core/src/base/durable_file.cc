@@ -28,12 +28,13 @@ Status SyncFolder(const std::filesystem::path& folder) {
   return synced;
 }
 
-Status WriteFileDurably(const std::filesystem::path& file, std::string_view content) {
+Status WriteFileDurably(const std::filesystem::path& file, std::string_view content,
+                        const std::filesystem::path& temp_folder) {
   static std::atomic<uint64_t> counter{0};
   std::filesystem::path folder = file.parent_path().empty() ? "." : file.parent_path();
-  std::filesystem::path temp =
-      folder / ("." + file.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                std::to_string(++counter));
+  std::filesystem::path temp = (temp_folder.empty() ? folder : temp_folder) /
+                               ("." + file.filename().string() + ".tmp-" +
+                                std::to_string(::getpid()) + "-" + std::to_string(++counter));
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) return Errno("create " + temp.string());
   Status written = Status::Ok();

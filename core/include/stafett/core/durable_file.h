@@ -12,10 +12,12 @@
 
 namespace stafett::core {
 
-// Replaces FILE by CONTENT durably: FOLDER/.NAME.tmp-<pid>-<n>, fsync, rename over FILE, fsync of
-// FILE's folder (which must exist). kStorageFull on a full disk or quota, kIoError otherwise; on
-// failure the old FILE is unchanged and the temp file removed.
-Status WriteFileDurably(const std::filesystem::path& file, std::string_view content);
+// Replaces FILE by CONTENT durably: TEMP_FOLDER/.NAME.tmp-<pid>-<n> (TEMP_FOLDER: FILE's own
+// folder unless given; on the same filesystem, so the rename is atomic), fsync, rename over
+// FILE, fsync of FILE's folder (which must exist). kStorageFull on a full disk or quota,
+// kIoError otherwise; on failure the old FILE is unchanged and the temp file removed.
+Status WriteFileDurably(const std::filesystem::path& file, std::string_view content,
+                        const std::filesystem::path& temp_folder = {});
 
 // fsync of a folder, so that renames and new names in it are durable.
 Status SyncFolder(const std::filesystem::path& folder);
