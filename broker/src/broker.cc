@@ -304,6 +304,11 @@ void Broker::PublishGauges(core::Micros now) {
   metrics_.SetAuditSize(audit_->size());
   metrics_.SetAuthFailures(zap_ ? zap_->denied() : 0);
   metrics_.SetStorageCorruptions(store_->corruptions());
+  metrics_.SetStorageSpace(store_->FreeBytes(), static_cast<uint64_t>(config_.min_free_bytes));
+  if (last_head_at_ > 0 && last_head_size_ != UINT64_MAX) {
+    metrics_.SetTreeHead(static_cast<double>(now - last_head_at_) / 1e6,
+                         audit_->size() - std::min(audit_->size(), last_head_size_));
+  }
 }
 
 }  // namespace stafett::broker

@@ -219,6 +219,7 @@ class Broker {
   void HandleQuery(const Peer& peer, const core::protocol::Message& message);
   std::optional<nlohmann::json> OpStatus(const QueryRequest& request);
   std::optional<nlohmann::json> OpTrack(const QueryRequest& request);
+  std::optional<nlohmann::json> OpQueues(const QueryRequest& request);
   std::optional<nlohmann::json> OpTrail(const QueryRequest& request);
   std::optional<nlohmann::json> OpHead(const QueryRequest& request);
   std::optional<nlohmann::json> OpRecords(const QueryRequest& request);
@@ -229,6 +230,9 @@ class Broker {
   std::optional<nlohmann::json> OpBackup(const QueryRequest& request);
   nlohmann::json QueryStatus(core::Micros now);
   nlohmann::json QueryTrack(const std::string& message_id);
+  // What waits in each endpoint's queue (oldest first) and the deliveries that ended without
+  // delivery (newest first), both bounded: metadata only (docs/PROTOCOL.md, "Queries").
+  nlohmann::json QueryQueues(const nlohmann::json& query, core::Micros now);
   nlohmann::json QueryTrail(const Peer& peer, const nlohmann::json& query, core::Micros now);
   nlohmann::json QueryConsents(const Peer& peer, const nlohmann::json& query, core::Micros now);
   // Every consent the asking endpoint is a party of, in consent id order, a bounded page at a
@@ -261,10 +265,12 @@ class Broker {
   std::unordered_map<std::string, Session> sessions_;           // endpoint id → session
   std::unordered_map<std::string, uint64_t> queue_depth_;       // endpoint id → entries
   std::unordered_map<std::string, uint64_t> oldest_queue_seq_;  // where OldestQueueEntry seeks
-  core::Micros last_head_at_ = 0;
+  core::Micros last_head_at_ = 0;  // when the latest head was signed (0: none since start)
   uint64_t last_head_size_ = UINT64_MAX;
   core::Micros last_timers_at_ = 0;
   bool storage_full_ = false;
+  // Failed commits since start, by code (STORAGE_FULL, IO_ERROR, …): status and metrics.
+  std::map<std::string, uint64_t> commit_errors_;
   bool storage_failed_ = false;  // a commit failed and RocksDB cannot resume: Run returns
   struct PublishBudget {
     core::TokenBucket bucket;

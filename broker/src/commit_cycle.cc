@@ -55,6 +55,11 @@ core::Status Broker::FinishCommit(core::Status status, double seconds) {
     core::Micros now = clock_.Now();
     for (const std::string& endpoint : done.wake) Dispatch(endpoint, now);
   } else {
+    // Counted for status and /metrics (an IO_ERROR, a failed write or fsync above all, also
+    // stops the broker below: the count is seen until the restart).
+    std::string code(core::CodeName(status.code()));
+    ++commit_errors_[code];
+    metrics_.CountCommitError(code);
     storage_full_ = storage_full_ || status.code() == Code::kStorageFull;
     metrics_.SetStorageFull(storage_full_);
     for (Cycle::Reply& reply : done.replies) {

@@ -126,6 +126,22 @@ void Metrics::CountRedelivery() {
   std::lock_guard lock(mutex_);
   ++redeliveries_;
 }
+void Metrics::CountCommitError(const std::string& code) {
+  std::lock_guard lock(mutex_);
+  ++commit_errors_[code];
+}
+void Metrics::SetStorageSpace(uint64_t free_bytes, uint64_t min_free_bytes) {
+  std::lock_guard lock(mutex_);
+  space_known_ = true;
+  free_bytes_ = free_bytes;
+  min_free_bytes_ = min_free_bytes;
+}
+void Metrics::SetTreeHead(double age_seconds, uint64_t unsigned_records) {
+  std::lock_guard lock(mutex_);
+  head_known_ = true;
+  head_age_seconds_ = age_seconds;
+  unsigned_records_ = unsigned_records;
+}
 void Metrics::ObserveCommit(double seconds, size_t events) {
   std::lock_guard lock(mutex_);
   commit_seconds_.Observe(seconds);
@@ -212,6 +228,24 @@ std::string Metrics::Render() const {
          "Stored records that failed an integrity check or did not decode (and a torn WAL tail "
          "dropped at start).");
   out += "stafett_storage_corruption_total " + std::to_string(storage_corruptions_) + "\n";
+  Header(&out, "stafett_storage_commit_errors_total", "counter",
+         "Group commits the store refused since start, by code: STORAGE_FULL (the disk is "
+         "full), IO_ERROR (a write or fsync failed; the broker then stops for a restart).");
+  {
+    // Both codes from 0, so that increase() sees the first error too.
+    std::map<std::string, uint64_t> errors = commit_errors_;
+    errors.try_emplace("IO_ERROR", 0);
+    errors.try_emplace("STORAGE_FULL", 0);
+    Labelled(&out, "stafett_storage_commit_errors_total", errors, "code");
+  }
+  if (space_known_) {
+    Header(&out, "stafett_storage_free_bytes", "gauge",
+           "Free bytes of the file system holding the broker's data_dir.");
+    out += "stafett_storage_free_bytes " + std::to_string(free_bytes_) + "\n";
+    Header(&out, "stafett_storage_min_free_bytes", "gauge",
+           "min_free_bytes: below this much free space the broker refuses new work.");
+    out += "stafett_storage_min_free_bytes " + std::to_string(min_free_bytes_) + "\n";
+  }
   Header(&out, "stafett_redeliveries_total", "counter", "Deliveries sent again after a timeout.");
   out += "stafett_redeliveries_total " + std::to_string(redeliveries_) + "\n";
   Header(&out, "stafett_batch_commit_seconds", "histogram",
@@ -244,6 +278,15 @@ std::string Metrics::Render() const {
   out += "stafett_agents_connected " + std::to_string(connected) + "\n";
   Header(&out, "stafett_audit_log_records", "gauge", "Records in the audit log (tree size).");
   out += "stafett_audit_log_records " + std::to_string(audit_size_) + "\n";
+  if (head_known_) {
+    Header(&out, "stafett_audit_tree_head_age_seconds", "gauge",
+           "Seconds since the broker signed its latest tree head (it signs one every "
+           "tree_head_seconds while the log grows, none while it is idle).");
+    out += "stafett_audit_tree_head_age_seconds " + Number(head_age_seconds_) + "\n";
+    Header(&out, "stafett_audit_unsigned_records", "gauge",
+           "Audit records not yet covered by a signed tree head.");
+    out += "stafett_audit_unsigned_records " + std::to_string(unsigned_records_) + "\n";
+  }
   if (siem_enabled_) {
     Header(&out, "stafett_siem_records_sent_total", "counter",
            "Audit records the SIEM collector's TCP stack acknowledged (resends included).");

@@ -54,6 +54,12 @@ class Metrics {
   // Stored data that failed an integrity check or did not decode (Store::ReportCorruption).
   void SetStorageCorruptions(uint64_t total);
   void CountRedelivery();
+  // A group commit the store refused, by code (IO_ERROR: a failed write or fsync).
+  void CountCommitError(const std::string& code);
+  // Free bytes where the store keeps its files, and the floor below which new work is refused.
+  void SetStorageSpace(uint64_t free_bytes, uint64_t min_free_bytes);
+  // Seconds since the latest signed tree head, and audit records it does not cover yet.
+  void SetTreeHead(double age_seconds, uint64_t unsigned_records);
 
   void ObserveCommit(double seconds, size_t events);
   void ObserveDeliveryLatency(double seconds);
@@ -75,6 +81,10 @@ class Metrics {
   std::map<std::string, uint64_t> accepted_, refused_, protocol_errors_, rate_limited_;
   std::map<std::pair<std::string, std::string>, uint64_t> delivered_, withheld_;
   std::map<std::string, uint64_t> expired_, sessions_replaced_;
+  std::map<std::string, uint64_t> commit_errors_;
+  uint64_t free_bytes_ = 0, min_free_bytes_ = 0, unsigned_records_ = 0;
+  bool space_known_ = false, head_known_ = false;
+  double head_age_seconds_ = 0;
   uint64_t auth_failures_ = 0, redeliveries_ = 0, audit_size_ = 0, storage_corruptions_ = 0;
   bool storage_full_ = false, ready_ = false;
   bool siem_enabled_ = false;

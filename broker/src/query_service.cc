@@ -3,6 +3,8 @@
 // Every trail query is itself written to the audit log (audit_query).
 #include <spdlog/spdlog.h>
 
+#include <deque>
+
 #include "broker.h"
 #include "query_ops.h"
 #include "stafett/core/encoding.h"
@@ -23,6 +25,12 @@ constexpr uint64_t kMaxProvedRecordsPerQuery = 1000;  // each with an O(log n) i
 // read for one answer (the broker loop is busy meanwhile), whichever comes first.
 constexpr uint64_t kMaxPartyConsentsPerQuery = 1000;
 constexpr uint64_t kMaxConsentsScannedPerQuery = 20000;
+// queues: at most this many entries per endpoint queue and this many ended deliveries in an
+// answer; the ended ones are looked for among the newest this-many audit records (the broker
+// loop is busy meanwhile; the leaves are matched as bytes, only the hits parsed).
+constexpr uint64_t kMaxQueuesLimit = 1000;
+constexpr uint64_t kDefaultQueuesLimit = 100;
+constexpr uint64_t kMaxEndedScanned = 20000;
 
 nlohmann::json Failure(const nlohmann::json& id, Code code, const std::string& message) {
   return {
@@ -42,6 +50,7 @@ const std::vector<QueryOp>& QueryOps() {
       // Operators see metadata only.
       {"status", {Role::kOperator, Role::kAuditor}, &Broker::OpStatus},
       {"track", {Role::kOperator, Role::kAuditor}, &Broker::OpTrack},
+      {"queues", {Role::kOperator, Role::kAuditor}, &Broker::OpQueues},
       {"trail", {Role::kAuditor}, &Broker::OpTrail},
       {"head", {Role::kAuditor}, &Broker::OpHead},
       {"records", {Role::kAuditor}, &Broker::OpRecords},
@@ -91,6 +100,10 @@ std::optional<nlohmann::json> Broker::OpStatus(const QueryRequest& request) {
 
 std::optional<nlohmann::json> Broker::OpTrack(const QueryRequest& request) {
   return QueryTrack(request.query.value("message_id", ""));
+}
+
+std::optional<nlohmann::json> Broker::OpQueues(const QueryRequest& request) {
+  return QueryQueues(request.query, request.now);
 }
 
 std::optional<nlohmann::json> Broker::OpConsents(const QueryRequest& request) {
@@ -233,13 +246,136 @@ nlohmann::json Broker::QueryStatus(core::Micros now) {
     }
     endpoints.push_back(std::move(row));
   }
+  nlohmann::json commit_errors = nlohmann::json::object();
+  for (const auto& [code, count] : commit_errors_) commit_errors[code] = count;
+  nlohmann::json tree_head = nullptr;
+  if (last_head_at_ > 0 && last_head_size_ != UINT64_MAX) {
+    tree_head = {{"tree_size", last_head_size_},
+                 {"signed_at", core::FormatRfc3339(last_head_at_)},
+                 {"age_seconds", static_cast<double>(now - last_head_at_) / 1e6},
+                 {"unsigned_records", audit_->size() - std::min(audit_->size(), last_head_size_)}};
+  }
   return {{"endpoints", endpoints},
           {"audit_size", audit_->size()},
           {"storage_full", storage_full_},
           {"storage",
            {{"full", storage_full_},
             {"free_bytes", store_->FreeBytes()},
-            {"min_free_bytes", config_.min_free_bytes}}}};
+            {"min_free_bytes", config_.min_free_bytes},
+            {"commit_errors", commit_errors}}},
+          {"tree_head", tree_head}};
+}
+
+nlohmann::json Broker::QueryQueues(const nlohmann::json& query, core::Micros now) {
+  std::string only;
+  if (query.contains("endpoint") && !query["endpoint"].is_null()) {
+    only = query["endpoint"].get<std::string>();
+    if (directory_.Find(only) == nullptr) {
+      return Failure(nullptr, Code::kNotFound, "no such endpoint in the trust directory");
+    }
+  }
+  uint64_t limit = query.value("limit", kDefaultQueuesLimit);
+  if (limit == 0 || limit > kMaxQueuesLimit) limit = kMaxQueuesLimit;
+  // Waiting: each endpoint's queue from its oldest entry on (the longest waiting are the stuck
+  // ones), messages only; receipts for senders are counted in queue_depth but not listed.
+  nlohmann::json endpoints = nlohmann::json::array();
+  for (const keys::Principal* endpoint : directory_.Endpoints()) {
+    if (!only.empty() && endpoint->id != only) continue;
+    const Session* session = nullptr;
+    if (auto found = sessions_.find(endpoint->id); found != sessions_.end()) {
+      session = &found->second;
+    }
+    nlohmann::json waiting = nlohmann::json::array();
+    uint64_t visited = 0;
+    bool truncated = false;
+    Status failed;
+    uint64_t depth = queue_depth_[endpoint->id];
+    auto visit = [&](uint64_t queue_seq, const core::QueueEntry& entry) {
+      if (visited >= limit) {
+        truncated = true;
+        return false;
+      }
+      ++visited;
+      if (cycle_.removed_queue_entries.count({endpoint->id, queue_seq}) != 0) return true;
+      const auto* queued = std::get_if<core::QueuedMessage>(&entry.item);
+      if (queued == nullptr) return true;
+      nlohmann::json row = {{"message_id", queued->message_id},
+                            {"queued_at", core::FormatRfc3339(entry.queued_at)},
+                            {"age_seconds", static_cast<double>(now - entry.queued_at) / 1e6},
+                            {"state", "queued"}};
+      core::Result<std::optional<core::MessageState>> state = LoadMessage(queued->message_id);
+      if (!state.ok()) {
+        failed = state.status();
+        return false;
+      }
+      if (state->has_value()) {
+        row["type"] = (*state)->type;
+        row["from"] = (*state)->from;
+        row["expires_at"] = core::FormatRfc3339((*state)->expires_at);
+      }
+      if (session != nullptr) {
+        auto sent = session->in_flight.find(queue_seq);
+        if (sent != session->in_flight.end()) {
+          row["state"] = "in_flight";
+          row["sent_at"] = core::FormatRfc3339(sent->second.sent_at);
+        }
+      }
+      waiting.push_back(std::move(row));
+      return true;
+    };
+    // From where OldestQueueEntry found the oldest entry: the tombstones before it are skipped.
+    uint64_t from = oldest_queue_seq_[endpoint->id];
+    Status scanned = depth == 0 ? Status::Ok()
+                                : store_->ScanQueue(endpoint->id, from == 0 ? 0 : from - 1, visit);
+    if (!failed.ok()) return Failure(nullptr, failed.code(), failed.message());
+    if (!scanned.ok()) return Failure(nullptr, scanned.code(), scanned.message());
+    endpoints.push_back({{"id", endpoint->id},
+                         {"connected", session != nullptr && session->connected},
+                         {"queue_depth", depth},
+                         {"waiting", waiting},
+                         {"truncated", truncated}});
+  }
+  // Ended without delivery: the newest expired, withheld (a recipient's rejection included,
+  // with its code) and refused records among the newest kMaxEndedScanned of the log. Canonical
+  // leaves have no whitespace, so the event is matched as bytes before anything is parsed.
+  uint64_t size = audit_->size();
+  uint64_t scan_from = size > kMaxEndedScanned ? size - kMaxEndedScanned : 0;
+  std::deque<nlohmann::json> ended;
+  bool ended_truncated = false;
+  Status scanned = store_->ScanAudit(scan_from, [&](uint64_t seq, std::string_view leaf) {
+    if (leaf.find("\"event\":\"expired\"") == std::string_view::npos &&
+        leaf.find("\"event\":\"withheld\"") == std::string_view::npos &&
+        leaf.find("\"event\":\"refused\"") == std::string_view::npos) {
+      return true;
+    }
+    nlohmann::json record = nlohmann::json::parse(leaf, nullptr, false);
+    if (!record.is_object()) return true;  // damage is track's and verify's to report
+    std::vector<std::string> to = record.value("to", std::vector<std::string>());
+    if (!only.empty() && record.value("from", "") != only &&
+        std::find(to.begin(), to.end(), only) == to.end()) {
+      return true;
+    }
+    // Metadata only: never the subject's pseudonym or the consent.
+    nlohmann::json row = {{"seq", seq},
+                          {"time", record.value("time", "")},
+                          {"event", record.value("event", "")},
+                          {"message_id", record.value("message_id", "")},
+                          {"type", record.value("type", "")},
+                          {"from", record.value("from", "")},
+                          {"to", to}};
+    if (record.contains("code")) row["code"] = record["code"];
+    ended.push_front(std::move(row));
+    if (ended.size() > limit) {
+      ended.pop_back();
+      ended_truncated = true;
+    }
+    return true;
+  });
+  if (!scanned.ok()) return Failure(nullptr, scanned.code(), scanned.message());
+  return {{"endpoints", endpoints},
+          {"ended", nlohmann::json(ended)},
+          {"ended_truncated", ended_truncated},
+          {"ended_scanned_from_seq", scan_from}};
 }
 
 nlohmann::json Broker::QueryTrack(const std::string& message_id) {

@@ -302,6 +302,114 @@ TEST_F(BrokerTest, AnUndeliveredMessageExpiresWithAReceiptToTheSender) {
   EXPECT_EQ(QueueDepth("flen.social"), 0u) << "nothing is delivered after expiry";
 }
 
+// Issue 20: the console's queues view. What waits (oldest first, with its state) and what
+// ended without delivery (newest first, with its code), metadata only, bounded by a limit.
+TEST_F(BrokerTest, TheQueuesQueryListsWhatWaitsAndWhatEndedWithoutDelivery) {
+  auto school = Connect("flen.school");
+  school->Hello();
+  ASSERT_EQ(school->Publish(Seal(county_, Concern("waits-1"), clock_.Now()))["command"],
+            "ACCEPTED");
+  MessageSpec short_lived = Concern("short-1");
+  short_lived.ttl = 60 * kSecond;
+  ASSERT_EQ(school->Publish(Seal(county_, short_lived, clock_.Now()))["command"], "ACCEPTED");
+  MessageSpec no_consent = Concern("refused-1");
+  no_consent.type = "support_request";  // without a consent
+  ASSERT_EQ(school->Publish(Seal(county_, no_consent, clock_.Now()))["code"], "CONSENT_REQUIRED");
+  Advance(30 * kSecond, *school);
+  ASSERT_EQ(school->Publish(Seal(county_, Concern("waits-2"), clock_.Now()))["command"],
+            "ACCEPTED");
+  Advance(31 * kSecond, *school);  // short-1 expires
+  EXPECT_EQ(school->Expect(Command::kReceipt).object["status"], "expired");
+
+  auto operator_client = Connect("operator");
+  nlohmann::json answer = operator_client->Query({{"op", "queues"}});
+  ASSERT_EQ(answer["ok"], true) << answer.dump();
+  nlohmann::json social;
+  for (const nlohmann::json& row : answer["endpoints"]) {
+    if (row["id"] == "flen.social") social = row;
+  }
+  ASSERT_TRUE(social.is_object()) << answer.dump();
+  EXPECT_EQ(social["connected"], false);
+  EXPECT_EQ(social["queue_depth"], 2);
+  ASSERT_EQ(social["waiting"].size(), 2u) << social.dump();
+  EXPECT_EQ(social["waiting"][0]["message_id"], "waits-1") << "oldest first";
+  EXPECT_EQ(social["waiting"][0]["type"], "concern_report");
+  EXPECT_EQ(social["waiting"][0]["from"], "flen.school");
+  EXPECT_EQ(social["waiting"][0]["state"], "queued");
+  EXPECT_DOUBLE_EQ(social["waiting"][0]["age_seconds"].get<double>(), 61.0);
+  EXPECT_EQ(social["waiting"][1]["message_id"], "waits-2");
+  EXPECT_EQ(social["truncated"], false);
+
+  ASSERT_EQ(answer["ended"].size(), 2u) << answer.dump();
+  EXPECT_EQ(answer["ended"][0]["message_id"], "short-1") << "newest first";
+  EXPECT_EQ(answer["ended"][0]["event"], "expired");
+  EXPECT_EQ(answer["ended"][0]["code"], "EXPIRED");
+  EXPECT_EQ(answer["ended"][0]["to"], nlohmann::json::array({"flen.social"}));
+  EXPECT_EQ(answer["ended"][1]["message_id"], "refused-1");
+  EXPECT_EQ(answer["ended"][1]["event"], "refused");
+  EXPECT_EQ(answer["ended"][1]["code"], "CONSENT_REQUIRED");
+  EXPECT_EQ(answer["ended_truncated"], false);
+  // Metadata only: no pseudonym, no consent.
+  EXPECT_EQ(answer.dump().find(PseudonymOf(county_, "19121212-1212")), std::string::npos);
+  EXPECT_EQ(answer.dump().find("subject"), std::string::npos);
+
+  // Bounded: LIMIT entries per queue and LIMIT ended, saying so.
+  nlohmann::json one = operator_client->Query({{"op", "queues"}, {"limit", 1}});
+  ASSERT_EQ(one["ended"].size(), 1u) << one.dump();
+  EXPECT_EQ(one["ended"][0]["message_id"], "short-1");
+  EXPECT_EQ(one["ended_truncated"], true);
+  for (const nlohmann::json& row : one["endpoints"]) {
+    if (row["id"] != "flen.social") continue;
+    ASSERT_EQ(row["waiting"].size(), 1u);
+    EXPECT_EQ(row["truncated"], true);
+  }
+
+  // Once social services connects, what it was sent and has not answered is in flight.
+  auto social_client = Connect("flen.social");
+  social_client->Hello();
+  social_client->Expect(Command::kDeliver);
+  nlohmann::json health = operator_client->Query({{"op", "queues"}, {"endpoint", "flen.social"}});
+  ASSERT_EQ(health["endpoints"].size(), 1u) << health.dump();
+  EXPECT_EQ(health["endpoints"][0]["connected"], true);
+  EXPECT_EQ(health["endpoints"][0]["waiting"][0]["state"], "in_flight") << health.dump();
+  EXPECT_TRUE(health["endpoints"][0]["waiting"][0]["sent_at"].is_string());
+  EXPECT_EQ(health["ended"].size(), 2u) << "both ended to flen.social";
+  nlohmann::json other = operator_client->Query({{"op", "queues"}, {"endpoint", "region.health"}});
+  ASSERT_EQ(other["endpoints"].size(), 1u) << other.dump();
+  EXPECT_EQ(other["endpoints"][0]["waiting"].size(), 0u);
+  EXPECT_EQ(other["ended"].size(), 0u) << "nothing ended from or to region.health";
+  EXPECT_EQ(operator_client->Query({{"op", "queues"}, {"endpoint", "nowhere.unit"}})["code"],
+            "NOT_FOUND");
+  EXPECT_EQ(school->Query({{"op", "queues"}})["code"], "FORBIDDEN");
+}
+
+// Issue 20: the console's health view. The status answer and /metrics carry the commit errors,
+// the disk headroom and the latest signed tree head.
+TEST_F(BrokerTest, StatusAndMetricsCarryCommitErrorsHeadroomAndTheTreeHead) {
+  auto school = Connect("flen.school");
+  school->Hello();
+  ASSERT_EQ(school->Publish(Seal(county_, Concern("head-1"), clock_.Now()))["command"], "ACCEPTED");
+  Advance(3 * kSecond, *school);  // past tree_head_seconds: a head over the acceptance
+  Advance(5 * kSecond, *school);  // idle: no new head, it ages
+  nlohmann::json status = Connect("operator")->Query({{"op", "status"}});
+  ASSERT_TRUE(status["tree_head"].is_object()) << status.dump();
+  EXPECT_EQ(status["tree_head"]["tree_size"], status["audit_size"]) << status.dump();
+  EXPECT_EQ(status["tree_head"]["unsigned_records"], 0);
+  EXPECT_GE(status["tree_head"]["age_seconds"].get<double>(), 5.0) << status.dump();
+  EXPECT_TRUE(status["tree_head"]["signed_at"].is_string());
+  EXPECT_EQ(status["storage"]["commit_errors"], nlohmann::json::object()) << status.dump();
+  EXPECT_GT(status["storage"]["free_bytes"].get<uint64_t>(), 0u);
+
+  std::string metrics = broker_->broker().metrics().Render();
+  for (const char* series :
+       {"stafett_storage_commit_errors_total{code=\"IO_ERROR\"} 0\n",
+        "stafett_storage_commit_errors_total{code=\"STORAGE_FULL\"} 0\n",
+        "\nstafett_storage_free_bytes ", "\nstafett_storage_min_free_bytes ",
+        "\nstafett_audit_tree_head_age_seconds ", "\nstafett_audit_unsigned_records 0\n"}) {
+    EXPECT_NE(metrics.find(series), std::string::npos) << series << "\n" << metrics;
+  }
+}
+
 TEST_F(BrokerTest, AStrangersKeyIsRefusedAtTheHandshake) {
   keys::KeySet stranger = county_.Stranger();
   TestClient client(broker_->endpoint(), stranger, county_.Get("broker").keys);
