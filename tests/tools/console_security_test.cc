@@ -12,6 +12,7 @@
 
 #include "console/assets.h"
 #include "console/html.h"
+#include "console/operator_views.h"
 #include "console/security.h"
 #include "console/server.h"
 #include "county_init.h"
@@ -110,6 +111,86 @@ TEST(ConsoleSecurityTest, AssetsAreEmbeddedAndTheLayoutHasNoInlineScript) {
   EXPECT_EQ(Escape("<a href=\"x\">'&"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
 }
 
+// The queues view (issue 20): each waiting and ended message links to its timeline, the state
+// says why it waits, the code why it ended; ids are escaped; nothing but the metadata given.
+TEST(ConsoleViewsTest, TheQueuesViewLinksEachMessageAndSaysWhyItWaitsOrEnded) {
+  nlohmann::json queues = {
+      {"endpoints",
+       {{{"id", "flen.social"},
+         {"connected", false},
+         {"queue_depth", 1},
+         {"truncated", false},
+         {"waiting",
+          {{{"message_id", "m-1"},
+            {"type", "concern_report"},
+            {"from", "flen.school"},
+            {"queued_at", "2026-12-04T10:00:00.000Z"},
+            {"age_seconds", 3600.0},
+            {"expires_at", "2026-12-11T10:00:00.000Z"},
+            {"state", "queued"}}}}},
+        {{"id", "region.health"}, {"connected", true}, {"queue_depth", 0}, {"waiting", {}}}}},
+      {"ended",
+       {{{"seq", 7},
+         {"time", "2026-12-04T09:00:00.000Z"},
+         {"event", "withheld"},
+         {"message_id", "m<2>"},
+         {"type", "support_request"},
+         {"from", "flen.school"},
+         {"to", {"region.health"}},
+         {"code", "CONSENT_REVOKED"}}}},
+      {"ended_truncated", false},
+      {"ended_scanned_from_seq", 0}};
+  std::string sv = RenderQueues(queues, "sv");
+  EXPECT_NE(sv.find("<a href=\"/messages/m-1\"><code>m-1</code></a>"), std::string::npos) << sv;
+  EXPECT_NE(sv.find("i kö: mottagaren är inte ansluten"), std::string::npos) << sv;
+  EXPECT_NE(sv.find("flen.social – 1 i kö, mottagaren är INTE ansluten"), std::string::npos);
+  EXPECT_EQ(sv.find("data-endpoint=\"region.health\""), std::string::npos)
+      << "an endpoint with nothing waiting has no table";
+  EXPECT_NE(sv.find("/messages/m&lt;2&gt;"), std::string::npos) << "ids are escaped";
+  EXPECT_EQ(sv.find("m<2>"), std::string::npos);
+  EXPECT_NE(sv.find("CONSENT_REVOKED"), std::string::npos);
+  EXPECT_NE(sv.find("samtycket återkallades"), std::string::npos);
+  EXPECT_NE(sv.find("stoppat"), std::string::npos);
+  std::string en = RenderQueues(queues, "en");
+  EXPECT_NE(en.find("the consent was revoked"), std::string::npos);
+  EXPECT_NE(en.find("Waiting for delivery"), std::string::npos);
+  std::string empty = RenderQueues(nlohmann::json::object(), "sv");
+  EXPECT_NE(empty.find("Inget väntar på leverans."), std::string::npos);
+  EXPECT_NE(empty.find("Ingen försändelse har avslutats utan leverans."), std::string::npos);
+}
+
+// The health view (issue 20): disk headroom against min_free_bytes, commit errors by code and
+// the tree head's age, from the status answer alone (no broker_http).
+TEST(ConsoleViewsTest, TheHealthViewShowsHeadroomCommitErrorsAndTheTreeHeadAge) {
+  nlohmann::json status = {{"audit_size", 12},
+                           {"storage_full", false},
+                           {"storage",
+                            {{"full", false},
+                             {"free_bytes", 3ULL * 1024 * 1024 * 1024},
+                             {"min_free_bytes", 64ULL * 1024 * 1024},
+                             {"commit_errors", {{"STORAGE_FULL", 2}}}}},
+                           {"tree_head",
+                            {{"tree_size", 10},
+                             {"signed_at", "2026-12-04T10:00:00.000Z"},
+                             {"age_seconds", 900.0},
+                             {"unsigned_records", 2}}}};
+  keys::TrustDirectory directory;
+  std::string sv = RenderHealth(status, "", directory, "sv");
+  EXPECT_NE(sv.find("3,0 GiB"), std::string::npos) << sv;
+  EXPECT_NE(sv.find("64,0 MiB"), std::string::npos) << sv;
+  EXPECT_NE(sv.find("2,9 GiB"), std::string::npos) << "headroom: free minus the floor\n" << sv;
+  EXPECT_NE(sv.find("<td class=\"warning\">2 (STORAGE_FULL: 2)</td>"), std::string::npos) << sv;
+  EXPECT_NE(sv.find("<td class=\"warning\">15m</td>"), std::string::npos)
+      << "an old head while records wait to be signed\n"
+      << sv;
+  EXPECT_NE(sv.find("2026-12-04T10:00:00.000Z (Trädets storlek 10)"), std::string::npos) << sv;
+  status["storage"]["commit_errors"] = nlohmann::json::object();
+  status["tree_head"] = nullptr;
+  std::string en = RenderHealth(status, "", directory, "en");
+  EXPECT_NE(en.find("<td class=\"ok\">0</td>"), std::string::npos) << en;
+  EXPECT_NE(en.find("no head signed since the broker started"), std::string::npos) << en;
+}
+
 // A real server on an ephemeral loopback port, with an operator's config from county init.
 class ConsoleServerTest : public ::testing::Test {
  protected:
@@ -168,7 +249,7 @@ TEST_F(ConsoleServerTest, TheLoginLinkIsLoopbackWithA256BitToken) {
 
 TEST_F(ConsoleServerTest, NoPageWithoutASession) {
   for (const char* path :
-       {"/", "/endpoints", "/messages", "/messages/m-1", "/health", "/runbooks"}) {
+       {"/", "/endpoints", "/messages", "/messages/m-1", "/queues", "/health", "/runbooks"}) {
     httplib::Result result = client_->Get(path);
     ASSERT_TRUE(result) << path;
     EXPECT_EQ(result->status, 303) << path;

@@ -73,6 +73,28 @@ std::string Number(double value) {
   return out.str();
 }
 
+// Bytes as GiB or MiB, in the page's language (a decimal comma in Swedish).
+std::string Bytes(double bytes, const std::string& language) {
+  char buffer[48];
+  if (bytes >= 1024.0 * 1024 * 1024) {
+    std::snprintf(buffer, sizeof(buffer), "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
+  } else {
+    std::snprintf(buffer, sizeof(buffer), "%.1f MiB", bytes / (1024.0 * 1024));
+  }
+  std::string text = buffer;
+  if (language != "en") std::replace(text.begin(), text.end(), '.', ',');
+  return text;
+}
+
+// A link to the message's timeline; ids are checked by the route, escaped here anyway.
+std::string MessageLink(const std::string& id) {
+  return "<a href=\"/messages/" + Escape(id) + "\"><code>" + Escape(id) + "</code></a>";
+}
+
+std::string FactRow(const std::string& label, const std::string& value, const std::string& css) {
+  return "<tr><th scope=\"row\">" + Escape(label) + "</th>" + Cell(value, css) + "</tr>";
+}
+
 }  // namespace
 
 nlohmann::json EndpointRows(const nlohmann::json& status, const std::string& language,
@@ -203,6 +225,72 @@ std::string RenderMessage(const nlohmann::json& track, const std::string& langua
   return html;
 }
 
+std::string RenderQueues(const nlohmann::json& queues, const std::string& language) {
+  std::string html = "<p>" + Escape(Text(language, "queues.intro")) + "</p>";
+  html += "<h2 id=\"waiting\">" + Escape(Text(language, "queues.waiting")) + "</h2>";
+  bool any = false;
+  for (const nlohmann::json& endpoint : queues.value("endpoints", nlohmann::json::array())) {
+    const nlohmann::json& waiting = endpoint.value("waiting", nlohmann::json::array());
+    if (waiting.empty()) continue;
+    any = true;
+    std::string id = endpoint.value("id", "");
+    bool connected = endpoint.value("connected", false);
+    html += "<table class=\"waiting\" data-endpoint=\"" + Escape(id) + "\"><caption>" + Escape(id) +
+            " – " + std::to_string(endpoint.value("queue_depth", 0)) + " " +
+            Escape(Text(language, "queues.in_queue")) + ", " +
+            Escape(Text(language, connected ? "queues.connected" : "queues.offline")) +
+            "</caption><thead>" +
+            HeaderRow(language, {"col.message", "col.type", "col.from", "col.queued_at",
+                                 "col.waited", "col.expires", "col.state"}) +
+            "</thead><tbody>";
+    for (const nlohmann::json& row : waiting) {
+      bool in_flight = row.value("state", "") == "in_flight";
+      std::string state =
+          in_flight ? Text(language, "queues.in_flight") + " " + row.value("sent_at", "")
+                    : Text(language, connected ? "queues.queued" : "queues.queued_offline");
+      html += "<tr><th scope=\"row\">" + MessageLink(row.value("message_id", "")) + "</th>" +
+              Cell(row.value("type", "")) + Cell(row.value("from", "")) +
+              Cell(row.value("queued_at", "")) + Cell(Age(row.value("age_seconds", 0.0))) +
+              Cell(row.value("expires_at", "")) + Cell(state, connected ? "" : "warning") + "</tr>";
+    }
+    html += "</tbody></table>";
+    if (endpoint.value("truncated", false)) {
+      html += "<p class=\"muted\">" + Escape(Text(language, "queues.truncated")) + "</p>";
+    }
+  }
+  if (!any) html += "<p class=\"ok\">" + Escape(Text(language, "queues.none_waiting")) + "</p>";
+
+  html += "<h2 id=\"ended\">" + Escape(Text(language, "queues.ended")) + "</h2>";
+  const nlohmann::json& ended = queues.value("ended", nlohmann::json::array());
+  if (ended.empty()) {
+    html += "<p class=\"ok\">" + Escape(Text(language, "queues.none_ended")) + "</p>";
+  } else {
+    html += "<table id=\"ended-table\"><caption>" + Escape(Text(language, "queues.ended.caption")) +
+            "</caption><thead>" +
+            HeaderRow(language, {"col.time", "col.message", "col.event", "col.code", "col.type",
+                                 "col.from", "col.to", "col.why"}) +
+            "</thead><tbody>";
+    for (const nlohmann::json& row : ended) {
+      std::string event = row.value("event", "");
+      std::string code = row.value("code", "");
+      std::string why = Text(language, "why." + code);
+      if (why == "why." + code) why = "";  // no explanation for this code: the code says it
+      html += "<tr><th scope=\"row\">" + Escape(row.value("time", "")) + "</th><td>" +
+              MessageLink(row.value("message_id", "")) + "</td>" +
+              Cell(Text(language, "event." + event)) + Cell(code, "warning") +
+              Cell(row.value("type", "")) + Cell(row.value("from", "")) +
+              Cell(TextOf(row.value("to", nlohmann::json()))) + Cell(why) + "</tr>";
+    }
+    html += "</tbody></table>";
+  }
+  html += "<p class=\"muted\">" + Escape(Text(language, "queues.scanned")) + " " +
+          std::to_string(queues.value("ended_scanned_from_seq", 0)) +
+          (queues.value("ended_truncated", false) ? ". " + Text(language, "queues.truncated")
+                                                  : std::string(".")) +
+          "</p>";
+  return html;
+}
+
 std::string RenderHealth(const nlohmann::json& status, const std::string& metrics,
                          const keys::TrustDirectory& directory, const std::string& language) {
   std::string html = "<h2>" + Escape(Text(language, "health.storage")) + "</h2>";
@@ -211,6 +299,55 @@ std::string RenderHealth(const nlohmann::json& status, const std::string& metric
   } else {
     html += "<p class=\"ok\">" + Escape(Text(language, "health.storage.ok")) + "</p>";
   }
+  // Disk headroom, commit errors and the tree head, from the status answer (no broker_http
+  // needed).
+  const nlohmann::json& storage = status.value("storage", nlohmann::json::object());
+  html += "<table id=\"storage\"><caption>" + Escape(Text(language, "health.storage.caption")) +
+          "</caption><thead>" + HeaderRow(language, {"health.metric", "health.value"}) +
+          "</thead><tbody>";
+  if (storage.contains("free_bytes") && storage.contains("min_free_bytes")) {
+    double free = storage["free_bytes"].get<double>();
+    double floor = storage["min_free_bytes"].get<double>();
+    bool unbounded = free >= 1.8e19;  // UINT64_MAX: a store without a disk (in memory)
+    html +=
+        FactRow(Text(language, "health.free"),
+                unbounded ? Text(language, "health.free.unbounded") : Bytes(free, language), "");
+    html += FactRow(Text(language, "health.min_free"), Bytes(floor, language), "");
+    if (!unbounded) {
+      // Headroom: how much may still be written before new work is refused.
+      bool low = free < floor * 2;
+      html += FactRow(Text(language, "health.headroom"),
+                      free > floor ? Bytes(free - floor, language) : Text(language, "health.none"),
+                      low ? "warning" : "ok");
+    }
+  }
+  uint64_t commit_errors = 0;
+  std::string by_code;
+  nlohmann::json errors = storage.value("commit_errors", nlohmann::json::object());
+  for (auto& [code, count] : errors.items()) {
+    commit_errors += count.get<uint64_t>();
+    by_code +=
+        (by_code.empty() ? " (" : ", ") + code + ": " + std::to_string(count.get<uint64_t>());
+  }
+  if (!by_code.empty()) by_code += ")";
+  html += FactRow(Text(language, "health.commit_errors"), std::to_string(commit_errors) + by_code,
+                  commit_errors > 0 ? "warning" : "ok");
+  const nlohmann::json& head = status.value("tree_head", nlohmann::json());
+  if (head.is_object()) {
+    double age = head.value("age_seconds", 0.0);
+    uint64_t unsigned_records = head.value("unsigned_records", uint64_t{0});
+    html += FactRow(Text(language, "health.head_age"), Age(std::max(age, 1.0)),
+                    unsigned_records > 0 && age > 300 ? "warning" : "");
+    html += FactRow(Text(language, "health.head_signed"),
+                    head.value("signed_at", "") + " (" + Text(language, "verify.size") + " " +
+                        std::to_string(head.value("tree_size", uint64_t{0})) + ")",
+                    "");
+    html += FactRow(Text(language, "health.unsigned"), std::to_string(unsigned_records),
+                    unsigned_records > 0 && age > 300 ? "warning" : "");
+  } else {
+    html += FactRow(Text(language, "health.head_age"), Text(language, "health.head.none"), "");
+  }
+  html += "</tbody></table>";
   html += "<p>" + Escape(Text(language, "audit.size")) + " " +
           std::to_string(status.value("audit_size", 0)) + " " +
           Escape(Text(language, "audit.records")) + ".</p>";
@@ -234,7 +371,9 @@ std::string RenderHealth(const nlohmann::json& status, const std::string& metric
           "stafett_messages_refused_total", "stafett_messages_expired_total",
           "stafett_messages_withheld_total", "stafett_redeliveries_total",
           "stafett_auth_failures_total", "stafett_protocol_errors_total",
-          "stafett_publishes_rate_limited_total"}) {
+          "stafett_publishes_rate_limited_total", "stafett_storage_commit_errors_total",
+          "stafett_storage_corruption_total", "stafett_storage_free_bytes",
+          "stafett_audit_tree_head_age_seconds", "stafett_audit_unsigned_records"}) {
       std::optional<double> value = MetricSum(metrics, name);
       if (!value) continue;
       html += "<tr><th scope=\"row\"><code>" + std::string(name) + "</code></th>" +

@@ -1,6 +1,6 @@
 // The operator's views: the endpoints table (and its JSON for refreshing), a message's
-// timeline, the broker's health, the alert runbooks. Metadata only: ids, states, times, codes.
-// Thread-safety: free functions, no state.
+// timeline, the queues and what is stuck, the broker's health, the alert runbooks. Metadata only:
+// ids, states, times, codes. Thread-safety: free functions, no state.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -22,6 +22,10 @@ std::string RenderMessageForm(const std::string& language, const std::string& id
                               const std::string& error);
 // The track query's answer TRACK below the form.
 std::string RenderMessage(const nlohmann::json& track, const std::string& language);
+
+// The queues query's answer QUEUES: per endpoint what waits (each id a link to its timeline)
+// and the deliveries that ended without delivery, with their codes. Metadata only.
+std::string RenderQueues(const nlohmann::json& queues, const std::string& language);
 
 // Storage state from STATUS, the METRICS text (Prometheus; may be empty), the keys of DIRECTORY.
 std::string RenderHealth(const nlohmann::json& status, const std::string& metrics,

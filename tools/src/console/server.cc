@@ -61,9 +61,9 @@ struct NavItem {
 
 constexpr NavItem kNav[] = {
     {"/endpoints", "nav.endpoints", false}, {"/messages", "nav.message", false},
-    {"/health", "nav.health", false},       {"/runbooks", "nav.runbooks", false},
-    {"/trail", "nav.trail", true},          {"/verify", "nav.verify", true},
-    {"/extract", "nav.extract", true},
+    {"/queues", "nav.queues", false},       {"/health", "nav.health", false},
+    {"/runbooks", "nav.runbooks", false},   {"/trail", "nav.trail", true},
+    {"/verify", "nav.verify", true},        {"/extract", "nav.extract", true},
 };
 
 }  // namespace
@@ -330,6 +330,16 @@ void ConsoleServer::AddRoutes() {
                          : track.status().code() == Code::kNotFound ? 404
                                                                     : 502);
               });
+  server_.Get("/queues", [this](const Request& request, Response& response) {
+    std::optional<Session> session = RequireSession(request, response);
+    if (!session) return;
+    core::Result<nlohmann::json> queues = Query({{"op", "queues"}});
+    std::string main = queues.ok() ? RenderQueues(*queues, session->language)
+                                   : "<p class=\"error\">" +
+                                         Escape(Text(session->language, "error.broker")) + ": " +
+                                         Escape(queues.status().ToString()) + "</p>";
+    SendPage(response, *session, "/queues", "queues.title", main, queues.ok() ? 200 : 502);
+  });
   server_.Get("/health", [this](const Request& request, Response& response) {
     std::optional<Session> session = RequireSession(request, response);
     if (!session) return;
