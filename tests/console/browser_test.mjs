@@ -64,8 +64,9 @@ try {
   for (const id of input.endpoints) {
     check(await page.locator("#endpoints tbody th", { hasText: id }).count() === 1, `endpoint ${id} not listed`);
   }
-  check((await page.locator("#endpoints tbody td.ok").count()) === input.endpoints.length,
-        "not every endpoint shown as connected");
+  // Those still connected show so (one was stopped for the queues view below).
+  check((await page.locator("#endpoints tbody td.ok").count()) >= input.connected_endpoints.length,
+        "not every connected endpoint shown as connected");
   // The script refreshes the table by itself.
   const before = await page.locator("#endpoints-updated").textContent();
   await page.waitForFunction((old) => document.getElementById("endpoints-updated").textContent !== old,
@@ -84,8 +85,28 @@ try {
   operatorPages["/messages"] = await page.content();
   await audit(page, "operator-message");
 
+  // Queues and what is stuck and why: the stopped endpoint's queue, the withheld request with
+  // its code, each id a link to its timeline.
+  await page.goto(op + "/queues");
+  check(await page.locator("nav a[aria-current='page'][href='/queues']").count() === 1, "queues not current in the nav");
+  const q = input.queues;
+  const waiting = await page.locator(`table.waiting[data-endpoint="${q.endpoint}"] tbody`).textContent().catch(() => "");
+  for (const id of q.waiting) check(waiting.includes(id), `queues: ${q.endpoint} lacks waiting ${id}: ${waiting}`);
+  const ended = await page.locator("#ended-table tbody").textContent().catch(() => "");
+  check(ended.includes(q.ended) && ended.includes(q.ended_code), `queues: ended lacks ${q.ended} ${q.ended_code}: ${ended}`);
+  operatorPages["/queues"] = await page.content();
+  await audit(page, "operator-queues");
+  await Promise.all([page.waitForURL(`**/messages/${q.ended}`),
+                     page.locator(`#ended-table a[href="/messages/${q.ended}"]`).first().click()]);
+  const withheld = await page.locator("#timeline tbody").textContent();
+  check(withheld.includes("withheld") && withheld.includes(q.ended_code), `the ended message's timeline lacks withheld: ${withheld}`);
+
   await page.goto(op + "/health");
   check(await page.locator("#keys tbody tr").count() > 0, "health shows no keys");
+  const storage = await page.locator("#storage tbody").textContent().catch(() => "");
+  for (const label of ["Marginal till gränsen", "Misslyckade skrivningar", "Tid sedan senaste signerade trädhuvud"]) {
+    check(storage.includes(label), `health lacks ${label}: ${storage}`);
+  }
   check(await page.locator("a[href='/runbooks']").count() > 0, "health does not link the runbooks");
   operatorPages["/health"] = await page.content();
   await audit(page, "operator-health");

@@ -2,10 +2,11 @@
 // hand-offs relying on it), `stafett console` as a process for the operator and the auditor,
 // and a real browser — Debian's headless Chromium driven by Playwright with axe-core
 // (tests/console/browser_test.mjs) — logging in with the token, reading the endpoints table as
-// it refreshes, a message's timeline, the health and runbooks, a trail search by personnummer
-// with every proof verified, the log's verification, the register extract as HTML and as PDF
-// (its text read back with pdftotext); no page without a session, a wrong or reused token and a
-// POST without CSRF refused; WCAG 2.1 A/AA by axe on every view; the operator's pages and all
+// it refreshes, a message's timeline, the queues with what is stuck and why (after traffic that
+// leaves messages waiting and one withheld), the health and runbooks, a trail search by
+// personnummer with every proof verified, the log's verification, the register extract as HTML and
+// as PDF (its text read back with pdftotext); no page without a session, a wrong or reused token
+// and a POST without CSRF refused; WCAG 2.1 A/AA by axe on every view; the operator's pages and all
 // console logs free of the child's number and name. Screenshots: build/dev/console-screenshots/.
 // Also `stafett audit extract --format json|html|pdf`. Without chromium, node or the npm
 // packages (tests/console: npm ci) the browser part is skipped — except under CI=true, where it
@@ -171,6 +172,26 @@ TEST_F(ConsoleTest, InARealBrowser) {
     if (InCi()) FAIL() << "CI=true but missing:" << missing;
     GTEST_SKIP() << "missing:" << missing;
   }
+  // Traffic that leaves messages stuck (issue 20, the queues view): health care goes offline; a
+  // consent for it and a support request relying on it wait in its queue; the consent is
+  // revoked, which withholds the request (CONSENT_REVOKED) and queues the revocation as well.
+  ASSERT_EQ(sandbox_.StopAgent(kHealth), 0);
+  ASSERT_EQ(sandbox_.Post(kSchool, ConsentGranted("consent-2", "k-2", {kSchool, kHealth}, kHealth))
+                .status,
+            202);
+  ASSERT_EQ(sandbox_.Post(kSchool, SupportRequest("support-2", "k-2", kHealth)).status, 202);
+  nlohmann::json revocation = {
+      {"message_id", "revoke-2"},
+      {"type", "consent_revoked"},
+      {"to", {kHealth}},
+      {"subject", {{"personnummer", kChildNumber}}},
+      {"consent_id", "k-2"},
+      {"body", {{"consent_id", "k-2"}, {"reason", "Vårdnadshavaren återkallade."}}}};
+  ASSERT_EQ(sandbox_.Post(kSchool, revocation).status, 202);
+  ASSERT_TRUE(sandbox_.WaitForStatus(kSchool, "support-2", "withheld", std::chrono::seconds(30)))
+      << sandbox_.Status(kSchool, "support-2");
+  EXPECT_EQ(sandbox_.Status(kSchool, "consent-2"), "accepted");
+
   std::string operator_log = sandbox_.dir() + "/console-operator.log";
   std::string auditor_log = sandbox_.dir() + "/console-auditor.log";
   Console operator_console(county() + "/operator/operator.toml", operator_log);
@@ -188,6 +209,12 @@ TEST_F(ConsoleTest, InARealBrowser) {
                           {"pnr", kChildNumber},
                           {"child_name", kChildName},
                           {"endpoints", {kSchool, kSocial, kHealth}},
+                          {"connected_endpoints", {kSchool, kSocial}},
+                          {"queues",
+                           {{"endpoint", kHealth},
+                            {"waiting", {"consent-2", "revoke-2"}},
+                            {"ended", "support-2"},
+                            {"ended_code", "CONSENT_REVOKED"}}},
                           {"message_id", "support-1"},
                           {"trail_message_ids", {"consent-1", "support-1", "concern-1"}},
                           {"extract_words", {"k-1", "support-1", "concern-1"}},
@@ -202,8 +229,8 @@ TEST_F(ConsoleTest, InARealBrowser) {
                               ? nlohmann::json()
                               : nlohmann::json::parse(output.substr(line), nullptr, false);
   EXPECT_TRUE(result.is_object() && result.value("ok", false)) << output;
-  for (const char* view :
-       {"operator-endpoints", "operator-message", "auditor-trail", "auditor-extract"}) {
+  for (const char* view : {"operator-endpoints", "operator-message", "operator-queues",
+                           "operator-health", "auditor-trail", "auditor-extract"}) {
     EXPECT_TRUE(std::filesystem::exists(screenshots + "/" + view + ".png")) << view;
   }
 
