@@ -38,6 +38,13 @@ void Header(std::string* out, const char* name, const char* type, const char* he
   *out += '\n';
 }
 
+// A metric with one series and no labels.
+void Single(std::string* out, const char* name, const char* type, const char* help,
+            const std::string& value) {
+  Header(out, name, type, help);
+  *out += std::string(name) + " " + value + "\n";
+}
+
 void Labelled(std::string* out, const char* name, const std::map<std::string, uint64_t>& values,
               const char* label) {
   for (const auto& [key, value] : values) {
@@ -221,13 +228,13 @@ std::string Metrics::Render() const {
     for (const auto& [id, gauge] : endpoints_) replaced.try_emplace(id, 0);
     Labelled(&out, "stafett_sessions_replaced_total", replaced, "endpoint");
   }
-  Header(&out, "stafett_auth_failures_total", "counter",
-         "Handshakes refused: unknown keys, plain-text (NULL) clients, wrong server keys.");
-  out += "stafett_auth_failures_total " + std::to_string(auth_failures_) + "\n";
-  Header(&out, "stafett_storage_corruption_total", "counter",
+  Single(&out, "stafett_auth_failures_total", "counter",
+         "Handshakes refused: unknown keys, plain-text (NULL) clients, wrong server keys.",
+         std::to_string(auth_failures_));
+  Single(&out, "stafett_storage_corruption_total", "counter",
          "Stored records that failed an integrity check or did not decode (and a torn WAL tail "
-         "dropped at start).");
-  out += "stafett_storage_corruption_total " + std::to_string(storage_corruptions_) + "\n";
+         "dropped at start).",
+         std::to_string(storage_corruptions_));
   Header(&out, "stafett_storage_commit_errors_total", "counter",
          "Group commits the store refused since start, by code: STORAGE_FULL (the disk is "
          "full), IO_ERROR (a write or fsync failed; the broker then stops for a restart).");
@@ -239,15 +246,15 @@ std::string Metrics::Render() const {
     Labelled(&out, "stafett_storage_commit_errors_total", errors, "code");
   }
   if (space_known_) {
-    Header(&out, "stafett_storage_free_bytes", "gauge",
-           "Free bytes of the file system holding the broker's data_dir.");
-    out += "stafett_storage_free_bytes " + std::to_string(free_bytes_) + "\n";
-    Header(&out, "stafett_storage_min_free_bytes", "gauge",
-           "min_free_bytes: below this much free space the broker refuses new work.");
-    out += "stafett_storage_min_free_bytes " + std::to_string(min_free_bytes_) + "\n";
+    Single(&out, "stafett_storage_free_bytes", "gauge",
+           "Free bytes of the file system holding the broker's data_dir.",
+           std::to_string(free_bytes_));
+    Single(&out, "stafett_storage_min_free_bytes", "gauge",
+           "min_free_bytes: below this much free space the broker refuses new work.",
+           std::to_string(min_free_bytes_));
   }
-  Header(&out, "stafett_redeliveries_total", "counter", "Deliveries sent again after a timeout.");
-  out += "stafett_redeliveries_total " + std::to_string(redeliveries_) + "\n";
+  Single(&out, "stafett_redeliveries_total", "counter", "Deliveries sent again after a timeout.",
+         std::to_string(redeliveries_));
   Header(&out, "stafett_batch_commit_seconds", "histogram",
          "Time to commit one group-commit batch with fsync.");
   commit_seconds_.Render("stafett_batch_commit_seconds", "", &out);
@@ -274,26 +281,25 @@ std::string Metrics::Render() const {
     out += "stafett_endpoint_connected{endpoint=\"" + Escape(id) + "\"} " +
            (gauge.connected ? "1" : "0") + "\n";
   }
-  Header(&out, "stafett_agents_connected", "gauge", "Connected agents.");
-  out += "stafett_agents_connected " + std::to_string(connected) + "\n";
-  Header(&out, "stafett_audit_log_records", "gauge", "Records in the audit log (tree size).");
-  out += "stafett_audit_log_records " + std::to_string(audit_size_) + "\n";
+  Single(&out, "stafett_agents_connected", "gauge", "Connected agents.", std::to_string(connected));
+  Single(&out, "stafett_audit_log_records", "gauge", "Records in the audit log (tree size).",
+         std::to_string(audit_size_));
   if (head_known_) {
-    Header(&out, "stafett_audit_tree_head_age_seconds", "gauge",
+    Single(&out, "stafett_audit_tree_head_age_seconds", "gauge",
            "Seconds since the broker signed its latest tree head (it signs one every "
-           "tree_head_seconds while the log grows, none while it is idle).");
-    out += "stafett_audit_tree_head_age_seconds " + Number(head_age_seconds_) + "\n";
-    Header(&out, "stafett_audit_unsigned_records", "gauge",
-           "Audit records not yet covered by a signed tree head.");
-    out += "stafett_audit_unsigned_records " + std::to_string(unsigned_records_) + "\n";
+           "tree_head_seconds while the log grows, none while it is idle).",
+           Number(head_age_seconds_));
+    Single(&out, "stafett_audit_unsigned_records", "gauge",
+           "Audit records not yet covered by a signed tree head.",
+           std::to_string(unsigned_records_));
   }
   if (siem_enabled_) {
-    Header(&out, "stafett_siem_records_sent_total", "counter",
-           "Audit records the SIEM collector's TCP stack acknowledged (resends included).");
-    out += "stafett_siem_records_sent_total " + std::to_string(siem_sent_) + "\n";
-    Header(&out, "stafett_siem_lag_records", "gauge",
-           "Committed audit records the SIEM collector has not yet confirmed.");
-    out += "stafett_siem_lag_records " + std::to_string(siem_lag_) + "\n";
+    Single(&out, "stafett_siem_records_sent_total", "counter",
+           "Audit records the SIEM collector's TCP stack acknowledged (resends included).",
+           std::to_string(siem_sent_));
+    Single(&out, "stafett_siem_lag_records", "gauge",
+           "Committed audit records the SIEM collector has not yet confirmed.",
+           std::to_string(siem_lag_));
   }
   Header(&out, "stafett_storage_full", "gauge",
          "1 while the broker refuses new work because storage is short.");

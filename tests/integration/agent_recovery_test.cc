@@ -119,14 +119,7 @@ TEST_F(AgentRecoveryTest, ARevocationMissedWithTheJournalIsTakenFromTheBroker) {
   std::string backup = sandbox_.dir() + "/social-data-backup";
   std::filesystem::copy(DataDir(kSocial), backup, std::filesystem::copy_options::recursive);
   ASSERT_TRUE(sandbox_.StartAgent(kSocial)) << sandbox_.LogOf(kSocial);
-  nlohmann::json revoke = {
-      {"message_id", "cr-2"},
-      {"type", "consent_revoked"},
-      {"to", {kSocial}},
-      {"subject", {{"personnummer", kChildNumber}}},
-      {"consent_id", "consent-2"},
-      {"body", {{"consent_id", "consent-2"}, {"reason", "Vårdnadshavaren återkallade."}}}};
-  HttpResponse revoked = sandbox_.Post(kSchool, revoke);
+  HttpResponse revoked = sandbox_.Post(kSchool, ConsentRevoked("cr-2", "consent-2", {kSocial}));
   ASSERT_EQ(revoked.status, 202) << revoked.body;
   ASSERT_TRUE(sandbox_.WaitForStatus(kSchool, "cr-2", "delivered", seconds(30)))
       << sandbox_.Status(kSchool, "cr-2") << sandbox_.LogOf(kSchool);

@@ -72,16 +72,6 @@ json Consent(const std::string& message_id, const std::string& consent_id,
             {"child_age", 13}}}};
 }
 
-json Revocation(const std::string& message_id, const std::string& consent_id,
-                const std::vector<std::string>& to) {
-  return {{"message_id", message_id},
-          {"type", "consent_revoked"},
-          {"to", to},
-          {"subject", {{"personnummer", kChildNumber}}},
-          {"consent_id", consent_id},
-          {"body", {{"consent_id", consent_id}, {"reason", "Vårdnadshavaren återkallade."}}}};
-}
-
 json WithBody(json document, const std::string& key, const json& value) {
   document["body"][key] = value;
   return document;
@@ -258,8 +248,8 @@ TEST_F(ConsentRulesTest, ConsentEventsAreRecordedByAPartyAndRoutedToEveryOtherPa
   Accepted(kSchool, Consent("cg-1", "c-1", {kSchool, kSocial}, {kSocial}, {"support"}));
   Refused(kSocial, Consent("cg-again", "c-1", {kSchool, kSocial}, {kSchool}, {"support"}),
           "NOT_ALLOWED");
-  Refused(kHealth, Revocation("cr-forged", "c-1", {kSchool, kSocial}), "CONSENT_SCOPE");
-  Refused(kSocial, Revocation("cr-unknown", "c-none", {kSchool}), "CONSENT_REQUIRED");
+  Refused(kHealth, ConsentRevoked("cr-forged", "c-1", {kSchool, kSocial}), "CONSENT_SCOPE");
+  Refused(kSocial, ConsentRevoked("cr-unknown", "c-none", {kSchool}), "CONSENT_REQUIRED");
   Delivered(kSchool, "cg-1");
   EXPECT_TRUE(sandbox_.InboxMessages(kHealth).empty());
   EXPECT_TRUE(sandbox_.InboxMessages(kSchool).empty());
@@ -307,7 +297,7 @@ TEST_F(ConsentRulesTest, ARevocationAtAnotherPartyWithholdsTheQueuedReferral) {
   EXPECT_EQ(sandbox_.Status(kSchool, "sr-queued"), "accepted");
 
   // Health, a party that did not record the grant, revokes it.
-  Accepted(kHealth, Revocation("rv-1", "c-1", {kSchool, kSocial}));
+  Accepted(kHealth, ConsentRevoked("rv-1", "c-1", {kSchool, kSocial}));
   EXPECT_TRUE(sandbox_.WaitForStatus(kSchool, "sr-queued", "withheld", seconds(30)))
       << sandbox_.Status(kSchool, "sr-queued") << "\n"
       << sandbox_.LogOf(kSchool);

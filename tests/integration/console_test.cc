@@ -180,14 +180,7 @@ TEST_F(ConsoleTest, InARealBrowser) {
                 .status,
             202);
   ASSERT_EQ(sandbox_.Post(kSchool, SupportRequest("support-2", "k-2", kHealth)).status, 202);
-  nlohmann::json revocation = {
-      {"message_id", "revoke-2"},
-      {"type", "consent_revoked"},
-      {"to", {kHealth}},
-      {"subject", {{"personnummer", kChildNumber}}},
-      {"consent_id", "k-2"},
-      {"body", {{"consent_id", "k-2"}, {"reason", "Vårdnadshavaren återkallade."}}}};
-  ASSERT_EQ(sandbox_.Post(kSchool, revocation).status, 202);
+  ASSERT_EQ(sandbox_.Post(kSchool, ConsentRevoked("revoke-2", "k-2", {kHealth})).status, 202);
   ASSERT_TRUE(sandbox_.WaitForStatus(kSchool, "support-2", "withheld", std::chrono::seconds(30)))
       << sandbox_.Status(kSchool, "support-2");
   EXPECT_EQ(sandbox_.Status(kSchool, "consent-2"), "accepted");

@@ -250,4 +250,14 @@ nlohmann::json SupportRequest(const std::string& message_id, const std::string& 
   return document;
 }
 
+nlohmann::json ConsentRevoked(const std::string& message_id, const std::string& consent_id,
+                              const std::vector<std::string>& to) {
+  return {{"message_id", message_id},
+          {"type", "consent_revoked"},
+          {"to", to},
+          {"subject", {{"personnummer", kChildNumber}}},
+          {"consent_id", consent_id},
+          {"body", {{"consent_id", consent_id}, {"reason", "Vårdnadshavaren återkallade."}}}};
+}
+
 }  // namespace stafett::testing

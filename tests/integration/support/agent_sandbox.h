@@ -95,5 +95,8 @@ nlohmann::json ConsentGranted(const std::string& message_id, const std::string& 
                               const std::vector<std::string>& parties, const std::string& to);
 nlohmann::json SupportRequest(const std::string& message_id, const std::string& consent_id,
                               const std::string& to);
+// A revocation of CONSENT_ID (of the child kChildNumber) sent to TO, its other parties.
+nlohmann::json ConsentRevoked(const std::string& message_id, const std::string& consent_id,
+                              const std::vector<std::string>& to);
 
 }  // namespace stafett::testing
