@@ -14,6 +14,9 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include "support/child_process.h"
+#include "support/sandbox_files.h"
+
 namespace stafett::testing {
 
 std::string FhirSchemaPath() {
@@ -66,6 +69,12 @@ void DropNonHl7Definitions(nlohmann::json& document) {
     prune(document["oneOf"]);
     prune(definitions["ResourceList"]["oneOf"]);
     for (auto it = definitions.begin(); it != definitions.end();) {
+      // The list is pruned above, never dropped: dropping it for an alternative removed in this
+      // pass would drop every resource after it (ServiceRequest, Task, …) with it.
+      if (it.key() == "ResourceList") {
+        ++it;
+        continue;
+      }
       std::set<std::string> references;
       CollectReferences(*it, &references);
       bool dangling = std::any_of(references.begin(), references.end(),
@@ -131,6 +140,32 @@ std::string Errors(const std::string& where, const nlohmann::json& resource) {
 // against the definition its resourceType names. That is what the schema's ResourceList (a
 // oneOf over every type, told apart by the resourceType const) amounts to, and valijson 1.0
 // fails that oneOf for resources it accepts against their own definition.
+namespace {
+
+constexpr char kNode[] = "/usr/bin/node";
+
+std::string FhirDir() { return std::string(STAFETT_SOURCE_DIR) + "/tests/fhir"; }
+
+}  // namespace
+
+bool FhirValidatorInstalled() {
+  return std::filesystem::exists(kNode) &&
+         std::filesystem::exists(FhirDir() + "/node_modules/@medplum/core/package.json");
+}
+
+std::string FhirValidatorErrors(const std::vector<nlohmann::json>& resources) {
+  TempDir dir("stafett-fhir-validate");
+  std::vector<std::string> args = {FhirDir() + "/validate.mjs"};
+  for (size_t i = 0; i < resources.size(); ++i) {
+    std::string file = dir.path() + "/resource-" + std::to_string(i) + ".json";
+    if (!WriteFileByRename(file, resources[i].dump(2))) return "cannot write " + file;
+    args.push_back(file);
+  }
+  std::string output;
+  int status = RunProgram(kNode, args, &output, 120000);
+  return status == 0 ? "" : "validate.mjs exit " + std::to_string(status) + ":\n" + output;
+}
+
 std::string FhirSchemaErrors(const nlohmann::json& resource) {
   if (resource.value("resourceType", "") != "Bundle" || !resource.contains("entry")) {
     return Errors("", resource);
