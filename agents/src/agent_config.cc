@@ -101,6 +101,11 @@ core::Result<AgentConfig> LoadAgentConfig(const std::filesystem::path& file) {
   STAFETT_RETURN_IF_ERROR(
       Assign(config.GetInt("agent.min_free_bytes", out.min_free_bytes, 0, INT64_MAX),
              &out.min_free_bytes));
+  STAFETT_RETURN_IF_ERROR(
+      Assign(config.GetString("inbox.format", out.inbox_format), &out.inbox_format));
+  if (out.inbox_format != "stafett" && out.inbox_format != "fhir") {
+    return config.Error("inbox.format", "must be \"stafett\" or \"fhir\"");
+  }
   STAFETT_RETURN_IF_ERROR(Assign(config.GetString("log.format", out.log_format), &out.log_format));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetString("log.level", out.log_level), &out.log_level));
   if (out.log_format != "human" && out.log_format != "json") {

@@ -34,6 +34,9 @@ struct AgentConfig {
   // Below this many free bytes in data_dir, inbox or outbox the agent takes no new documents
   // (STORAGE_FULL) and /readyz answers 503; 0: no floor (a failed write still counts).
   int64_t min_free_bytes = 64 * 1024 * 1024;
+  // What inbox/<message_id>.json holds ([inbox] format): "stafett", the inbox document
+  // (CONTRACT.md), or "fhir", the same as a FHIR R4 Bundle (docs/FHIR.md).
+  std::string inbox_format = "stafett";
   std::string log_format = "human";
   std::string log_level = "info";
 };

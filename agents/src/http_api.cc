@@ -8,6 +8,7 @@
 
 #include "stafett/core/clock.h"
 #include "stafett/core/crypto.h"
+#include "stafett/core/fhir_mapping.h"
 #include "stafett/core/ids.h"
 #include "stafett/core/personnummer.h"
 #include "stafett/core/pseudonym.h"
@@ -20,6 +21,7 @@ using core::Status;
 namespace {
 
 constexpr char kJson[] = "application/json";
+constexpr char kFhirJson[] = "application/fhir+json";
 
 void SendJson(httplib::Response& response, int status, const nlohmann::json& body) {
   response.status = status;
@@ -131,6 +133,82 @@ void HttpApi::AnswerConsents(const std::string& subject, httplib::Response& resp
   SendJson(response, 200, {{"consents", result.value("consents", nlohmann::json::array())}});
 }
 
+int HttpApi::Hand(const std::string& text, SubmitResult& result) {
+  result = sender_.Submit(text, "");
+  if (!result.refusal.ok() && result.status == "refused") {
+    return HttpStatusFor(result.refusal.code());
+  }
+  // Wait a little for the broker's answer so the caller learns a refusal at once; if the
+  // broker is slow or down the message stays pending and is retried.
+  if (result.status == "pending" && config_.http_wait_millis > 0 && connection_.ready()) {
+    result = sender_.WaitForOutcome(result.message_id, config_.http_wait_millis);
+  }
+  if (result.status == "refused") return HttpStatusFor(result.refusal.code());
+  if (result.status == "pending" && result.refusal.ok() && sender_.broker_storage_full()) {
+    // Not answered yet, but the broker's last answer was STORAGE_FULL: say so now.
+    result.refusal = Status(Code::kStorageFull,
+                            "the broker is short of storage; the message is kept and retried");
+  }
+  AddOwnStorage(result);
+  return 202;
+}
+
+void HttpApi::AnswerFhir(const std::string& resource_type, const std::string& body,
+                         const std::string& content_type, httplib::Response& response) {
+  auto refuse = [&](int status, const Status& why, const std::vector<std::string>& pointers) {
+    response.status = status;
+    response.set_content(core::FhirOperationOutcome(why, pointers, resource_type).dump() + "\n",
+                         kFhirJson);
+  };
+  std::string media = content_type.substr(0, content_type.find(';'));
+  if (!media.empty() && media != kFhirJson && media != kJson) {
+    return refuse(415, Status(Code::kSchemaInvalid, "the body must be application/fhir+json"), {});
+  }
+  nlohmann::json resource = nlohmann::json::parse(body, nullptr, false);
+  if (!resource.is_object()) {
+    return refuse(400, Status(Code::kSchemaInvalid, "the body is not a JSON object"), {""});
+  }
+  if (resource.value("resourceType", "") != resource_type) {
+    return refuse(400,
+                  Status(Code::kSchemaInvalid, "/resourceType: must be " + resource_type +
+                                                   " on POST /fhir/" + resource_type),
+                  {"/resourceType"});
+  }
+  std::vector<std::string> pointers;
+  core::Result<core::FhirMappedDocument> mapped = core::DocumentFromFhir(resource, &pointers);
+  if (!mapped.ok()) return refuse(400, mapped.status(), pointers);
+  nlohmann::json& document = mapped->document;
+  if (document.value("type", "") == "delivery_receipt") {
+    return refuse(400,
+                  Status(Code::kSchemaInvalid,
+                         "/code: a delivery receipt is the broker's to send, not a document"),
+                  {"/code"});
+  }
+  if (!mapped->from.empty() && mapped->from != config_.id) {
+    const char* element = resource_type == "Consent"         ? "/organization/0"
+                          : resource_type == "Communication" ? "/sender"
+                                                             : "/requester";
+    return refuse(400,
+                  Status(Code::kSchemaInvalid, std::string(element) + ": must be this endpoint, " +
+                                                   config_.id + ", or absent"),
+                  {element});
+  }
+  // A Consent names its parties; the event goes to every other one (RULES.md) unless the
+  // recipient extension says otherwise.
+  if (resource_type == "Consent" && document["to"].empty()) {
+    for (const std::string& party : mapped->parties) {
+      if (party != config_.id) document["to"].push_back(party);
+    }
+  }
+  SubmitResult result;
+  int status = Hand(document.dump(), result);
+  if (status != 202) {
+    // The pointers name the Stafett document's fields; the message says which.
+    return refuse(status, result.refusal, {});
+  }
+  SendJson(response, 202, StatusObject(result));
+}
+
 void HttpApi::Route() {
   server_->set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
@@ -160,30 +238,24 @@ void HttpApi::Route() {
     }
   });
 
-  server_->Post("/v1/messages", [this](const httplib::Request& request,
-                                       httplib::Response& response) {
-    SubmitResult result = sender_.Submit(request.body, "");
-    if (!result.refusal.ok() && result.status == "refused") {
-      return SendJson(response, HttpStatusFor(result.refusal.code()),
-                      ErrorObject(result.refusal, result.message_id, result.pointers));
-    }
-    // Wait a little for the broker's answer so the caller learns a refusal at once; if the
-    // broker is slow or down the message stays pending and is retried.
-    if (result.status == "pending" && config_.http_wait_millis > 0 && connection_.ready()) {
-      result = sender_.WaitForOutcome(result.message_id, config_.http_wait_millis);
-    }
-    if (result.status == "refused") {
-      return SendJson(response, HttpStatusFor(result.refusal.code()),
-                      ErrorObject(result.refusal, result.message_id));
-    }
-    if (result.status == "pending" && result.refusal.ok() && sender_.broker_storage_full()) {
-      // Not answered yet, but the broker's last answer was STORAGE_FULL: say so now.
-      result.refusal = Status(Code::kStorageFull,
-                              "the broker is short of storage; the message is kept and retried");
-    }
-    AddOwnStorage(result);
-    SendJson(response, 202, StatusObject(result));
-  });
+  server_->Post(
+      "/v1/messages", [this](const httplib::Request& request, httplib::Response& response) {
+        SubmitResult result;
+        int status = Hand(request.body, result);
+        if (status != 202) {
+          return SendJson(response, status,
+                          ErrorObject(result.refusal, result.message_id, result.pointers));
+        }
+        SendJson(response, 202, StatusObject(result));
+      });
+
+  // A FHIR resource from a health system, mapped to the Stafett document it stands for
+  // (core/fhir_mapping.h) and handed to the same send path; refusals as OperationOutcomes.
+  server_->Post(R"(/fhir/(ServiceRequest|Consent|Task|Communication))",
+                [this](const httplib::Request& request, httplib::Response& response) {
+                  AnswerFhir(request.matches[1], request.body,
+                             request.get_header_value("Content-Type"), response);
+                });
 
   server_->Get(R"(/v1/messages/([^/]+))", [this](const httplib::Request& request,
                                                  httplib::Response& response) {

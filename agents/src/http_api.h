@@ -1,8 +1,8 @@
 // HttpApi: the local API on loopback (cpp-httplib) — POST /v1/messages, GET /v1/messages/{id},
-// POST /v1/consents/search {"subject_pnr"}, GET /v1/consents?subject=PSEUDONYM, GET /healthz, GET
-// /readyz, GET /metrics — with an optional bearer token. Status codes and bodies: docs/AGENT.md.
-// Thread-safety: httplib serves on its own thread pool; handlers only call the thread-safe Sender,
-// Connection::Query and Metrics.
+// POST /fhir/{ServiceRequest,Consent,Task,Communication}, POST /v1/consents/search {"subject_pnr"},
+// GET /v1/consents?subject=PSEUDONYM, GET /healthz, GET /readyz, GET /metrics — with an optional
+// bearer token. Status codes and bodies: docs/AGENT.md. Thread-safety: httplib serves on its own
+// thread pool; handlers only call the thread-safe Sender, Connection::Query and Metrics.
 #pragma once
 
 #include <memory>
@@ -43,6 +43,13 @@ class HttpApi {
   void Route();
   // A pending answer carries STORAGE_FULL while this agent's own disk is short of space.
   void AddOwnStorage(SubmitResult& result);
+  // The send path of POST /v1/messages and POST /fhir/*: Submit TEXT, wait up to
+  // http_wait_millis for the broker's answer. The HTTP status: 202, or the refusal's.
+  int Hand(const std::string& text, SubmitResult& result);
+  // POST /fhir/RESOURCE_TYPE: the resource mapped to a Stafett document (core/fhir_mapping.h),
+  // handed over as /v1/messages does; refusals as a FHIR OperationOutcome.
+  void AnswerFhir(const std::string& resource_type, const std::string& body,
+                  const std::string& content_type, httplib::Response& response);
   // Asks the broker for SUBJECT's consents (QUERY consents) and answers 200/502/503.
   void AnswerConsents(const std::string& subject, httplib::Response& response);
 

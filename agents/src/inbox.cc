@@ -9,6 +9,7 @@
 #include "document.h"
 #include "file_util.h"
 #include "stafett/core/encoding.h"
+#include "stafett/core/fhir_mapping.h"
 #include "stafett/core/ids.h"
 #include "stafett/core/rules.h"
 #include "storage.h"
@@ -37,6 +38,13 @@ Inbox::Inbox(const AgentConfig& config, const Trust& trust, const core::Pseudony
       files_(config.inbox, journal, files),
       metrics_(metrics),
       clock_(clock) {}
+
+core::Result<std::string> Inbox::InboxText(const nlohmann::json& document) const {
+  if (config_.inbox_format != "fhir") return document.dump(2) + "\n";
+  core::Result<nlohmann::json> bundle = core::FhirInboxBundle(document);
+  if (!bundle.ok()) return bundle.status();
+  return bundle->dump(2) + "\n";
+}
 
 Status Inbox::Prepare() const { return EnsureWritableFolder(config_.inbox); }
 
@@ -147,7 +155,15 @@ std::optional<ConnectionHandler::Reply> Inbox::Deliver(const nlohmann::json& met
                          {"signature", core::ToBase64(envelope.signature)},
                          {"key_id", header.sender_key_id},
                          {"seq", meta.value("seq", nlohmann::json(nullptr))}};
-  Status written = files_.Keep(id, document.dump(2) + "\n", {now, header.type});
+  core::Result<std::string> text = InboxText(document);
+  if (!text.ok()) {
+    // The body passed its checks, so the mapping cannot fail on it: a bug, not the sender's
+    // fault. Not answered, so nothing is lost once it is fixed.
+    spdlog::error("event=inbox_mapping_failed message_id={} error=\"{}\"", id,
+                  text.status().message());
+    return std::nullopt;
+  }
+  Status written = files_.Keep(id, *text, {now, header.type});
   if (storage_ != nullptr) storage_->NoteWrite(written, "inbox");
   if (!written.ok()) {
     spdlog::error("event=inbox_write_failed message_id={} error=\"{}\"", id, written.message());
@@ -262,7 +278,13 @@ bool Inbox::WriteReceipt(const nlohmann::json& receipt) {
   if (receipt.contains("receipt_signature")) {
     document["receipt_signature"] = receipt["receipt_signature"];
   }
-  Status written = files_.files().WriteFileDurably(config_.inbox, name, document.dump(2) + "\n");
+  core::Result<std::string> text = InboxText(document);
+  if (!text.ok()) {
+    spdlog::error("event=inbox_mapping_failed message_id={} error=\"{}\"", message_id,
+                  text.status().message());
+    return false;
+  }
+  Status written = files_.files().WriteFileDurably(config_.inbox, name, *text);
   if (storage_ != nullptr) storage_->NoteWrite(written, "inbox");
   if (!written.ok()) {
     spdlog::error("event=receipt_write_failed message_id={} error=\"{}\"", message_id,

@@ -55,6 +55,8 @@ class Inbox {
   // be read gives kIoError (the delivery is left unanswered).
   core::Status CheckRoute(const core::Header& header);
   void LearnConsent(const core::Header& header);
+  // DOCUMENT as the inbox file holds it: itself ([inbox] format "stafett") or its FHIR bundle.
+  core::Result<std::string> InboxText(const nlohmann::json& document) const;
 
   const AgentConfig& config_;
   const Trust& trust_;

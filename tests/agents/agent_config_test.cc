@@ -37,6 +37,19 @@ TEST_F(AgentConfigTest, AMistypedKeyIsAOneLineErrorNamingIt) {
   EXPECT_EQ(config.status().message().find('\n'), std::string::npos);
 }
 
+TEST_F(AgentConfigTest, TheInboxFormatIsStafettOrFhir) {
+  core::Result<AgentConfig> plain = Load("");
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_EQ(plain->inbox_format, "stafett");
+  core::Result<AgentConfig> fhir = Load("[inbox]\nformat = \"fhir\"\n");
+  ASSERT_TRUE(fhir.ok()) << fhir.status().message();
+  EXPECT_EQ(fhir->inbox_format, "fhir");
+  core::Result<AgentConfig> other = Load("[inbox]\nformat = \"hl7v2\"\n");
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("inbox.format"), std::string::npos)
+      << other.status().message();
+}
+
 // Regression (issue 14 item 8): http_bind = "0.0.0.0:…" with no token started unguarded.
 TEST_F(AgentConfigTest, ABindBeyondLoopbackNeedsAToken) {
   EXPECT_TRUE(Load("http_bind = \"127.0.0.1:7710\"\n").ok());
