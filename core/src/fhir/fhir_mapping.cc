@@ -658,6 +658,27 @@ Result<FhirMappedDocument> Finish(FhirMappedDocument mapped, const json& body,
   return mapped;
 }
 
+// Where a Task or a Communication names its sender and its time.
+struct SenderElements {
+  const char* sender;
+  const char* sent;
+};
+
+// A Task's or Communication's sender, time and extensions (the consent in kFhirConsentExtension;
+// recipients have an element), then the document.
+Result<FhirMappedDocument> FinishMessage(FhirMappedDocument mapped, const json& resource,
+                                         json& body, SenderElements elements, Problems& problems,
+                                         std::vector<std::string>* pointers) {
+  mapped.from = Endpoint(resource, elements.sender, problems);
+  mapped.sent_at = StringAt(resource, elements.sent);
+  Extensions extensions = ReadExtensions(resource, body, mapped.document, problems);
+  if (!extensions.consent_id.empty()) mapped.document["consent_id"] = extensions.consent_id;
+  if (!extensions.recipients.empty()) {
+    problems.Add("/extension", "the recipient extension is a Consent's only");
+  }
+  return Finish(std::move(mapped), body, problems, pointers);
+}
+
 Result<FhirMappedDocument> FromServiceRequest(const json& resource,
                                               std::vector<std::string>* pointers) {
   Problems problems("ServiceRequest");
@@ -855,14 +876,8 @@ Result<FhirMappedDocument> FromTask(const json& resource, std::vector<std::strin
   } else {
     problems.Add("/focus", "required: the message this one is about");
   }
-  mapped.from = Endpoint(resource, "requester", problems);
-  mapped.sent_at = StringAt(resource, "authoredOn");
-  Extensions extensions = ReadExtensions(resource, body, document, problems);
-  if (!extensions.consent_id.empty()) document["consent_id"] = extensions.consent_id;
-  if (!extensions.recipients.empty()) {
-    problems.Add("/extension", "a Task names its recipients in restriction.recipient");
-  }
-  return Finish(std::move(mapped), body, problems, pointers);
+  return FinishMessage(std::move(mapped), resource, body, {"requester", "authoredOn"}, problems,
+                       pointers);
 }
 
 Result<FhirMappedDocument> FromCommunication(const json& resource,
@@ -917,14 +932,7 @@ Result<FhirMappedDocument> FromCommunication(const json& resource,
           StringElement(payload[0], "contentString", "/payload/0", problems);
     }
   }
-  mapped.from = Endpoint(resource, "sender", problems);
-  mapped.sent_at = StringAt(resource, "sent");
-  Extensions extensions = ReadExtensions(resource, body, document, problems);
-  if (!extensions.consent_id.empty()) document["consent_id"] = extensions.consent_id;
-  if (!extensions.recipients.empty()) {
-    problems.Add("/extension", "a Communication names its recipients as recipient");
-  }
-  return Finish(std::move(mapped), body, problems, pointers);
+  return FinishMessage(std::move(mapped), resource, body, {"sender", "sent"}, problems, pointers);
 }
 
 Result<FhirMappedDocument> FromConsent(const json& resource, std::vector<std::string>* pointers) {
