@@ -32,6 +32,7 @@ std::string CanonicalRecordAsJson(uint64_t seq, core::Micros time, const AuditRe
   if (!record.code.empty()) json["code"] = record.code;
   if (!record.actor.empty()) json["actor"] = record.actor;
   if (!record.query.is_null()) json["query"] = record.query;
+  if (!record.retention.is_null()) json["retention"] = record.retention;
   if (links != nullptr) {
     auto seq_or_null = [](const std::optional<uint64_t>& prev) {
       return prev ? nlohmann::json(*prev) : nlohmann::json(nullptr);
@@ -50,7 +51,9 @@ std::string CanonicalRecordAsJson(uint64_t seq, core::Micros time, const AuditRe
 
 std::string CanonicalRecord(uint64_t seq, core::Micros time, const AuditRecord& record,
                             const AuditLinks* links) {
-  if (!record.query.is_null()) return CanonicalRecordAsJson(seq, time, record, links);
+  if (!record.query.is_null() || !record.retention.is_null()) {
+    return CanonicalRecordAsJson(seq, time, record, links);
+  }
   // The same bytes written directly, keys in sorted order (core/canonical_json.h).
   core::CanonicalJsonWriter out(320);
   auto seq_or_null = [&out](const std::optional<uint64_t>& prev) {

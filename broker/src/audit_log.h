@@ -27,11 +27,12 @@ struct AuditRecord {
   std::string event;  // accepted, refused, delivered, expired, withheld, consent_granted, …
   std::string message_id, type, from;
   std::vector<std::string> to;
-  std::string subject;     // pseudonym
-  std::string consent_id;  // may be empty
-  std::string code;        // refusal or withholding code; empty otherwise
-  std::string actor;       // for audit_query: the auditor's id
-  nlohmann::json query;    // for audit_query: the query (pseudonyms only); null otherwise
+  std::string subject;       // pseudonym
+  std::string consent_id;    // may be empty
+  std::string code;          // refusal or withholding code; empty otherwise
+  std::string actor;         // for audit_query: the auditor's id
+  nlohmann::json query;      // for audit_query: the query (pseudonyms only); null otherwise
+  nlohmann::json retention;  // for retention: what was removed (counts, seq range); else null
 };
 
 // The back links of a record: for each trail it belongs to, the seq of that trail's previous

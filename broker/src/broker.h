@@ -100,10 +100,20 @@ struct Cycle {
   std::unordered_map<std::string, core::MessageState> messages;      // overlay of message states
   std::unordered_map<std::string, core::ConsentRecord> consents;     // overlay of consents
   std::set<std::pair<std::string, uint64_t>> removed_queue_entries;  // (endpoint, queue seq)
-  std::set<std::string> wake;  // endpoints with new queue entries
+  std::set<std::string> wake;     // endpoints with new queue entries
+  std::set<std::string> retired;  // message states this cycle deletes (retention)
   std::optional<core::CompactRange> audit_mark;
   uint64_t queue_seq_mark = 0;
   bool empty() const { return events == 0; }
+};
+
+// A message whose state the retention removed (docs/PRIVACY.md), as its `accepted` audit record
+// tells it: enough for the rules that name it (`ref`), for dedup of its id, and for `track`.
+struct RetiredMessage {
+  uint64_t seq = 0;  // the acceptance's audit position
+  std::string time;  // the acceptance's time, RFC 3339
+  std::string type, from, subject, consent_id;
+  std::vector<std::string> to;
 };
 
 class Broker {
@@ -188,6 +198,11 @@ class Broker {
   void Dispatch(const std::string& endpoint, core::Micros now);
   void Redeliver(core::Micros now);
   void ExpireDue(core::Micros now);
+  // Retention: removes the finished MESSAGE_ID's state and dead letters (its expiry-index key
+  // DUE) when the sender has acknowledged every receipt; otherwise looks again a grace period
+  // later. Returns whether it removed them, counting its dead letters into DEAD_LETTERS.
+  bool Retire(const std::string& message_id, const core::MessageState& state, core::Micros due,
+              core::Micros now, uint64_t* dead_letters);
   // The oldest entry in ENDPOINT's queue, if any (committed state).
   std::optional<core::QueueEntry> OldestQueueEntry(const std::string& endpoint);
   void WithholdUnderConsent(const std::string& consent_id, core::Code code, core::Micros now);
@@ -207,6 +222,9 @@ class Broker {
   // state.cc: reads through the cycle's overlay.
   core::Result<std::optional<core::MessageState>> LoadMessage(const std::string& message_id);
   void StoreMessage(const std::string& message_id, core::MessageState state);
+  // For a message id without a state: its acceptance from the audit log, if it was ever
+  // accepted (its state since removed by the retention); nullopt for an id never accepted.
+  core::Result<std::optional<RetiredMessage>> FindRetired(const std::string& message_id);
   core::Result<std::optional<core::ConsentRecord>> LoadConsentRecord(const std::string& consent_id);
   core::Result<std::optional<core::ConsentFacts>> LoadConsent(const std::string& consent_id);
   void StoreConsent(core::ConsentRecord record);

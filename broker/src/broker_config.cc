@@ -46,6 +46,10 @@ core::Result<BrokerConfig> LoadBrokerConfig(const std::filesystem::path& file) {
   STAFETT_RETURN_IF_ERROR(
       Assign(config.GetInt("audit.tree_head_seconds", out.tree_head_seconds, 1, 3600),
              &out.tree_head_seconds));
+  int64_t grace_days = out.retention_grace_seconds / 86400;
+  STAFETT_RETURN_IF_ERROR(
+      Assign(config.GetInt("retention.message_grace_days", grace_days, 0, 3650), &grace_days));
+  out.retention_grace_seconds = grace_days * 86400;
   STAFETT_RETURN_IF_ERROR(
       Assign(config.GetString("siem.address", out.siem_address), &out.siem_address));
   STAFETT_RETURN_IF_ERROR(

@@ -333,6 +333,11 @@ void Broker::FinishRecipient(const std::string& message_id, core::MessageState& 
     state.status = core::FinishedStatus(*stored, all_delivered);
     cycle_.transaction.DeleteEnvelope(message_id);
     cycle_.transaction.DeleteExpiry(state.expires_at, message_id);
+    if (config_.retention_grace_seconds > 0) {
+      // Due for retention a grace period after its expiry (expiry.cc, docs/PRIVACY.md).
+      cycle_.transaction.PutExpiry(state.expires_at + config_.retention_grace_seconds * 1'000'000,
+                                   message_id);
+    }
     if (!state.consent_id.empty()) {
       cycle_.transaction.DeleteTrailLink(
           core::TrailLink{core::TrailKind::kConsentWaiting, state.consent_id, message_id});

@@ -105,6 +105,10 @@ void Metrics::CountWithheld(const std::string& endpoint, const std::string& code
   std::lock_guard lock(mutex_);
   ++withheld_[{endpoint, code}];
 }
+void Metrics::CountRetention(const std::string& what, uint64_t count) {
+  std::lock_guard lock(mutex_);
+  retention_[what] += count;
+}
 void Metrics::CountProtocolError(const std::string& reason) {
   std::lock_guard lock(mutex_);
   ++protocol_errors_[reason];
@@ -213,6 +217,11 @@ std::string Metrics::Render() const {
     out += "stafett_messages_withheld_total{endpoint=\"" + Escape(key.first) + "\",code=\"" +
            Escape(key.second) + "\"} " + std::to_string(value) + "\n";
   }
+  Header(&out, "stafett_retention_removed_total", "counter",
+         "Records removed by the retention policy (finished messages a grace period after "
+         "their expiry), by what: message_state, dead_letter. Each pass is also an audit "
+         "record, event retention.");
+  Labelled(&out, "stafett_retention_removed_total", retention_, "what");
   Header(&out, "stafett_protocol_errors_total", "counter",
          "Malformed or unexpected frames from authenticated peers, by reason.");
   Labelled(&out, "stafett_protocol_errors_total", protocol_errors_, "reason");

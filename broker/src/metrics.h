@@ -54,6 +54,8 @@ class Metrics {
   // Stored data that failed an integrity check or did not decode (Store::ReportCorruption).
   void SetStorageCorruptions(uint64_t total);
   void CountRedelivery();
+  // Records the retention removed (docs/PRIVACY.md), by what: message_state, dead_letter.
+  void CountRetention(const std::string& what, uint64_t count);
   // A group commit the store refused, by code (IO_ERROR: a failed write or fsync).
   void CountCommitError(const std::string& code);
   // Free bytes where the store keeps its files, and the floor below which new work is refused.
@@ -82,6 +84,8 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, uint64_t> delivered_, withheld_;
   std::map<std::string, uint64_t> expired_, sessions_replaced_;
   std::map<std::string, uint64_t> commit_errors_;
+  // Both kinds from 0, so that increase() sees the first removal.
+  std::map<std::string, uint64_t> retention_{{"dead_letter", 0}, {"message_state", 0}};
   uint64_t free_bytes_ = 0, min_free_bytes_ = 0, unsigned_records_ = 0;
   bool space_known_ = false, head_known_ = false;
   double head_age_seconds_ = 0;

@@ -86,6 +86,19 @@ void Broker::HandlePublish(const Peer& peer, const core::Envelope& envelope,
     }
     return;
   }
+  // An id whose message finished long ago and whose state the retention removed stays taken:
+  // its acceptance is still in the log. (A resend of it would be past its expiry anyway.)
+  core::Result<std::optional<RetiredMessage>> retired = FindRetired(header.message_id);
+  if (!retired.ok()) {
+    return Refuse(peer, header.message_id, ReadFailure(retired.status()), nullptr, now);
+  }
+  if (retired->has_value()) {
+    return Refuse(peer, header.message_id,
+                  Status(Code::kDuplicate,
+                         "the message id was used for a message finished long ago; use a new "
+                         "message id"),
+                  &header, now);
+  }
   if (header.expires_at <= now) {
     return Refuse(peer, header.message_id,
                   Status(Code::kExpired, "the message expired before it reached the broker"),
@@ -144,6 +157,16 @@ core::Result<core::RouteFacts> Broker::BuildRouteFacts(const core::Header& heade
       const core::MessageState& state = **referenced;
       facts.referenced = core::ReferencedMessage{state.type, state.from, state.subject,
                                                  state.consent_id, state.to};
+    } else {
+      // Feedback may come long after its report: a referenced message whose state the
+      // retention removed is known by its acceptance in the log.
+      core::Result<std::optional<RetiredMessage>> retired = FindRetired(header.ref);
+      if (!retired.ok()) return retired.status();
+      if (retired->has_value()) {
+        const RetiredMessage& message = **retired;
+        facts.referenced = core::ReferencedMessage{message.type, message.from, message.subject,
+                                                   message.consent_id, message.to};
+      }
     }
   }
   return facts;

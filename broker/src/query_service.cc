@@ -414,7 +414,36 @@ nlohmann::json Broker::QueryTrack(const std::string& message_id) {
     if (events.empty()) {
       return Failure(nullptr, Code::kNotFound, "no such message");
     }
-    return {{"message_id", message_id}, {"status", "refused"}, {"events", events}};
+    core::Result<std::optional<RetiredMessage>> retired = FindRetired(message_id);
+    if (!retired.ok()) return Failure(nullptr, retired.status().code(), retired.status().message());
+    if (!retired->has_value()) {
+      return {{"message_id", message_id}, {"status", "refused"}, {"events", events}};
+    }
+    // Accepted, finished, and its state since removed by the retention (docs/PRIVACY.md): the
+    // outcome per recipient is its audit records'; every receipt had been acknowledged.
+    const RetiredMessage& message = **retired;
+    nlohmann::json recipients = nlohmann::json::object();
+    std::string last = "delivered";
+    bool all_delivered = true;
+    for (const nlohmann::json& event : events) {
+      if (!event.contains("endpoint")) continue;
+      const std::string name = event["event"].get<std::string>();
+      if (name != "delivered" && name != "expired" && name != "withheld" && name != "rejected") {
+        continue;
+      }
+      recipients[event["endpoint"].get<std::string>()] = name;
+      all_delivered = all_delivered && name == "delivered";
+      last = name;
+    }
+    return {{"message_id", message_id},
+            {"status", all_delivered ? "delivered" : last},
+            {"type", message.type},
+            {"from", message.from},
+            {"to", message.to},
+            {"recipients", recipients},
+            {"accepted_at", message.time},
+            {"state_removed", "retention"},
+            {"events", events}};
   }
   const core::MessageState& message = **state;
   nlohmann::json recipients = nlohmann::json::object();

@@ -3,8 +3,8 @@
 // the sender's ACK of the receipt), usually within a few commit cycles; reading it here saves a
 // store read and a decode each time. Bounded: the oldest inserted goes first.
 // Only committed states go in (Broker::FinishCommit, after a successful commit), so a hit is
-// exactly what the store would return. Message states are never deleted from the store; the
-// retention that will delete them (issue 16) must drop them here too.
+// exactly what the store would return. The retention, which deletes finished messages' states
+// from the store, drops them here too (Forget).
 // Thread-safety: none of its own. The broker's loop writes it; the verify pool's workers read
 // it (Find) inside the loop's fork-join Precheck, while the loop writes nothing.
 #pragma once
@@ -36,6 +36,14 @@ class RecentMessages {
       states_.erase(*order_.front());
       order_.pop_front();
     }
+  }
+  // Drops MESSAGE_ID's state, if held. Linear in the capacity: the retention calls it for
+  // messages finished long ago, which are rarely still here.
+  void Forget(const std::string& message_id) {
+    auto found = states_.find(message_id);
+    if (found == states_.end()) return;
+    std::erase(order_, &found->first);
+    states_.erase(found);
   }
   size_t size() const { return states_.size(); }
 

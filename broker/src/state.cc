@@ -14,6 +14,7 @@ core::Result<std::optional<core::MessageState>> Broker::LoadMessage(const std::s
   if (pending != cycle_.messages.end()) {
     return std::optional<core::MessageState>(pending->second);
   }
+  if (cycle_.retired.count(message_id) != 0) return std::optional<core::MessageState>();
   if (const core::MessageState* recent = recent_messages_.Find(message_id)) {
     return std::optional<core::MessageState>(*recent);
   }
@@ -24,6 +25,52 @@ void Broker::StoreMessage(const std::string& message_id, core::MessageState stat
   cycle_.transaction.PutMessageState(message_id, state);
   cycle_.messages[message_id] = std::move(state);
   ++cycle_.events;
+}
+
+core::Result<std::optional<RetiredMessage>> Broker::FindRetired(const std::string& message_id) {
+  // The message's own trail: its acceptance, if any, is its first record after any refusals of
+  // earlier attempts under the id. Each record read is checked as `track` checks it. One trail
+  // seek for an id never seen (every new message's publish): a few µs.
+  std::optional<RetiredMessage> found;
+  Status failed;
+  Status scanned =
+      store_->ScanTrailFrom(core::TrailKind::kMessage, message_id, 0, [&](uint64_t seq) {
+        core::Result<std::string> record = audit_->RecordAt(seq);
+        if (!record.ok()) {
+          failed = record.status().code() == Code::kNotFound
+                       ? store_->ReportCorruption(store::Space::kTrail,
+                                                  "a trail entry names a missing audit record")
+                       : record.status();
+          return false;
+        }
+        nlohmann::json json = nlohmann::json::parse(*record, nullptr, false);
+        if (!json.is_object() || !json["event"].is_string()) {
+          failed = store_->ReportCorruption(store::Space::kAudit, "an audit record is not JSON");
+          return false;
+        }
+        // An acceptance is `accepted`, or for the consent types the consent event itself.
+        const std::string event = json["event"].get<std::string>();
+        if (event != "accepted" && event != "consent_granted" && event != "consent_revoked") {
+          return true;
+        }
+        RetiredMessage message;
+        message.seq = seq;
+        message.time = json.value("time", "");
+        message.type = json.value("type", "");
+        message.from = json.value("from", "");
+        message.subject = json.value("subject", "");
+        message.consent_id = json.value("consent_id", "");
+        if (json["to"].is_array()) {
+          for (const nlohmann::json& id : json["to"]) {
+            if (id.is_string()) message.to.push_back(id.get<std::string>());
+          }
+        }
+        found = std::move(message);
+        return false;
+      });
+  if (!failed.ok()) return failed;
+  if (!scanned.ok()) return scanned;
+  return found;
 }
 
 core::Result<std::optional<core::ConsentRecord>> Broker::LoadConsentRecord(

@@ -49,6 +49,10 @@ void BrokerTransaction::PutMessageState(std::string_view message_id,
   Put(Space::kMessages, std::string(message_id), core::EncodeMessageState(state));
 }
 
+void BrokerTransaction::DeleteMessageState(std::string_view message_id) {
+  Delete(Space::kMessages, std::string(message_id));
+}
+
 void BrokerTransaction::PutDedup(std::string_view message_id, const core::DedupEntry& entry) {
   Put(Space::kDedup, std::string(message_id), core::EncodeDedupEntry(entry));
 }
@@ -124,6 +128,10 @@ void BrokerTransaction::DeleteRaw(Space space, std::string key) { Delete(space, 
 void BrokerTransaction::PutDeadLetter(std::string_view message_id, std::string_view recipient,
                                       const core::DeadLetter& letter) {
   Put(Space::kDeadLetters, keys::DeadLetter(message_id, recipient), core::EncodeDeadLetter(letter));
+}
+
+void BrokerTransaction::DeleteDeadLetter(std::string_view message_id, std::string_view recipient) {
+  Delete(Space::kDeadLetters, keys::DeadLetter(message_id, recipient));
 }
 
 void BrokerTransaction::PutQueueSeq(uint64_t queue_seq) {

@@ -302,6 +302,129 @@ TEST_F(BrokerTest, AnUndeliveredMessageExpiresWithAReceiptToTheSender) {
   EXPECT_EQ(QueueDepth("flen.social"), 0u) << "nothing is delivered after expiry";
 }
 
+// Issue 16, item 5: retention. A finished message's state and dead letters go a grace period
+// after its expiry, once the sender holds every receipt; one `retention` audit record says what
+// went; the log keeps the messages' own records, so the id stays taken, `track` still answers,
+// and feedback on a report whose state is gone is still checked against it.
+TEST_F(BrokerTest, RetentionRemovesFinishedMessagesStatesAfterTheirGraceAndAuditsIt) {
+  broker_.reset();
+  BrokerConfig config = TestBrokerConfig(county_, dir_.path() / "retention");
+  config.retention_grace_seconds = 60;
+  broker_ = std::make_unique<BrokerProcess>(config, &clock_, nullptr, false);
+  auto school = Connect("flen.school");
+  school->Hello();
+  auto social = Connect("flen.social");
+  social->Hello();
+  auto ack_receipt = [&](const std::string& message_id) {
+    core::protocol::Message receipt = school->Expect(Command::kReceipt);
+    // unacked-1's receipt, never acknowledged, comes again on redelivery: not this one.
+    while (receipt.object["message_id"] == "unacked-1" && message_id != "unacked-1") {
+      receipt = school->Expect(Command::kReceipt);
+    }
+    ASSERT_EQ(receipt.object["message_id"], message_id) << receipt.object.dump();
+    school->SendCommand(Command::kAck,
+                        {nlohmann::json({{"delivery", receipt.object["delivery"]}}).dump()});
+  };
+  // Delivered, its receipt acknowledged.
+  MessageSpec delivered = Concern("done-1");
+  delivered.ttl = 60 * kSecond;
+  ASSERT_EQ(school->Publish(Seal(county_, delivered, clock_.Now()))["command"], "ACCEPTED");
+  social->AcknowledgeDelivery(social->Expect(Command::kDeliver), county_.Get("flen.social").keys,
+                              "flen.social");
+  ack_receipt("done-1");
+  // Delivered, its receipt never acknowledged: kept.
+  MessageSpec unacknowledged = Concern("unacked-1");
+  unacknowledged.ttl = 60 * kSecond;
+  ASSERT_EQ(school->Publish(Seal(county_, unacknowledged, clock_.Now()))["command"], "ACCEPTED");
+  social->AcknowledgeDelivery(social->Expect(Command::kDeliver), county_.Get("flen.social").keys,
+                              "flen.social");
+  EXPECT_EQ(school->Expect(Command::kReceipt).object["message_id"], "unacked-1");
+  // Expired while its recipient is away: a dead letter.
+  social.reset();
+  MessageSpec expired = Concern("expired-1");
+  expired.ttl = 60 * kSecond;
+  core::Envelope expiring = Seal(county_, expired, clock_.Now());
+  nlohmann::json answer = school->Publish(expiring);
+  ASSERT_EQ(answer["command"], "ACCEPTED") << answer.dump();
+
+  Advance(61 * kSecond, *school);  // expired-1 expires; nothing is past its grace yet
+  ack_receipt("expired-1");
+  auto operator_client = Connect("operator");
+  operator_client->Query({{"op", "status"}});  // after the pending cycle's commit
+  store::BrokerStore& store = broker_->broker().store();
+  ASSERT_TRUE(store.GetMessageState("done-1")->has_value()) << "within its grace period";
+  ASSERT_TRUE(store.GetDeadLetter("expired-1", "flen.social")->has_value());
+
+  Advance(61 * kSecond, *school);  // past expiry + grace for all three
+  operator_client->Query({{"op", "status"}});
+  EXPECT_FALSE(store.GetMessageState("done-1")->has_value());
+  EXPECT_FALSE(store.GetMessageState("expired-1")->has_value());
+  EXPECT_FALSE(store.GetDeadLetter("expired-1", "flen.social")->has_value());
+  EXPECT_TRUE(store.GetMessageState("unacked-1")->has_value())
+      << "a receipt the sender has not taken keeps its message";
+
+  // One audit record for the pass, naming what went and the acceptances' range.
+  std::vector<nlohmann::json> retention;
+  ASSERT_TRUE(store
+                  .ScanAudit(0,
+                             [&](uint64_t, std::string_view leaf) {
+                               nlohmann::json record = nlohmann::json::parse(leaf);
+                               if (record["event"] == "retention") retention.push_back(record);
+                               return true;
+                             })
+                  .ok());
+  ASSERT_EQ(retention.size(), 1u);
+  EXPECT_EQ(retention[0]["retention"]["removed"], "message_states");
+  EXPECT_EQ(retention[0]["retention"]["messages"], 2);
+  EXPECT_EQ(retention[0]["retention"]["dead_letters"], 1);
+  EXPECT_EQ(retention[0]["retention"]["grace_seconds"], 60);
+  EXPECT_LT(retention[0]["retention"]["accepted_seq_from"].get<uint64_t>(),
+            retention[0]["retention"]["accepted_seq_to"].get<uint64_t>());
+  EXPECT_EQ(retention[0]["subject"], "") << "no child in it";
+  std::string metrics = broker_->broker().metrics().Render();
+  EXPECT_NE(metrics.find("stafett_retention_removed_total{what=\"message_state\"} 2\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("stafett_retention_removed_total{what=\"dead_letter\"} 1\n"),
+            std::string::npos);
+
+  // `track` answers from the log, saying the state went by policy.
+  nlohmann::json track = operator_client->Query({{"op", "track"}, {"message_id", "done-1"}});
+  EXPECT_EQ(track["status"], "delivered") << track.dump();
+  EXPECT_EQ(track["state_removed"], "retention");
+  EXPECT_EQ(track["recipients"]["flen.social"], "delivered");
+  EXPECT_EQ(track["type"], "concern_report");
+  nlohmann::json gone = operator_client->Query({{"op", "track"}, {"message_id", "expired-1"}});
+  EXPECT_EQ(gone["status"], "expired") << gone.dump();
+  EXPECT_EQ(gone["recipients"]["flen.social"], "expired");
+
+  // The id stays taken: a new message under it is refused, audited.
+  MessageSpec reuse = Concern("done-1");
+  answer = school->Publish(Seal(county_, reuse, clock_.Now()));
+  EXPECT_EQ(answer["command"], "REFUSED");
+  EXPECT_EQ(answer["code"], "DUPLICATE") << answer.dump();
+
+  // Feedback on the report whose state is gone is checked against its acceptance in the log:
+  // from its recipient back to its reporter it is accepted, from anyone else refused.
+  MessageSpec feedback;
+  feedback.message_id = "feedback-1";
+  feedback.type = "concern_feedback";
+  feedback.from = "flen.social";
+  feedback.to = {"flen.school"};
+  feedback.ref = "done-1";
+  social = Connect("flen.social");
+  social->Hello();
+  answer = social->Publish(Seal(county_, feedback, clock_.Now()));
+  EXPECT_EQ(answer["command"], "ACCEPTED") << answer.dump();
+  auto health = Connect("region.health");
+  health->Hello();
+  MessageSpec stranger = feedback;
+  stranger.message_id = "feedback-2";
+  stranger.from = "region.health";
+  answer = health->Publish(Seal(county_, stranger, clock_.Now()));
+  EXPECT_EQ(answer["command"], "REFUSED") << answer.dump();
+}
+
 // Issue 20: the console's queues view. What waits (oldest first, with its state) and what
 // ended without delivery (newest first, with its code), metadata only, bounded by a limit.
 TEST_F(BrokerTest, TheQueuesQueryListsWhatWaitsAndWhatEndedWithoutDelivery) {

@@ -35,6 +35,22 @@ TEST(RecentMessagesTest, AnUpdateReplacesTheStateAndKeepsItsPlace) {
   EXPECT_NE(recent.Find("c"), nullptr);
 }
 
+TEST(RecentMessagesTest, AForgottenStateIsGoneAndItsPlaceFreed) {
+  RecentMessages recent(2);
+  recent.Put("a", StateWithSeq(1));
+  recent.Put("b", StateWithSeq(2));
+  recent.Forget("a");  // the retention removed it from the store
+  recent.Forget("nowhere");
+  EXPECT_EQ(recent.Find("a"), nullptr);
+  EXPECT_EQ(recent.size(), 1u);
+  recent.Put("c", StateWithSeq(3));  // fits: "a"'s place was freed, "b" stays
+  EXPECT_NE(recent.Find("b"), nullptr);
+  EXPECT_NE(recent.Find("c"), nullptr);
+  recent.Put("d", StateWithSeq(4));  // the oldest left, "b", goes
+  EXPECT_EQ(recent.Find("b"), nullptr);
+  EXPECT_EQ(recent.size(), 2u);
+}
+
 TEST(RecentMessagesTest, CapacityZeroKeepsNothing) {
   RecentMessages recent(0);
   recent.Put("a", StateWithSeq(1));

@@ -116,18 +116,27 @@ TEST_P(BrokerStoreConformanceTest, DeletesRemoveAndLaterOperationsWin) {
   first.PutQueueEntry("flen.social", 1, MessageEntry("m-1"));
   first.PutExpiry(50, "m-1");
   first.PutTrailLink({core::TrailKind::kConsentWaiting, "consent-1", "m-1"});
+  first.PutMessageState("m-1", SampleState(0));
+  first.PutDeadLetter("m-1", "flen.social",
+                      core::DeadLetter{core::RecipientState::kExpired, core::Code::kExpired, 9});
+  first.PutMessageState("m-3", SampleState(1));
   Commit(first);
   BrokerTransaction second;
   second.DeleteEnvelope("m-1");
   second.DeleteQueueEntry("flen.social", 1);
   second.DeleteExpiry(50, "m-1");
   second.DeleteTrailLink({core::TrailKind::kConsentWaiting, "consent-1", "m-1"});
+  second.DeleteMessageState("m-1");  // retention
+  second.DeleteDeadLetter("m-1", "flen.social");
   second.PutQueueEntry("flen.social", 2, MessageEntry("m-2"));
   second.DeleteQueueEntry("flen.social", 2);  // within one transaction, in order
   Commit(second);
   EXPECT_FALSE(store_->GetEnvelope("m-1")->has_value());
   EXPECT_FALSE(store_->GetQueueEntry("flen.social", 1)->has_value());
   EXPECT_FALSE(store_->GetQueueEntry("flen.social", 2)->has_value());
+  EXPECT_FALSE(store_->GetMessageState("m-1")->has_value());
+  EXPECT_FALSE(store_->GetDeadLetter("m-1", "flen.social")->has_value());
+  EXPECT_TRUE(store_->GetMessageState("m-3")->has_value()) << "only what was named goes";
   size_t due = 0, links = 0;
   ASSERT_TRUE(
       store_->ScanExpiredBy(100, [&](core::Micros, std::string_view) { return ++due, true; }).ok());

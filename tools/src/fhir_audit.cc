@@ -239,6 +239,33 @@ json AuditQuery(const FhirLogPosition& position, const json& record) {
   return event;
 }
 
+// The retention policy removed finished messages' states at the broker (docs/PRIVACY.md): a
+// deletion by the system itself, what and how many in the entity's detail.
+json Retention(const FhirLogPosition& position, const json& record) {
+  json event = Base(position, record, "");
+  event["type"] = Coding(kEventType, "rest", "RESTful Operation");
+  event["subtype"] =
+      json::array({Coding(kRestful, "delete", "delete"),
+                   Coding(kLifecycle, "destroy", "Destroy/Delete Record Lifecycle Event")});
+  event["action"] = "D";
+  event["outcome"] = "0";
+  event["agent"].push_back(
+      {{"who", {{"display", "Stafett broker, retention policy"}}}, {"requestor", false}});
+  json detail = json::array();
+  auto retention = record.find("retention");
+  if (retention != record.end() && retention->is_object()) {
+    for (const auto& [key, value] : retention->items()) {
+      detail.push_back(
+          {{"type", key},
+           {"valueString", value.is_string() ? value.get<std::string>() : value.dump()}});
+    }
+  }
+  event["entity"].push_back({{"type", Coding(kEntityType, "2", "System Object")},
+                             {"what", {{"display", "message states of finished messages"}}},
+                             {"detail", detail}});
+  return event;
+}
+
 std::optional<uint64_t> Unsigned(const std::string& text) {
   uint64_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -272,6 +299,8 @@ core::Result<std::vector<json>> FhirAuditEvents(const FhirLogPosition& position)
     out.push_back(ConsentChange(position, record, event == "consent_granted"));
   } else if (event == "audit_query") {
     out.push_back(AuditQuery(position, record));
+  } else if (event == "retention") {
+    out.push_back(Retention(position, record));
   } else {
     return Status(Code::kSchemaInvalid,
                   "audit record " + std::to_string(position.seq) + " has an unknown event");

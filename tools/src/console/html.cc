@@ -321,6 +321,7 @@ const Texts& AllTexts() {
       {"event.consent_granted", {"samtycke givet", "consent granted"}},
       {"event.consent_revoked", {"samtycke återkallat", "consent revoked"}},
       {"event.audit_query", {"sökning i loggen", "audit query"}},
+      {"event.retention", {"gallring enligt regel", "removal by retention policy"}},
   };
   return texts;
 }

@@ -67,6 +67,8 @@ class BrokerTransaction {
   void PutEnvelope(std::string_view message_id, const core::Envelope& envelope);
   void DeleteEnvelope(std::string_view message_id);
   void PutMessageState(std::string_view message_id, const core::MessageState& state);
+  // Retention (docs/PRIVACY.md): a finished message's state, after its grace period.
+  void DeleteMessageState(std::string_view message_id);
   void PutDedup(std::string_view message_id, const core::DedupEntry& entry);
   void PutQueueEntry(std::string_view endpoint, uint64_t queue_seq, const core::QueueEntry& entry);
   void DeleteQueueEntry(std::string_view endpoint, uint64_t queue_seq);
@@ -83,6 +85,7 @@ class BrokerTransaction {
   void DeleteTrailEntry(const core::TrailEntry& entry);
   void PutDeadLetter(std::string_view message_id, std::string_view recipient,
                      const core::DeadLetter& letter);
+  void DeleteDeadLetter(std::string_view message_id, std::string_view recipient);
   // The largest queue seq ever used (seqs are never reused, also after their entries go).
   void PutQueueSeq(uint64_t queue_seq);
   // Replaces the database's format record. For tests of the version check and for a future
