@@ -222,6 +222,11 @@ class Broker {
   // state.cc: reads through the cycle's overlay.
   core::Result<std::optional<core::MessageState>> LoadMessage(const std::string& message_id);
   void StoreMessage(const std::string& message_id, core::MessageState state);
+  // Visits the audit records of MESSAGE_ID's trail in log order, each read and parsed (an
+  // object with an `event`); a record missing or not JSON stops it with CORRUPTION.
+  core::Status ScanMessageRecords(
+      const std::string& message_id,
+      const std::function<bool(uint64_t seq, const nlohmann::json& record)>& visit);
   // For a message id without a state: its acceptance from the audit log, if it was ever
   // accepted (its state since removed by the retention); nullopt for an id never accepted.
   core::Result<std::optional<RetiredMessage>> FindRetired(const std::string& message_id);

@@ -384,31 +384,15 @@ nlohmann::json Broker::QueryTrack(const std::string& message_id) {
   core::Result<std::optional<core::MessageState>> state = LoadMessage(message_id);
   if (!state.ok()) return Failure(nullptr, state.status().code(), state.status().message());
   nlohmann::json events = nlohmann::json::array();
-  Status failed;
-  Status scanned =
-      store_->ScanTrailFrom(core::TrailKind::kMessage, message_id, 0, [&](uint64_t seq) {
-        core::Result<std::string> record = audit_->RecordAt(seq);
-        if (!record.ok()) {
-          failed = record.status().code() == Code::kNotFound
-                       ? store_->ReportCorruption(store::Space::kTrail,
-                                                  "a trail entry names a missing audit record")
-                       : record.status();
-          return false;
-        }
-        nlohmann::json json = nlohmann::json::parse(*record, nullptr, false);
-        if (!json.is_object()) {
-          failed = store_->ReportCorruption(store::Space::kAudit, "an audit record is not JSON");
-          return false;
-        }
-        nlohmann::json event = {{"time", json["time"]}, {"event", json["event"]}, {"seq", seq}};
-        if (json.contains("code")) event["code"] = json["code"];
-        if (json["event"] != "accepted" && json["event"] != "refused" && json["to"].size() == 1) {
-          event["endpoint"] = json["to"][0];
-        }
-        events.push_back(std::move(event));
-        return true;
-      });
-  if (!failed.ok()) return Failure(nullptr, failed.code(), failed.message());
+  Status scanned = ScanMessageRecords(message_id, [&](uint64_t seq, const nlohmann::json& json) {
+    nlohmann::json event = {{"time", json["time"]}, {"event", json["event"]}, {"seq", seq}};
+    if (json.contains("code")) event["code"] = json["code"];
+    if (json["event"] != "accepted" && json["event"] != "refused" && json["to"].size() == 1) {
+      event["endpoint"] = json["to"][0];
+    }
+    events.push_back(std::move(event));
+    return true;
+  });
   if (!scanned.ok()) return Failure(nullptr, scanned.code(), scanned.message());
   if (!state->has_value()) {
     if (events.empty()) {

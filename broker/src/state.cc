@@ -27,11 +27,11 @@ void Broker::StoreMessage(const std::string& message_id, core::MessageState stat
   ++cycle_.events;
 }
 
-core::Result<std::optional<RetiredMessage>> Broker::FindRetired(const std::string& message_id) {
-  // The message's own trail: its acceptance, if any, is its first record after any refusals of
-  // earlier attempts under the id. Each record read is checked as `track` checks it. One trail
-  // seek for an id never seen (every new message's publish): a few µs.
-  std::optional<RetiredMessage> found;
+Status Broker::ScanMessageRecords(
+    const std::string& message_id,
+    const std::function<bool(uint64_t seq, const nlohmann::json& record)>& visit) {
+  // Every read error is an error of the scan (CORRUPTION, logged and counted where it was
+  // read), never a gap: a lost event must not read as none.
   Status failed;
   Status scanned =
       store_->ScanTrailFrom(core::TrailKind::kMessage, message_id, 0, [&](uint64_t seq) {
@@ -48,6 +48,18 @@ core::Result<std::optional<RetiredMessage>> Broker::FindRetired(const std::strin
           failed = store_->ReportCorruption(store::Space::kAudit, "an audit record is not JSON");
           return false;
         }
+        return visit(seq, json);
+      });
+  return failed.ok() ? scanned : failed;
+}
+
+core::Result<std::optional<RetiredMessage>> Broker::FindRetired(const std::string& message_id) {
+  // The message's own trail: its acceptance, if any, is its first record after any refusals of
+  // earlier attempts under the id. One trail seek for an id never seen (every new message's
+  // publish).
+  std::optional<RetiredMessage> found;
+  STAFETT_RETURN_IF_ERROR(
+      ScanMessageRecords(message_id, [&](uint64_t seq, const nlohmann::json& json) {
         // An acceptance is `accepted`, or for the consent types the consent event itself.
         const std::string event = json["event"].get<std::string>();
         if (event != "accepted" && event != "consent_granted" && event != "consent_revoked") {
@@ -60,16 +72,14 @@ core::Result<std::optional<RetiredMessage>> Broker::FindRetired(const std::strin
         message.from = json.value("from", "");
         message.subject = json.value("subject", "");
         message.consent_id = json.value("consent_id", "");
-        if (json["to"].is_array()) {
+        if (json.contains("to") && json["to"].is_array()) {
           for (const nlohmann::json& id : json["to"]) {
             if (id.is_string()) message.to.push_back(id.get<std::string>());
           }
         }
         found = std::move(message);
         return false;
-      });
-  if (!failed.ok()) return failed;
-  if (!scanned.ok()) return scanned;
+      }));
   return found;
 }
 

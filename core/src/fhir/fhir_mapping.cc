@@ -140,6 +140,14 @@ std::string StringAt(const json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// The consent a Task or Communication relied on (they have no element for it), if any.
+void AddConsentExtension(json& resource, const json& document) {
+  std::string consent = StringAt(document, "consent_id");
+  if (consent.empty()) return;
+  resource["extension"].push_back(
+      {{"url", kFhirConsentExtension}, {"valueReference", ConsentReference(consent)}});
+}
+
 std::vector<std::string> Recipients(const json& document) {
   std::vector<std::string> to;
   if (document.contains("to") && document["to"].is_array()) {
@@ -219,11 +227,7 @@ json TaskFrom(const json& document, const std::string& type, const json& body) {
   if (document.contains("from"))
     resource["requester"] = EndpointReference(StringAt(document, "from"));
   resource["restriction"] = {{"recipient", EndpointReferences(Recipients(document))}};
-  std::string consent = StringAt(document, "consent_id");
-  if (!consent.empty()) {
-    resource["extension"].push_back(
-        {{"url", kFhirConsentExtension}, {"valueReference", ConsentReference(consent)}});
-  }
+  AddConsentExtension(resource, document);
   AddBodyExtension(resource, body, mapped);
   return resource;
 }
@@ -330,11 +334,7 @@ json CommunicationFrom(const json& document, const std::string& type, const json
   if (document.contains("from")) resource["sender"] = EndpointReference(StringAt(document, "from"));
   const char* text = type == "information_response" ? "content" : "description";
   if (body.contains(text)) resource["payload"] = json::array({{{"contentString", body[text]}}});
-  std::string consent = StringAt(document, "consent_id");
-  if (!consent.empty()) {
-    resource["extension"].push_back(
-        {{"url", kFhirConsentExtension}, {"valueReference", ConsentReference(consent)}});
-  }
+  AddConsentExtension(resource, document);
   AddBodyExtension(resource, body, mapped);
   return resource;
 }
