@@ -2,14 +2,18 @@
 #include "support/sandbox_files.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -81,13 +85,52 @@ bool PortFree(int port) {
   return free;
 }
 
+// Ports are handed out in blocks of kPortBlock below the kernel's ephemeral range (outgoing
+// connections take their local port from that range, so a port picked there can be taken by any
+// client between the pick and the bind). A block is reserved across the test processes that
+// ctest runs side by side with an flock on a file named after it, held until this process exits.
+constexpr int kPortBlock = 50;
+constexpr int kLowestPort = 10000;
+
+int EphemeralLow() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  if (range >> low && low > kLowestPort + 10 * kPortBlock) return low;
+  return 32768;
+}
+
+bool ReserveBlock(int block) {
+  static std::mutex mutex;
+  static std::vector<int> held;  // open descriptors: the locks last as long as the process
+  std::string folder = "/tmp/stafett-test-ports";
+  ::mkdir(folder.c_str(), 01777);
+  ::chmod(folder.c_str(), 01777);
+  std::string path = folder + "/" + std::to_string(block) + ".lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) return false;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  held.push_back(fd);
+  return true;
+}
+
 }  // namespace
 
 int FindFreePortRange(int span) {
+  if (span <= 0) return -1;
+  int blocks_needed = (span + kPortBlock - 1) / kPortBlock;
+  int block_count = (EphemeralLow() - kLowestPort) / kPortBlock;
   std::mt19937 random(std::random_device{}());
-  std::uniform_int_distribution<int> pick(20000, 55000);
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    int base = pick(random);
+  std::uniform_int_distribution<int> pick(0, block_count - blocks_needed);
+  for (int attempt = 0; attempt < 400; ++attempt) {
+    int first = pick(random);
+    int reserved = 0;
+    while (reserved < blocks_needed && ReserveBlock(first + reserved)) ++reserved;
+    if (reserved < blocks_needed) continue;  // the blocks reserved stay reserved: harmless
+    int base = kLowestPort + first * kPortBlock;
     bool all = true;
     for (int port = base; port < base + span && all; ++port) all = PortFree(port);
     if (all) return base;

@@ -31,7 +31,9 @@ bool WriteFileByRename(const std::string& path, const std::string& content);
 // Names in FOLDER (not recursive), sorted; dot-files included only if WITH_HIDDEN.
 std::vector<std::string> ListNames(const std::string& folder, bool with_hidden = false);
 
-// A base port P such that P..P+SPAN-1 are all free on 127.0.0.1 right now (random start).
+// A base port P such that P..P+SPAN-1 are free on 127.0.0.1 and reserved for this process:
+// below the kernel's ephemeral port range, in blocks locked against the other test processes
+// (see sandbox_files.cc). Returns -1 if none could be found.
 int FindFreePortRange(int span);
 
 // Polls CONDITION every few milliseconds until it holds or TIMEOUT passes; returns its value.

@@ -12,6 +12,7 @@
 
 #include "stafett/core/encoding.h"
 #include "stafett/core/personnummer.h"
+#include "support/sandbox_files.h"
 
 namespace stafett::broker::testing {
 
@@ -31,19 +32,8 @@ TempDir::~TempDir() {
 
 namespace {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  int port = ntohs(address.sin_port);
-  close(fd);
-  return port;
-}
+// Below the ephemeral range and reserved against the other test processes (sandbox_files.h).
+int FreePort() { return stafett::testing::FindFreePortRange(1); }
 
 keys::KeySet MakeKeySet(const std::string& id) {
   core::Micros now = core::SystemClock::Instance().Now();
