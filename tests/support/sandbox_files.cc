@@ -100,7 +100,6 @@ int EphemeralLow() {
 }
 
 bool ReserveBlock(int block) {
-  static std::mutex mutex;
   static std::vector<int> held;  // open descriptors: the locks last as long as the process
   std::string folder = "/tmp/stafett-test-ports";
   ::mkdir(folder.c_str(), 01777);
@@ -112,8 +111,7 @@ bool ReserveBlock(int block) {
     ::close(fd);
     return false;
   }
-  std::lock_guard<std::mutex> lock(mutex);
-  held.push_back(fd);
+  held.push_back(fd);  // under FindFreePortRange's mutex
   return true;
 }
 
@@ -121,19 +119,30 @@ bool ReserveBlock(int block) {
 
 int FindFreePortRange(int span) {
   if (span <= 0) return -1;
-  int blocks_needed = (span + kPortBlock - 1) / kPortBlock;
+  // Ports are handed out in order from the blocks this process holds; a new block (or run of
+  // blocks, for a span wider than one) is reserved when they run out.
+  static std::mutex mutex;
+  static int base = -1, next = 0, end = 0;  // guarded by mutex
+  std::lock_guard<std::mutex> lock(mutex);
   int block_count = (EphemeralLow() - kLowestPort) / kPortBlock;
+  int blocks_needed = (span + kPortBlock - 1) / kPortBlock;
   std::mt19937 random(std::random_device{}());
   std::uniform_int_distribution<int> pick(0, block_count - blocks_needed);
   for (int attempt = 0; attempt < 400; ++attempt) {
-    int first = pick(random);
-    int reserved = 0;
-    while (reserved < blocks_needed && ReserveBlock(first + reserved)) ++reserved;
-    if (reserved < blocks_needed) continue;  // the blocks reserved stay reserved: harmless
-    int base = kLowestPort + first * kPortBlock;
+    if (base < 0 || next + span > end) {
+      int first = pick(random);
+      int reserved = 0;
+      while (reserved < blocks_needed && ReserveBlock(first + reserved)) ++reserved;
+      if (reserved < blocks_needed) continue;  // the blocks reserved stay reserved: harmless
+      base = kLowestPort + first * kPortBlock;
+      next = base;
+      end = base + blocks_needed * kPortBlock;
+    }
+    int candidate = next;
+    next += span;
     bool all = true;
-    for (int port = base; port < base + span && all; ++port) all = PortFree(port);
-    if (all) return base;
+    for (int port = candidate; port < candidate + span && all; ++port) all = PortFree(port);
+    if (all) return candidate;
   }
   return -1;
 }
