@@ -103,6 +103,28 @@ void Agent::Stop() {
   if (connection_) connection_->Stop();
 }
 
+void Agent::BeginBurst() {
+  journal_->BeginBatch();
+  inbox_->BeginBurst();
+}
+
+bool Agent::EndBurst() {
+  // The files before the ids that say they are written: a crash between the two leaves files
+  // whose redelivery finds them (InboxFiles::AlreadyKept).
+  Status written = inbox_->FinishBurst();
+  if (!written.ok()) {
+    journal_->AbortBatch();
+    sender_->FinishBurst(false);
+    return false;
+  }
+  Status committed = journal_->CommitBatch();
+  if (!committed.ok()) {
+    spdlog::error("event=journal_failed burst=true error=\"{}\"", committed.message());
+  }
+  sender_->FinishBurst(committed.ok());
+  return committed.ok();
+}
+
 bool Agent::OnReceipt(const nlohmann::json& receipt) {
   ++metrics_.receipts;
   // A receipt that does not verify is neither written nor recorded; it is ACKed all the same,

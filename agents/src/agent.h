@@ -50,6 +50,10 @@ class Agent final : public ConnectionHandler {
   }
   bool OnReceipt(const nlohmann::json& receipt) override;
   void OnSessionReady() override { consent_sync_->OnSessionReady(); }
+  // Group commit of a burst (docs/AGENT.md): the inbox files first, one sync; then the
+  // journal's batch, one synced write; then the outbox moves; then the replies may go.
+  void BeginBurst() override;
+  bool EndBurst() override;
 
  private:
   Agent(const AgentConfig& config, const core::Clock& clock, Trust trust,

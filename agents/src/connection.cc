@@ -24,6 +24,8 @@ namespace {
 
 constexpr size_t kMaxInFlightPublishes = 256;
 constexpr size_t kMaxFrames = 16;
+// Frames read and handled as one burst: one journal commit, one inbox sync (docs/AGENT.md).
+constexpr size_t kBurst = 256;
 constexpr int kMonitorEvents =
     ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
@@ -237,27 +239,48 @@ void Connection::DrainMonitor(TimePoint now) {
 }
 
 void Connection::DrainSocket(TimePoint now) {
-  for (size_t handled = 0; handled < 1000 && socket_; ++handled) {
-    std::vector<std::string> frames;
-    try {
-      zmq::message_t part;
-      if (!socket_->recv(part, zmq::recv_flags::dontwait)) return;
-      frames.push_back(part.to_string());
-      while (part.more()) {
-        if (!socket_->recv(part, zmq::recv_flags::none)) break;
-        if (frames.size() < kMaxFrames) frames.push_back(part.to_string());
+  // At most kBurst frames per burst, and 1,000 per turn of the loop so timers still run.
+  for (size_t handled = 0; handled < 1000 && socket_;) {
+    handler_.BeginBurst();
+    size_t in_burst = 0;
+    bool drained = false;
+    while (in_burst < kBurst && socket_) {
+      std::vector<std::string> frames;
+      try {
+        zmq::message_t part;
+        if (!socket_->recv(part, zmq::recv_flags::dontwait)) {
+          drained = true;
+          break;
+        }
+        frames.push_back(part.to_string());
+        while (part.more()) {
+          if (!socket_->recv(part, zmq::recv_flags::none)) break;
+          if (frames.size() < kMaxFrames) frames.push_back(part.to_string());
+        }
+      } catch (const zmq::error_t& error) {
+        if (error.num() != EAGAIN) spdlog::warn("event=receive_failed error=\"{}\"", error.what());
+        drained = true;
+        break;
       }
-    } catch (const zmq::error_t& error) {
-      if (error.num() != EAGAIN) spdlog::warn("event=receive_failed error=\"{}\"", error.what());
-      return;
+      ++in_burst;
+      last_received_ = now;
+      core::Result<protocol::Message> decoded = protocol::Decode(frames);
+      if (!decoded.ok()) {
+        spdlog::warn("event=protocol_error error=\"{}\"", decoded.status().message());
+        continue;
+      }
+      HandleMessage(std::move(decoded).value(), now);
     }
-    last_received_ = now;
-    core::Result<protocol::Message> decoded = protocol::Decode(frames);
-    if (!decoded.ok()) {
-      spdlog::warn("event=protocol_error error=\"{}\"", decoded.status().message());
-      continue;
+    bool durable = handler_.EndBurst();
+    std::vector<std::pair<protocol::Command, std::string>> replies;
+    replies.swap(replies_);
+    if (durable) {
+      for (auto& [command, object] : replies) Send(command, {std::move(object)});
+    } else if (!replies.empty()) {
+      spdlog::warn("event=burst_not_durable replies_withheld={}", replies.size());
     }
-    HandleMessage(std::move(decoded).value(), now);
+    handled += in_burst;
+    if (drained) return;
   }
 }
 
@@ -312,12 +335,13 @@ void Connection::HandleMessage(protocol::Message message, TimePoint now) {
                               std::move(message.arguments[3])};
       std::optional<ConnectionHandler::Reply> reply =
           handler_.OnDeliver(object, std::move(envelope));
-      if (reply) Send(reply->command, {reply->object.dump()});
+      if (reply) replies_.emplace_back(reply->command, reply->object.dump());
       return;
     }
     case protocol::Command::kReceipt:
       if (handler_.OnReceipt(object)) {
-        Send(protocol::Command::kAck, {nlohmann::json({{"delivery", object["delivery"]}}).dump()});
+        replies_.emplace_back(protocol::Command::kAck,
+                              nlohmann::json({{"delivery", object["delivery"]}}).dump());
       }
       return;
     case protocol::Command::kResult: {

@@ -19,6 +19,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "agent_config.h"
@@ -58,6 +59,12 @@ class ConnectionHandler {
   virtual bool OnReceipt(const nlohmann::json& receipt) = 0;
   // A session is up (after WELCOME); Query() may be called from here.
   virtual void OnSessionReady() {}
+  // Group commit (docs/AGENT.md, "Group commit"): the connection brackets each burst of frames
+  // it reads at once with BeginBurst and EndBurst. What the handler journals and writes in
+  // between is made durable at EndBurst, and the burst's replies (DELIVERED, REJECTED, ACK) are
+  // sent only if it returns true; if false none is, and the broker delivers them again.
+  virtual void BeginBurst() {}
+  virtual bool EndBurst() { return true; }
 };
 
 class Connection {
@@ -146,6 +153,8 @@ class Connection {
   double publish_tokens_ = 0;
   TimePoint tokens_at_{};
   std::deque<std::string> send_queue_;
+  // The burst's replies, sent once its writes are durable (EndBurst).
+  std::vector<std::pair<core::protocol::Command, std::string>> replies_;
   std::set<std::string> queued_;
   std::map<std::string, TimePoint> in_flight_;  // message id → sent at
   uint64_t next_query_id_ = 1;

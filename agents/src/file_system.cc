@@ -23,9 +23,18 @@ class Posix : public FileSystem {
                           std::string_view content) override {
     return WriteFileAtomically(folder, name, content);
   }
+  Status WriteFilesDurably(const std::filesystem::path& folder,
+                           const std::vector<std::pair<std::string, std::string>>& files) override {
+    return WriteFilesAtomically(folder, files);
+  }
   core::Result<std::filesystem::path> MoveWithoutOverwrite(
       const std::filesystem::path& from, const std::filesystem::path& to_folder) override {
     return agent::MoveWithoutOverwrite(from, to_folder);
+  }
+  std::vector<core::Result<std::filesystem::path>> MoveAllWithoutOverwrite(
+      const std::vector<std::filesystem::path>& froms,
+      const std::filesystem::path& to_folder) override {
+    return agent::MoveAllWithoutOverwrite(froms, to_folder);
   }
   core::Result<std::vector<std::string>> List(const std::filesystem::path& folder) override {
     std::vector<std::string> names;

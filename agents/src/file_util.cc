@@ -8,6 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -85,8 +87,11 @@ Status WriteFileAtomically(const std::filesystem::path& folder, const std::strin
   return core::WriteFileDurably(folder / name, content, temp_folder);
 }
 
-core::Result<std::filesystem::path> MoveWithoutOverwrite(const std::filesystem::path& from,
-                                                         const std::filesystem::path& to_folder) {
+namespace {
+
+// Renames FROM into TO_FOLDER without overwriting (the name, then stem.N.ext); no sync.
+core::Result<std::filesystem::path> RenameWithoutOverwrite(const std::filesystem::path& from,
+                                                           const std::filesystem::path& to_folder) {
   std::string name = from.filename().string();
   std::string stem = from.stem().string(), extension = from.extension().string();
   for (int attempt = 0; attempt < 10000; ++attempt) {
@@ -94,16 +99,99 @@ core::Result<std::filesystem::path> MoveWithoutOverwrite(const std::filesystem::
         to_folder / (attempt == 0 ? name : stem + "." + std::to_string(attempt) + extension);
     long renamed = ::syscall(SYS_renameat2, AT_FDCWD, from.c_str(), AT_FDCWD, target.c_str(),
                              RENAME_NOREPLACE);
-    if (renamed == 0) {
-      STAFETT_RETURN_IF_ERROR(SyncFolder(to_folder));
-      STAFETT_RETURN_IF_ERROR(SyncFolder(from.parent_path()));
-      return target;
-    }
+    if (renamed == 0) return target;
     if (errno == EEXIST) continue;
     if (errno == ENOENT) return Status(Code::kNotFound, "the file is gone");
     return Errno("move into " + to_folder.string());
   }
   return Status(Code::kIoError, "no free name in " + to_folder.string());
+}
+
+// Creates PATH with CONTENT (O_EXCL), without syncing it.
+Status WriteNewFile(const std::filesystem::path& path, std::string_view content) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
+  if (fd.get() < 0) return Errno("create " + path.string());
+  while (!content.empty()) {
+    ssize_t count = ::write(fd.get(), content.data(), content.size());
+    if (count < 0 && errno == EINTR) continue;
+    if (count < 0) return Errno("write " + path.string());
+    content.remove_prefix(static_cast<size_t>(count));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status WriteFilesAtomically(const std::filesystem::path& folder,
+                            const std::vector<std::pair<std::string, std::string>>& files) {
+  if (files.empty()) return Status::Ok();
+  static std::atomic<uint64_t> counter{0};
+  std::filesystem::path temp_folder = folder / ".tmp";
+  std::error_code error;
+  std::filesystem::create_directories(temp_folder, error);
+  if (error) return Status(Code::kIoError, temp_folder.string() + ": " + error.message());
+  std::vector<std::filesystem::path> temps;
+  auto fail = [&](Status status) {
+    for (const std::filesystem::path& temp : temps) ::unlink(temp.c_str());
+    return status;
+  };
+  for (const auto& [name, content] : files) {
+    std::filesystem::path temp = temp_folder / ("." + name + ".tmp-" + std::to_string(::getpid()) +
+                                                "-" + std::to_string(++counter));
+    Status written = WriteNewFile(temp, content);
+    temps.push_back(std::move(temp));
+    if (!written.ok()) return fail(written);
+  }
+  {
+    // One sync for every file's data: syncfs writes back the whole filesystem and, since Linux
+    // 5.8, reports a write-back error of any file on it.
+    Fd fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0) return fail(Errno("open " + folder.string()));
+    if (::syncfs(fd.get()) != 0) return fail(Errno("syncfs " + folder.string()));
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::filesystem::path target = folder / files[i].first;
+    if (::rename(temps[i].c_str(), target.c_str()) != 0) {
+      Status renamed = Errno("rename to " + target.string());
+      temps.erase(temps.begin(), temps.begin() + static_cast<std::ptrdiff_t>(i));
+      return fail(renamed);
+    }
+  }
+  return SyncFolder(folder);
+}
+
+core::Result<std::filesystem::path> MoveWithoutOverwrite(const std::filesystem::path& from,
+                                                         const std::filesystem::path& to_folder) {
+  core::Result<std::filesystem::path> target = RenameWithoutOverwrite(from, to_folder);
+  if (!target.ok()) return target;
+  STAFETT_RETURN_IF_ERROR(SyncFolder(to_folder));
+  STAFETT_RETURN_IF_ERROR(SyncFolder(from.parent_path()));
+  return target;
+}
+
+std::vector<core::Result<std::filesystem::path>> MoveAllWithoutOverwrite(
+    const std::vector<std::filesystem::path>& froms, const std::filesystem::path& to_folder) {
+  std::vector<core::Result<std::filesystem::path>> moved;
+  moved.reserve(froms.size());
+  std::vector<std::filesystem::path> sources;
+  for (const std::filesystem::path& from : froms) {
+    moved.push_back(RenameWithoutOverwrite(from, to_folder));
+    if (moved.back().ok() &&
+        std::find(sources.begin(), sources.end(), from.parent_path()) == sources.end()) {
+      sources.push_back(from.parent_path());
+    }
+  }
+  if (sources.empty()) return moved;
+  Status synced = SyncFolder(to_folder);
+  for (const std::filesystem::path& source : sources) {
+    if (synced.ok()) synced = SyncFolder(source);
+  }
+  if (!synced.ok()) {
+    for (core::Result<std::filesystem::path>& result : moved) {
+      if (result.ok()) result = synced;
+    }
+  }
+  return moved;
 }
 
 Status EnsureWritableFolder(const std::filesystem::path& folder) {

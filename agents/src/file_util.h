@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "stafett/core/durable_file.h"
 #include "stafett/core/status.h"
@@ -22,11 +24,22 @@ core::Result<std::string> ReadRegularFile(const std::filesystem::path& path, siz
 core::Status WriteFileAtomically(const std::filesystem::path& folder, const std::string& name,
                                  std::string_view content);
 
+// WriteFileAtomically for a burst of files into FOLDER: every temp file written (no sync each),
+// one syncfs of FOLDER's filesystem, the renames, one fsync of FOLDER. FILES are (name, content)
+// pairs. On an error the temp files left are removed; files already renamed stay.
+core::Status WriteFilesAtomically(const std::filesystem::path& folder,
+                                  const std::vector<std::pair<std::string, std::string>>& files);
+
 // Moves FROM into folder TO_FOLDER under FROM's name, or "stem.1.json", "stem.2.json", … when it is
 // taken (renameat2 RENAME_NOREPLACE: never overwrites), then fsyncs both folders. Returns the
 // final path.
 core::Result<std::filesystem::path> MoveWithoutOverwrite(const std::filesystem::path& from,
                                                          const std::filesystem::path& to_folder);
+
+// MoveWithoutOverwrite for a burst out of one folder: the renames, then one fsync of TO_FOLDER and
+// one of the source folder. The final path of each, or its error, in the order of FROMS.
+std::vector<core::Result<std::filesystem::path>> MoveAllWithoutOverwrite(
+    const std::vector<std::filesystem::path>& froms, const std::filesystem::path& to_folder);
 
 // fsync of a folder, so that renames and new names in it are durable (core's).
 using core::SyncFolder;

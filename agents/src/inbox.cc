@@ -257,6 +257,18 @@ void Inbox::LearnConsent(const core::Header& header) {
   if (learned) journal_.PutConsent(*learned).ok();
 }
 
+void Inbox::BeginBurst() { files_.BeginBurst(); }
+
+Status Inbox::FinishBurst() {
+  size_t count = files_.burst_size();
+  Status written = files_.FinishBurst();
+  if (count > 0 && storage_ != nullptr) storage_->NoteWrite(written, "inbox");
+  if (!written.ok()) {
+    spdlog::error("event=inbox_write_failed files={} error=\"{}\"", count, written.message());
+  }
+  return written;
+}
+
 bool Inbox::WriteReceipt(const nlohmann::json& receipt) {
   std::string message_id = receipt.value("message_id", "");
   std::string recipient = receipt.value("recipient", "");
@@ -265,7 +277,7 @@ bool Inbox::WriteReceipt(const nlohmann::json& receipt) {
     return true;  // nothing to keep; acknowledge so it does not come back forever
   }
   std::string name = "receipt-" + message_id + "-" + recipient + ".json";
-  core::Result<bool> exists = files_.files().Exists(config_.inbox / name);
+  core::Result<bool> exists = files_.HasDocument(name);
   if (exists.ok() && *exists) return true;
   nlohmann::json document = {{"type", "delivery_receipt"},
                              {"message_id", message_id},
@@ -284,7 +296,7 @@ bool Inbox::WriteReceipt(const nlohmann::json& receipt) {
                   text.status().message());
     return false;
   }
-  Status written = files_.files().WriteFileDurably(config_.inbox, name, *text);
+  Status written = files_.KeepDocument(name, *text);
   if (storage_ != nullptr) storage_->NoteWrite(written, "inbox");
   if (!written.ok()) {
     spdlog::error("event=receipt_write_failed message_id={} error=\"{}\"", message_id,

@@ -40,8 +40,13 @@ class Inbox {
   // DELIVERED or REJECTED for one DELIVER; nullopt when the inbox could not be written now.
   std::optional<ConnectionHandler::Reply> Deliver(const nlohmann::json& meta,
                                                   const core::Envelope& envelope);
-  // Writes inbox/receipt-<message_id>-<recipient>.json; true once durable (or already there).
+  // Writes inbox/receipt-<message_id>-<recipient>.json; true once durable (or already there,
+  // or collected in the burst).
   bool WriteReceipt(const nlohmann::json& receipt);
+  // Group commit (InboxFiles::BeginBurst): the burst's inbox files are collected, then written
+  // durably together and their ids recorded in the journal's batch by FinishBurst.
+  void BeginBurst();
+  core::Status FinishBurst();
 
  private:
   ConnectionHandler::Reply Reject(const nlohmann::json& meta, const std::string& message_id,

@@ -6,6 +6,7 @@
 namespace stafett::agent {
 
 core::Result<bool> InboxFiles::AlreadyKept(const std::string& message_id, core::Micros now) {
+  if (burst_received_.count(message_id) != 0) return true;  // a redelivery within the burst
   core::Result<bool> seen = journal_.WasReceived(message_id);
   if (!seen.ok()) return seen.status();
   if (*seen) return true;
@@ -22,10 +23,52 @@ core::Result<bool> InboxFiles::AlreadyKept(const std::string& message_id, core::
 
 core::Status InboxFiles::Keep(const std::string& message_id, std::string_view document,
                               const core::ReceivedRecord& received) {
+  if (in_burst_) {
+    burst_files_.emplace_back(message_id + ".json", std::string(document));
+    burst_received_.emplace(message_id, received);
+    return core::Status::Ok();
+  }
   STAFETT_RETURN_IF_ERROR(files_.WriteFileDurably(inbox_, message_id + ".json", document));
   core::Status marked = journal_.MarkReceived(message_id, received);
   if (!marked.ok()) {
     spdlog::error("event=journal_failed message_id={} error=\"{}\"", message_id, marked.message());
+  }
+  return core::Status::Ok();
+}
+
+core::Status InboxFiles::KeepDocument(const std::string& name, std::string_view document) {
+  if (!in_burst_) return files_.WriteFileDurably(inbox_, name, document);
+  burst_files_.emplace_back(name, std::string(document));
+  return core::Status::Ok();
+}
+
+core::Result<bool> InboxFiles::HasDocument(const std::string& name) {
+  for (const auto& [staged, document] : burst_files_) {
+    if (staged == name) return true;
+  }
+  return files_.Exists(inbox_ / name);
+}
+
+void InboxFiles::BeginBurst() {
+  in_burst_ = true;
+  burst_files_.clear();
+  burst_received_.clear();
+}
+
+core::Status InboxFiles::FinishBurst() {
+  in_burst_ = false;
+  std::vector<std::pair<std::string, std::string>> files;
+  files.swap(burst_files_);
+  std::map<std::string, core::ReceivedRecord> received;
+  received.swap(burst_received_);
+  STAFETT_RETURN_IF_ERROR(files_.WriteFilesDurably(inbox_, files));
+  for (const auto& [message_id, record] : received) {
+    core::Status marked = journal_.MarkReceived(message_id, record);
+    if (!marked.ok()) {
+      // The file is durable: a redelivery finds it and is not written again.
+      spdlog::error("event=journal_failed message_id={} error=\"{}\"", message_id,
+                    marked.message());
+    }
   }
   return core::Status::Ok();
 }

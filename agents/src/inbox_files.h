@@ -7,8 +7,11 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "file_system.h"
 #include "stafett/core/records/received_record.h"
@@ -31,6 +34,21 @@ class InboxFiles {
   core::Status Keep(const std::string& message_id, std::string_view document,
                     const core::ReceivedRecord& received);
 
+  // Any other document for the inbox (a delivery receipt): written durably at once, or with the
+  // burst. Whether NAME is there already (or in this burst).
+  core::Status KeepDocument(const std::string& name, std::string_view document);
+  core::Result<bool> HasDocument(const std::string& name);
+
+  // Group commit (docs/AGENT.md, "Group commit"): between BeginBurst and FinishBurst, Keep and
+  // KeepDocument collect the files instead of writing each, and AlreadyKept counts a collected
+  // message as kept. FinishBurst writes them all durably together (one sync: FileSystem::
+  // WriteFilesDurably), and only then records the messages' ids in the journal — in the caller's
+  // journal batch, which the caller commits next. On an error nothing is recorded and the
+  // burst's deliveries must not be acknowledged.
+  void BeginBurst();
+  core::Status FinishBurst();
+  size_t burst_size() const { return burst_files_.size(); }
+
   const std::filesystem::path& folder() const { return inbox_; }
   FileSystem& files() { return files_; }
 
@@ -38,6 +56,9 @@ class InboxFiles {
   std::filesystem::path inbox_;
   store::AgentJournal& journal_;
   FileSystem& files_;
+  bool in_burst_ = false;
+  std::vector<std::pair<std::string, std::string>> burst_files_;  // name → document
+  std::map<std::string, core::ReceivedRecord> burst_received_;    // message id → record
 };
 
 }  // namespace stafett::agent

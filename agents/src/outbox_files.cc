@@ -15,9 +15,9 @@ core::Status OutboxFiles::Prepare() const {
   return EnsureWritableFolder(outbox_ / "rejected");
 }
 
-void OutboxFiles::MoveToSent(const std::string& name, const std::string& message_id) const {
-  core::Result<std::filesystem::path> moved =
-      files_->MoveWithoutOverwrite(outbox_ / name, outbox_ / "sent");
+namespace {
+
+void LogSent(const core::Result<std::filesystem::path>& moved, const std::string& message_id) {
   if (moved.ok()) {
     // File names are the local system's and may carry anything: they are not logged.
     spdlog::info("event=outbox_sent message_id={}", message_id);
@@ -25,6 +25,23 @@ void OutboxFiles::MoveToSent(const std::string& name, const std::string& message
     spdlog::error("event=outbox_move_failed message_id={} error=\"{}\"", message_id,
                   moved.status().message());
   }
+}
+
+}  // namespace
+
+void OutboxFiles::MoveToSent(const std::string& name, const std::string& message_id) const {
+  LogSent(files_->MoveWithoutOverwrite(outbox_ / name, outbox_ / "sent"), message_id);
+}
+
+void OutboxFiles::MoveAllToSent(
+    const std::vector<std::pair<std::string, std::string>>& files) const {
+  if (files.empty()) return;
+  std::vector<std::filesystem::path> froms;
+  froms.reserve(files.size());
+  for (const auto& [name, message_id] : files) froms.push_back(outbox_ / name);
+  std::vector<core::Result<std::filesystem::path>> moved =
+      files_->MoveAllWithoutOverwrite(froms, outbox_ / "sent");
+  for (size_t i = 0; i < files.size() && i < moved.size(); ++i) LogSent(moved[i], files[i].second);
 }
 
 void OutboxFiles::MoveToRejected(const std::string& name, const core::Status& refusal,

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "file_system.h"
@@ -22,6 +23,8 @@ class OutboxFiles {
   core::Status Prepare() const;
   // Moves outbox/NAME to sent/. A file already gone counts as moved.
   void MoveToSent(const std::string& name, const std::string& message_id) const;
+  // MoveToSent for a burst: FILES are (name, message id); one sync of each folder for all.
+  void MoveAllToSent(const std::vector<std::pair<std::string, std::string>>& files) const;
   // Moves outbox/NAME to rejected/ and writes <final name>.error.json with the code, message
   // and (for schema errors) the JSON pointers of the failing fields.
   void MoveToRejected(const std::string& name, const core::Status& refusal,

@@ -80,10 +80,8 @@ void OutboxWatcher::Run() {
         }
       }
     }
-    for (const std::string& name : names) {
-      if (stop_.load()) return;
-      HandleName(name);
-    }
+    if (stop_.load()) return;
+    HandleNames(names);
     auto now = clock_.MonotonicNow();
     if (rescan || now >= next_scan) {
       // A file skipped for being fresh is looked at again a second later, not a period later.
@@ -120,6 +118,7 @@ bool OutboxWatcher::Scan() {
   }
   std::sort(names.begin(), names.end());
   bool skipped_fresh = false;
+  std::vector<std::string> ready;
   for (const std::string& name : names) {
     if (stop_.load()) return false;
     if (!IsOutboxDocumentName(name)) continue;
@@ -135,42 +134,70 @@ bool OutboxWatcher::Scan() {
       skipped_fresh = true;
       continue;
     }
-    HandleName(name);
+    ready.push_back(name);
   }
+  HandleNames(ready);
   return skipped_fresh;
 }
 
-void OutboxWatcher::HandleName(const std::string& name) {
-  if (!IsOutboxDocumentName(name)) return;
+void OutboxWatcher::HandleName(const std::string& name) { HandleNames({name}); }
+
+void OutboxWatcher::HandleNames(const std::vector<std::string>& names) {
+  constexpr size_t kBurst = 64;
+  std::vector<std::string> taken;
+  std::vector<Sender::Document> documents;
+  auto submit = [&] {
+    if (documents.empty()) return;
+    std::vector<SubmitResult> results = sender_.SubmitAll(documents);
+    for (size_t i = 0; i < results.size() && i < taken.size(); ++i) Settle(taken[i], results[i]);
+    taken.clear();
+    documents.clear();
+  };
+  for (const std::string& name : names) {
+    if (stop_.load()) break;
+    std::optional<std::string> content = ReadCandidate(name);
+    if (!content) continue;
+    taken.push_back(name);
+    documents.push_back({std::move(*content), name});
+    if (documents.size() >= kBurst) submit();
+  }
+  submit();
+}
+
+std::optional<std::string> OutboxWatcher::ReadCandidate(const std::string& name) {
+  if (!IsOutboxDocumentName(name)) return std::nullopt;
   std::filesystem::path path = outbox_.folder() / name;
   struct stat info {};
-  if (::lstat(path.c_str(), &info) != 0) return;  // gone already
+  if (::lstat(path.c_str(), &info) != 0) return std::nullopt;  // gone already
   if (S_ISDIR(info.st_mode)) {
     outbox_.MoveToRejected(name, Status(Code::kSchemaInvalid, "a folder is not a document"), {},
                            "");
-    return;
+    return std::nullopt;
   }
   if (S_ISLNK(info.st_mode)) {
     // Never followed: the link itself is moved aside.
     outbox_.MoveToRejected(name, Status(Code::kSchemaInvalid, "a symbolic link is not accepted"),
                            {}, "");
-    return;
+    return std::nullopt;
   }
   if (!S_ISREG(info.st_mode)) {
     outbox_.MoveToRejected(name, Status(Code::kSchemaInvalid, "not a regular file"), {}, "");
-    return;
+    return std::nullopt;
   }
   core::Result<std::string> content = outbox_.files().ReadFile(path, max_document_bytes_);
   if (!content.ok()) {
-    if (content.status().code() == Code::kNotFound) return;
+    if (content.status().code() == Code::kNotFound) return std::nullopt;
     if (content.status().code() == Code::kIoError) {
       spdlog::warn("event=outbox_read_failed error=\"{}\"", content.status().message());
-      return;  // tried again on the next scan
+      return std::nullopt;  // tried again on the next scan
     }
     outbox_.MoveToRejected(name, content.status(), {}, "");
-    return;
+    return std::nullopt;
   }
-  SubmitResult result = sender_.Submit(*content, name);
+  return std::move(content).value();
+}
+
+void OutboxWatcher::Settle(const std::string& name, const SubmitResult& result) {
   if (!result.refusal.ok() && result.status == "refused" &&
       (result.refusal.code() == Code::kUnavailable ||
        result.refusal.code() == Code::kStorageFull)) {

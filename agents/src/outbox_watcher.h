@@ -9,8 +9,10 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "metrics.h"
 #include "outbox_files.h"
@@ -31,6 +33,9 @@ class OutboxWatcher {
   // Handles one name in the outbox (also used by tests); a folder or any other non-regular
   // entry is moved to outbox/rejected/ with its error file.
   void HandleName(const std::string& name);
+  // HandleName for several names; the documents among them go to the Sender in bursts of up to
+  // 64 (Sender::SubmitAll: one journal write per burst).
+  void HandleNames(const std::vector<std::string>& names);
   // Handles every outbox entry not modified within the last second; true if it skipped one
   // for being that fresh (the caller scans again a second later).
   bool Scan();
@@ -39,6 +44,11 @@ class OutboxWatcher {
   void Run();
   // Whether another process holds outbox file NAME open for writing (a read lease is refused).
   bool IsOpenForWriting(const std::string& name) const;
+  // NAME's content if it is a document to submit; otherwise the entry is dealt with (moved
+  // aside, or left for the next scan) and nullopt.
+  std::optional<std::string> ReadCandidate(const std::string& name);
+  // What to do with NAME after the Sender's RESULT for it.
+  void Settle(const std::string& name, const SubmitResult& result);
 
   const OutboxFiles& outbox_;
   Sender& sender_;

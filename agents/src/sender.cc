@@ -121,9 +121,49 @@ SubmitResult Sender::FromRecord(const OutgoingRecord& record) const {
 }
 
 SubmitResult Sender::Submit(std::string_view text, const std::string& file_name) {
-  ++metrics_.submitted;
   core::Micros now = clock_.Now();
   std::lock_guard<std::mutex> lock(submit_mutex_);
+  return SubmitLocked(text, file_name, now, nullptr);
+}
+
+std::vector<SubmitResult> Sender::SubmitAll(const std::vector<Document>& documents) {
+  std::vector<SubmitResult> results;
+  results.reserve(documents.size());
+  std::vector<std::string> publish;
+  core::Status committed;
+  {
+    // submit_mutex_ before the journal's batch, as Submit takes them (no lock-order inversion).
+    std::lock_guard<std::mutex> lock(submit_mutex_);
+    journal_.BeginBatch();
+    for (const Document& document : documents) {
+      results.push_back(SubmitLocked(document.text, document.file_name, clock_.Now(), &publish));
+    }
+    committed = journal_.CommitBatch();
+  }
+  if (!committed.ok()) {
+    spdlog::error("event=journal_failed documents={} error=\"{}\"", publish.size(),
+                  committed.message());
+    bool full = committed.code() == Code::kStorageFull;
+    for (SubmitResult& result : results) {
+      if (std::find(publish.begin(), publish.end(), result.message_id) == publish.end()) continue;
+      result = Refuse(full ? Code::kStorageFull : Code::kUnavailable,
+                      full ? "the agent's disk is full; the message was not taken: hand it over "
+                             "again later"
+                           : "the agent could not journal the message; retry",
+                      {}, result.message_id);
+    }
+    publish.clear();
+  }
+  FinishBurst(committed.ok());
+  if (connection_ != nullptr) {
+    for (const std::string& id : publish) connection_->Publish(id);
+  }
+  return results;
+}
+
+SubmitResult Sender::SubmitLocked(std::string_view text, const std::string& file_name,
+                                  core::Micros now, std::vector<std::string>* publish) {
+  ++metrics_.submitted;
   std::string source_key = file_name.empty() ? "" : SourceKey(name_key_, file_name, text);
   if (!source_key.empty()) {
     core::Result<std::optional<core::SourceEntry>> known = journal_.FindBySource(source_key);
@@ -232,7 +272,11 @@ SubmitResult Sender::Submit(std::string_view text, const std::string& file_name)
   RememberFile(message_id, file_name);
   spdlog::info("event=message_queued message_id={} type={} recipients={}", message_id, header.type,
                header.to.size());
-  if (connection_ != nullptr) connection_->Publish(message_id);
+  if (publish != nullptr) {
+    publish->push_back(message_id);
+  } else if (connection_ != nullptr) {
+    connection_->Publish(message_id);
+  }
   return SubmitResult{message_id, std::string(kStatePending), {}, {}};
 }
 
@@ -462,6 +506,19 @@ void Sender::OnReceipt(const nlohmann::json& receipt) {
 }
 
 void Sender::MoveFiles(const std::string& message_id) {
+  if (journal_.in_batch()) {
+    // The answer is not durable yet: its files move once the batch is committed.
+    std::lock_guard<std::mutex> lock(files_mutex_);
+    burst_moves_[std::this_thread::get_id()].push_back(message_id);
+    return;
+  }
+  std::vector<std::pair<std::string, std::string>> to_sent;
+  MoveFilesOf(message_id, &to_sent);
+  outbox_.MoveAllToSent(to_sent);
+}
+
+void Sender::MoveFilesOf(const std::string& message_id,
+                         std::vector<std::pair<std::string, std::string>>* to_sent) {
   static std::mutex move_mutex;  // one mover at a time: the outbox thread or the connection's
   std::lock_guard<std::mutex> lock(move_mutex);
   core::Result<std::optional<OutgoingRecord>> loaded = journal_.GetOutgoing(message_id);
@@ -481,9 +538,27 @@ void Sender::MoveFiles(const std::string& message_id) {
       core::Status refusal(record.refusal_code, record.refusal_message);
       outbox_.MoveToRejected(file, refusal, {}, message_id);
     } else {
-      outbox_.MoveToSent(file, message_id);
+      to_sent->emplace_back(file, message_id);
     }
   }
+}
+
+void Sender::FinishBurst(bool committed) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(files_mutex_);
+    auto found = burst_moves_.find(std::this_thread::get_id());
+    if (found != burst_moves_.end()) {
+      ids = std::move(found->second);
+      burst_moves_.erase(found);
+    }
+  }
+  if (committed && !ids.empty()) {
+    std::vector<std::pair<std::string, std::string>> to_sent;
+    for (const std::string& id : ids) MoveFilesOf(id, &to_sent);
+    outbox_.MoveAllToSent(to_sent);
+  }
+  Notify();
 }
 
 void Sender::RecordOwnConsent(const OutgoingRecord& record) {

@@ -14,6 +14,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "agent_config.h"
@@ -52,6 +54,15 @@ class Sender {
   // HTTP); a file whose name and content were seen before maps to the same message. A local
   // refusal is returned, not filed: the caller moves the file.
   SubmitResult Submit(std::string_view text, const std::string& file_name);
+  // Submit for a burst of outbox files, (content, file name) each, as one journal batch: one
+  // synced write for all the new messages, then they are handed to the connection. A batch that
+  // cannot be written turns each message taken in it into UNAVAILABLE (or STORAGE_FULL), and the
+  // caller leaves those files for the next scan. Results in the order of DOCUMENTS.
+  struct Document {
+    std::string text;
+    std::string file_name;
+  };
+  std::vector<SubmitResult> SubmitAll(const std::vector<Document>& documents);
   // Waits up to MILLIS for ID to leave "pending"; returns its status then.
   SubmitResult WaitForOutcome(const std::string& message_id, int64_t millis);
   // The current status of an outgoing message, or nullopt if unknown.
@@ -72,8 +83,17 @@ class Sender {
   bool AdmitReceipt(const nlohmann::json& receipt);
   // Updates the sent message's per-recipient status from an admitted RECEIPT.
   void OnReceipt(const nlohmann::json& receipt);
+  // Group commit, on the connection thread: while the journal's batch is open the outbox files
+  // of messages answered are moved only once it is committed — FinishBurst(true) moves them
+  // (one sync per folder: OutboxFiles::MoveAllToSent) and wakes WaitForOutcome; with false (not
+  // committed) they stay, and the message's resend brings the answer again.
+  void FinishBurst(bool committed);
 
  private:
+  // Submit under submit_mutex_; the id of a message journalled now is added to PUBLISH (sent
+  // once the batch is committed) or, without PUBLISH, handed to the connection at once.
+  SubmitResult SubmitLocked(std::string_view text, const std::string& file_name, core::Micros now,
+                            std::vector<std::string>* publish);
   SubmitResult Refuse(core::Code code, std::string message, std::vector<std::string> pointers,
                       std::string message_id = "");
   SubmitResult FromRecord(const core::OutgoingRecord& record) const;
@@ -87,6 +107,10 @@ class Sender {
   void Accept(const std::string& message_id, bool duplicate);
   // Moves the outbox files of a message with an outcome (accepted → sent/, refused → rejected/).
   void MoveFiles(const std::string& message_id);
+  // The refused files of MESSAGE_ID moved to rejected/ now; those for sent/ added to TO_SENT
+  // as (name, message id).
+  void MoveFilesOf(const std::string& message_id,
+                   std::vector<std::pair<std::string, std::string>>* to_sent);
   // Notes FILE_NAME as a file of MESSAGE_ID, in memory only: the journal keeps no file names.
   // After a restart the first outbox scan finds the files again by their source keys.
   void RememberFile(const std::string& message_id, const std::string& file_name);
@@ -108,6 +132,10 @@ class Sender {
 
   std::mutex files_mutex_;
   std::map<std::string, std::vector<std::string>> files_;  // message id → outbox files to move
+
+  // Message ids whose files move once the open batch is committed, by the batch's thread (the
+  // connection's, or the outbox watcher's); guarded by files_mutex_.
+  std::map<std::thread::id, std::vector<std::string>> burst_moves_;
 
   std::atomic<bool> broker_storage_full_{false};
   std::mutex submit_mutex_;  // one document at a time through seal + journal

@@ -54,6 +54,51 @@ Status AgentJournal::Observed(Status status) {
   return status;
 }
 
+Status AgentJournal::ApplyObserved(const std::vector<Write>& writes) {
+  if (!in_batch()) return Observed(Apply(writes));
+  for (const Write& write : writes) {
+    batch_.push_back(write);
+    batch_view_[write.key] = write.value;
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> AgentJournal::ReadVisible(std::string_view key) {
+  if (in_batch()) {
+    auto found = batch_view_.find(key);
+    if (found != batch_view_.end()) return found->second;
+  }
+  return Read(key);
+}
+
+void AgentJournal::BeginBatch() {
+  mutex_.lock();
+  consent_mutex_.lock();
+  batch_owner_ = std::this_thread::get_id();
+}
+
+void AgentJournal::EndBatch() {
+  batch_.clear();
+  batch_view_.clear();
+  batch_owner_ = std::thread::id();
+  consent_mutex_.unlock();
+  mutex_.unlock();
+}
+
+Status AgentJournal::CommitBatch() {
+  Status applied = batch_.empty() ? Status::Ok() : Observed(Apply(batch_));
+  bool failed = !applied.ok();
+  EndBatch();
+  if (failed) pending_ = PendingIds().size();
+  return applied;
+}
+
+void AgentJournal::AbortBatch() {
+  bool wrote = !batch_.empty();
+  EndBatch();
+  if (wrote) pending_ = PendingIds().size();
+}
+
 Status AgentJournal::Initialise(std::string_view where) {
   Result<std::optional<std::string>> stored = Read(kFormat);
   if (!stored.ok()) return stored.status();
@@ -83,7 +128,7 @@ Status AgentJournal::OverwriteStoreFormat(const core::StoreFormat& format) {
 }
 
 Result<std::optional<core::OutgoingRecord>> AgentJournal::GetOutgoing(std::string_view message_id) {
-  return ReadRecord<core::OutgoingRecord>(Read(Key(kOutgoing, message_id)),
+  return ReadRecord<core::OutgoingRecord>(ReadVisible(Key(kOutgoing, message_id)),
                                           core::DecodeOutgoingRecord);
 }
 
@@ -103,14 +148,14 @@ Status AgentJournal::AddOutgoing(const core::OutgoingRecord& record, const core:
     if (!source.ok()) return source.status();
     writes.push_back({Key(kSource, source_key), std::move(source).value()});
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   STAFETT_RETURN_IF_ERROR(ApplyObserved(writes));
   if (pending) ++pending_;
   return Status::Ok();
 }
 
 Status AgentJournal::UpdateOutgoing(std::string_view message_id, const OutgoingChange& change) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   Result<std::optional<core::OutgoingRecord>> loaded = GetOutgoing(message_id);
   if (!loaded.ok()) return loaded.status();
   if (!loaded->has_value()) {
@@ -135,11 +180,13 @@ Status AgentJournal::UpdateOutgoing(std::string_view message_id, const OutgoingC
 }
 
 Result<std::optional<core::Envelope>> AgentJournal::GetEnvelope(std::string_view message_id) {
-  return ReadRecord<core::Envelope>(Read(Key(kEnvelope, message_id)), core::DecodeStoredEnvelope);
+  return ReadRecord<core::Envelope>(ReadVisible(Key(kEnvelope, message_id)),
+                                    core::DecodeStoredEnvelope);
 }
 
 Result<std::optional<core::SourceEntry>> AgentJournal::FindBySource(std::string_view source_key) {
-  return ReadRecord<core::SourceEntry>(Read(Key(kSource, source_key)), core::DecodeSourceEntry);
+  return ReadRecord<core::SourceEntry>(ReadVisible(Key(kSource, source_key)),
+                                       core::DecodeSourceEntry);
 }
 
 Status AgentJournal::PutSource(std::string_view source_key, const core::SourceEntry& entry) {
@@ -155,6 +202,16 @@ std::vector<std::string> AgentJournal::PendingIds() {
     ids.emplace_back(key.substr(kPending.size()));
     return true;
   }).ok();
+  if (in_batch()) {
+    // What this thread's batch added to the pending index or took out of it.
+    for (auto at = batch_view_.lower_bound(kPending);
+         at != batch_view_.end() && std::string_view(at->first).starts_with(kPending); ++at) {
+      std::string id = at->first.substr(kPending.size());
+      auto known = std::find(ids.begin(), ids.end(), id);
+      if (at->second.has_value() && known == ids.end()) ids.push_back(std::move(id));
+      if (!at->second.has_value() && known != ids.end()) ids.erase(known);
+    }
+  }
   std::vector<std::pair<core::Micros, std::string>> found;
   found.reserve(ids.size());
   for (std::string& id : ids) {
@@ -169,12 +226,12 @@ std::vector<std::string> AgentJournal::PendingIds() {
 }
 
 Result<std::optional<core::ConsentRecord>> AgentJournal::GetConsent(std::string_view consent_id) {
-  return ReadRecord<core::ConsentRecord>(Read(Key(kConsent, consent_id)),
+  return ReadRecord<core::ConsentRecord>(ReadVisible(Key(kConsent, consent_id)),
                                          core::DecodeConsentRecord);
 }
 
 Status AgentJournal::PutConsent(const core::ConsentRecord& consent) {
-  std::lock_guard<std::mutex> lock(consent_mutex_);
+  std::lock_guard<std::recursive_mutex> lock(consent_mutex_);
   core::ConsentRecord kept = consent;
   Result<std::optional<core::ConsentRecord>> known = GetConsent(consent.facts.consent_id);
   if (known.ok() && known->has_value() && (**known).facts.revoked && !consent.facts.revoked) {
@@ -189,13 +246,13 @@ Status AgentJournal::PutConsent(const core::ConsentRecord& consent) {
 }
 
 Result<bool> AgentJournal::WasReceived(std::string_view message_id) {
-  Result<std::optional<std::string>> stored = Read(Key(kReceived, message_id));
+  Result<std::optional<std::string>> stored = ReadVisible(Key(kReceived, message_id));
   if (!stored.ok()) return stored.status();
   return stored->has_value();
 }
 
 Result<std::optional<core::ReceivedRecord>> AgentJournal::GetReceived(std::string_view message_id) {
-  return ReadRecord<core::ReceivedRecord>(Read(Key(kReceived, message_id)),
+  return ReadRecord<core::ReceivedRecord>(ReadVisible(Key(kReceived, message_id)),
                                           core::DecodeReceivedRecord);
 }
 

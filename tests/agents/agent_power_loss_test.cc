@@ -120,8 +120,11 @@ class AgentPowerLossTest : public ::testing::Test {
 
   // The outbox scan and Sender::Submit's journal steps: a file seen before is attached to its
   // message; a new one journalled pending with its source key. Then the (simulated) broker
-  // accepts some, and the files of accepted messages move to sent/ (Sender::MoveFiles).
+  // accepts some, and the files of accepted messages move to sent/ (Sender::MoveFiles) — one at
+  // a time, or every other turn as one burst.
   bool ScanOutbox(std::mt19937_64& random) {
+    bool burst = random() % 2 == 0;
+    std::vector<std::pair<std::string, std::string>> seen;  // (name, id) of this scan's files
     core::Result<std::vector<std::string>> names = files_->List(kOutbox);
     if (!Ok(names.status())) return false;
     for (const std::string& name : *names) {
@@ -154,6 +157,10 @@ class AgentPowerLossTest : public ::testing::Test {
                                 std::string(48, '\x02') + *text};
         if (!Ok(agent_.journal->AddOutgoing(record, envelope, key))) return false;
       }
+      if (burst) {
+        seen.emplace_back(name, id);
+        continue;
+      }
       if (random() % 3 != 0) {
         if (!Accept(id)) return false;
       }
@@ -164,7 +171,26 @@ class AgentPowerLossTest : public ::testing::Test {
         if (!CheckPower()) return false;
       }
     }
-    return true;
+    if (!burst) return true;
+    // The broker's answers as one burst (Agent::EndBurst): the journal's batch committed, then
+    // the accepted files moved together (OutboxFiles::MoveAllToSent), one sync per folder.
+    agent_.journal->BeginBatch();
+    std::vector<std::pair<std::string, std::string>> to_sent;
+    for (const auto& [name, id] : seen) {
+      if (random() % 3 != 0 && !Accept(id)) {
+        agent_.journal->AbortBatch();
+        return false;
+      }
+      core::Result<std::optional<core::OutgoingRecord>> record = agent_.journal->GetOutgoing(id);
+      if (!Ok(record.status()) || !record->has_value()) {
+        agent_.journal->AbortBatch();
+        return false;
+      }
+      if ((**record).state == core::OutgoingState::kAccepted) to_sent.emplace_back(name, id);
+    }
+    if (!Ok(agent_.journal->CommitBatch()) || !CheckPower()) return false;
+    agent_.outbox->MoveAllToSent(to_sent);
+    return CheckPower();
   }
 
   // ACCEPTED from the broker: the broker logs it first, then the agent records it.
@@ -180,23 +206,41 @@ class AgentPowerLossTest : public ::testing::Test {
 
   // The broker delivers every message not acknowledged (a new one now and then), and now and
   // then one acknowledged already (its DELIVERED lost on the way); Inbox::Deliver keeps it
-  // (InboxFiles) and only then acknowledges.
+  // (InboxFiles) and only then acknowledges. Every other turn the deliveries come as one burst
+  // (Agent::EndBurst's order: the files together, then the journal's batch, then DELIVERED
+  // for all), so a cut falls inside a burst's writes too.
   bool Deliver(std::mt19937_64& random) {
     if (random() % 2 == 0) ++model_.arrived;
-    for (uint64_t n = 0; n < model_.arrived; ++n) {
+    bool burst = random() % 2 == 0;
+    if (burst) {
+      agent_.journal->BeginBatch();
+      agent_.inbox->BeginBurst();
+    }
+    std::vector<uint64_t> answered;
+    bool ok = true;
+    for (uint64_t n = 0; n < model_.arrived && ok; ++n) {
       if (model_.acknowledged.count(n) != 0 && random() % 4 != 0) continue;
       core::Result<bool> kept = agent_.inbox->AlreadyKept(IncomingId(n), 1);
-      if (!Ok(kept.status())) return false;
-      if (!*kept) {
+      ok = Ok(kept.status());
+      if (ok && !*kept) {
         if (model_.acknowledged.count(n) != 0) ++duplicates_;
-        if (!Ok(agent_.inbox->Keep(IncomingId(n), InboxText(n), {1, "support_request"}))) {
-          return false;
-        }
+        ok = Ok(agent_.inbox->Keep(IncomingId(n), InboxText(n), {1, "support_request"}));
       }
-      if (!CheckPower()) return false;  // a cut at the journal's sync: DELIVERED not sent
-      model_.acknowledged.insert(n);
+      if (!burst && ok && !CheckPower()) return false;  // a cut at the sync: DELIVERED not sent
+      if (ok) answered.push_back(n);
     }
-    return true;
+    if (burst) {
+      if (!ok || !Ok(agent_.inbox->FinishBurst()) || !CheckPower()) {
+        agent_.journal->AbortBatch();
+        CheckPower();
+        return false;
+      }
+      if (!Ok(agent_.journal->CommitBatch()) || !CheckPower()) return false;
+    } else if (!ok) {
+      return false;
+    }
+    for (uint64_t n : answered) model_.acknowledged.insert(n);
+    return ok;
   }
 
   // The integrator takes away some acknowledged inbox files.

@@ -244,6 +244,76 @@ TEST_P(AgentJournalConformanceTest, AReopenedJournalHoldsEveryWrite) {
   EXPECT_TRUE(*journal_->WasReceived("in-1"));
 }
 
+// Group commit: a batch's writes are seen by its own thread at once, by no other thread and
+// by no reader of the journal on disk until it is committed, and then all together.
+TEST_P(AgentJournalConformanceTest, ABatchIsSeenByItsThreadAndCommittedAsOneWrite) {
+  ASSERT_NO_FATAL_FAILURE(Add(Pending("m-1", 2), "source-1"));
+  size_t writes = 0;
+  journal_->set_write_observer([&](const core::Status&) { ++writes; });
+  journal_->BeginBatch();
+  EXPECT_TRUE(journal_->in_batch());
+  ASSERT_TRUE(SetState("m-1", core::OutgoingState::kAccepted).ok());
+  ASSERT_NO_FATAL_FAILURE(Add(Pending("m-2", 3)));
+  ASSERT_TRUE(journal_->MarkReceived("in-1", {5, ""}).ok());
+  ASSERT_TRUE(journal_->PutConsent(Granted()).ok());
+  EXPECT_EQ((**journal_->GetOutgoing("m-1")).state, core::OutgoingState::kAccepted);
+  EXPECT_EQ(journal_->PendingIds(), (std::vector<std::string>{"m-2"}));
+  EXPECT_TRUE(*journal_->WasReceived("in-1"));
+  std::thread other([&] {
+    EXPECT_FALSE(journal_->in_batch());
+    EXPECT_EQ((**journal_->GetOutgoing("m-1")).state, core::OutgoingState::kPending);
+    EXPECT_FALSE(journal_->GetOutgoing("m-2")->has_value());
+    EXPECT_FALSE(*journal_->WasReceived("in-1"));
+    EXPECT_EQ(journal_->PendingIds(), (std::vector<std::string>{"m-1"}));
+  });
+  other.join();
+  EXPECT_EQ(writes, 0u);
+  ASSERT_TRUE(journal_->CommitBatch().ok());
+  EXPECT_EQ(writes, 1u);
+  EXPECT_FALSE(journal_->in_batch());
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(journal_->PendingIds(), (std::vector<std::string>{"m-2"}));
+  EXPECT_EQ(journal_->pending_count(), 1u);
+  EXPECT_EQ((**journal_->GetOutgoing("m-1")).state, core::OutgoingState::kAccepted);
+  EXPECT_TRUE(*journal_->WasReceived("in-1"));
+  EXPECT_TRUE(journal_->GetConsent("consent-1")->has_value());
+}
+
+TEST_P(AgentJournalConformanceTest, AnAbortedBatchLeavesNothing) {
+  ASSERT_NO_FATAL_FAILURE(Add(Pending("m-1", 2)));
+  journal_->BeginBatch();
+  ASSERT_TRUE(SetState("m-1", core::OutgoingState::kAccepted).ok());
+  ASSERT_NO_FATAL_FAILURE(Add(Pending("m-2", 3)));
+  EXPECT_EQ(journal_->pending_count(), 1u);
+  journal_->AbortBatch();
+  EXPECT_EQ(journal_->pending_count(), 1u);
+  EXPECT_EQ(journal_->PendingIds(), (std::vector<std::string>{"m-1"}));
+  EXPECT_FALSE(journal_->GetOutgoing("m-2")->has_value());
+  EXPECT_EQ((**journal_->GetOutgoing("m-1")).state, core::OutgoingState::kPending);
+}
+
+// Another thread's read-modify-write waits for the batch, so it never works on a record the
+// batch is changing (and never loses the batch's change).
+TEST_P(AgentJournalConformanceTest, AnotherThreadsUpdateWaitsForTheBatch) {
+  ASSERT_NO_FATAL_FAILURE(Add(Pending("m-1", 2)));
+  journal_->BeginBatch();
+  ASSERT_TRUE(journal_
+                  ->UpdateOutgoing("m-1",
+                                   [](core::OutgoingRecord& record) {
+                                     record.recipients["flen.social"] = {};
+                                     return true;
+                                   })
+                  .ok());
+  std::thread other([&] { EXPECT_TRUE(SetState("m-1", core::OutgoingState::kAccepted).ok()); });
+  // Had the other thread not waited, one of the two changes would be lost: its write of the
+  // record as committed before the batch, or the batch's write over it.
+  ASSERT_TRUE(journal_->CommitBatch().ok());
+  other.join();
+  core::OutgoingRecord record = **journal_->GetOutgoing("m-1");
+  EXPECT_EQ(record.state, core::OutgoingState::kAccepted);
+  EXPECT_EQ(record.recipients.count("flen.social"), 1u);
+}
+
 TEST_P(AgentJournalConformanceTest, AJournalOfAnotherFormatIsRefused) {
   ASSERT_NO_FATAL_FAILURE(Add(Pending("m-1", 2)));
   ASSERT_TRUE(journal_

@@ -5,18 +5,25 @@
 // written to the inbox (core::ReceivedRecord). The verbs and their rules live here, once, over a
 // few byte-level primitives each implementation provides (RocksDB, in-memory, fault-injecting),
 // so all of them behave alike; tests/store/agent_journal_conformance_test.cc holds them to it.
+// Group commit: between BeginBatch() and CommitBatch() (or AbortBatch()) the writes of the
+// thread that began the batch are collected — its own reads see them — and CommitBatch() makes
+// them durable in one synced write (docs/AGENT.md, "Group commit").
 // Thread-safety: every method may be called from any thread. AddOutgoing/UpdateOutgoing are
 // serialised under one mutex (a read-modify-write of a record and its pending index), PutConsent
-// under another; set_write_observer() before any thread writes.
+// under another; a batch holds both from BeginBatch to its end, so the other threads' writers
+// wait for it, while their readers see the journal as last committed. set_write_observer()
+// before any thread writes.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "stafett/core/envelope.h"
@@ -77,6 +84,16 @@ class AgentJournal {
   // write again. Ok if it was not stopped.
   virtual core::Status Resume() = 0;
 
+  // Starts collecting this thread's writes (not nested). Blocks while another thread's batch
+  // or read-modify-write is under way.
+  void BeginBatch();
+  // Applies the collected writes in one synced write and ends the batch. On an error nothing
+  // of the batch is written and the pending count is recounted from the journal.
+  core::Status CommitBatch();
+  // Drops the collected writes and ends the batch.
+  void AbortBatch();
+  bool in_batch() const { return batch_owner_.load() == std::this_thread::get_id(); }
+
   // Replaces the recorded format (docs/STORAGE.md, "Format version"): for tests of the refusal.
   core::Status OverwriteStoreFormat(const core::StoreFormat& format);
 
@@ -105,10 +122,18 @@ class AgentJournal {
 
  private:
   core::Status Observed(core::Status status);
-  core::Status ApplyObserved(const std::vector<Write>& writes) { return Observed(Apply(writes)); }
+  // Apply, or collected into this thread's batch.
+  core::Status ApplyObserved(const std::vector<Write>& writes);
+  // Read, through this thread's batch.
+  core::Result<std::optional<std::string>> ReadVisible(std::string_view key);
+  void EndBatch();
 
-  std::mutex mutex_;          // serialises AddOutgoing/UpdateOutgoing
-  std::mutex consent_mutex_;  // serialises PutConsent's read-modify-write
+  // Recursive: a batch holds them while its verbs take them again.
+  std::recursive_mutex mutex_;          // serialises AddOutgoing/UpdateOutgoing
+  std::recursive_mutex consent_mutex_;  // serialises PutConsent's read-modify-write
+  std::atomic<std::thread::id> batch_owner_{};
+  std::vector<Write> batch_;  // the batch's writes, in order (owner thread only)
+  std::map<std::string, std::optional<std::string>, std::less<>> batch_view_;  // key → last
   std::atomic<size_t> pending_{0};
   std::function<void(const core::Status&)> observer_;
 };
