@@ -106,6 +106,8 @@ core::Result<AgentConfig> LoadAgentConfig(const std::filesystem::path& file) {
   if (out.inbox_format != "stafett" && out.inbox_format != "fhir") {
     return config.Error("inbox.format", "must be \"stafett\" or \"fhir\"");
   }
+  STAFETT_RETURN_IF_ERROR(
+      Assign(config.GetBool("inbox.receipt_files", out.receipt_files), &out.receipt_files));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetString("log.format", out.log_format), &out.log_format));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetString("log.level", out.log_level), &out.log_level));
   if (out.log_format != "human" && out.log_format != "json") {

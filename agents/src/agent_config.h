@@ -37,6 +37,10 @@ struct AgentConfig {
   // What inbox/<message_id>.json holds ([inbox] format): "stafett", the inbox document
   // (CONTRACT.md), or "fhir", the same as a FHIR R4 Bundle (docs/FHIR.md).
   std::string inbox_format = "stafett";
+  // Whether receipts become inbox/receipt-<id>-<recipient>.json ([inbox] receipt_files): a
+  // local system that polls GET /v1/messages/{id} for the outcome may switch them off; the
+  // journal records every receipt either way.
+  bool receipt_files = true;
   std::string log_format = "human";
   std::string log_level = "info";
 };

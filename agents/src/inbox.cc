@@ -276,6 +276,7 @@ bool Inbox::WriteReceipt(const nlohmann::json& receipt) {
     spdlog::warn("event=receipt_malformed");
     return true;  // nothing to keep; acknowledge so it does not come back forever
   }
+  if (!config_.receipt_files) return true;  // the journal has it; GET /v1/messages/{id} says it
   std::string name = "receipt-" + message_id + "-" + recipient + ".json";
   core::Result<bool> exists = files_.HasDocument(name);
   if (exists.ok() && *exists) return true;

@@ -167,6 +167,11 @@ def main():
         "product_e2e_throughput_vs_rabbitmq_quorum": ratio(p["e2e_msgs_per_sec"],
                                                            q["e2e_msgs_per_sec"]),
         "product_p99_latency_vs_protocol": ratio(p99(p), p99(s)),
+        # The physical anchor (issue 16): the naive careful loop, one fsync per 2 KiB file and
+        # one folder fsync per 64, on this machine in this run.
+        "product_e2e_throughput_vs_file_handoff_limit": ratio(
+            p["e2e_msgs_per_sec"],
+            ((rows.get("limits") or {}).get("file_handoff") or {}).get("files_per_sec")),
     }
 
     backlog = []
@@ -196,6 +201,9 @@ def main():
             None if ratios["p99_latency_vs_rabbitmq_quorum"] is None
             else ratios["p99_latency_vs_rabbitmq_quorum"] <= 1.0),
         "backlog_memory_flat": None,
+        "product_e2e_at_least_file_handoff_limit": (
+            None if ratios["product_e2e_throughput_vs_file_handoff_limit"] is None
+            else ratios["product_e2e_throughput_vs_file_handoff_limit"] >= 1.0),
     }
     if len(backlog) >= 2:
         # "Flat": ten times the backlog costs less than 1.5x the memory.
@@ -347,6 +355,9 @@ def main():
         cr = limits.get("crypto", {})
         zq = limits.get("zmq", {})
         lines.append("")
+        fh = limits.get("file_handoff", {})
+        lines.append(f"limits: file hand-off (2 KiB file, fsync, rename; folder fsync per 64) "
+                     f"{fmt(fh.get('files_per_sec'))} files/s")
         lines.append(f"limits: fdatasync {fmt(fd.get('syncs_per_sec'))}/s; RocksDB sync puts "
                      f"{fmt(rk.get('sync_single_puts_per_sec'))}/s, 64-batches "
                      f"{fmt(rk.get('sync_batch64_values_per_sec'))} values/s")

@@ -50,6 +50,19 @@ TEST_F(AgentConfigTest, TheInboxFormatIsStafettOrFhir) {
       << other.status().message();
 }
 
+TEST_F(AgentConfigTest, ReceiptFilesAreOnUnlessSwitchedOff) {
+  core::Result<AgentConfig> plain = Load("");
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_TRUE(plain->receipt_files);
+  core::Result<AgentConfig> off = Load("[inbox]\nreceipt_files = false\n");
+  ASSERT_TRUE(off.ok()) << off.status().message();
+  EXPECT_FALSE(off->receipt_files);
+  core::Result<AgentConfig> wrong = Load("[inbox]\nreceipt_files = \"no\"\n");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("inbox.receipt_files"), std::string::npos)
+      << wrong.status().message();
+}
+
 // Regression (issue 14 item 8): http_bind = "0.0.0.0:…" with no token started unguarded.
 TEST_F(AgentConfigTest, ABindBeyondLoopbackNeedsAToken) {
   EXPECT_TRUE(Load("http_bind = \"127.0.0.1:7710\"\n").ok());

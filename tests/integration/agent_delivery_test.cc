@@ -3,6 +3,7 @@
 // and the same message id handed over twice.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 
 #include "integration/support/agent_sandbox.h"
@@ -102,6 +103,40 @@ TEST_F(AgentDeliveryTest, FiftyMessagesToAnOfflineRecipientArriveWhenItStarts) {
     EXPECT_TRUE(
         sandbox_.WaitForStatus(kSchool, "offline-" + std::to_string(i), "delivered", seconds(30)));
   }
+}
+
+// A burst of file drops (the outbox watcher's bursts, the connection's group commit) with
+// receipt files switched off at the sender: every document arrives once, every outcome is in
+// the journal, and no receipt file is written.
+TEST_F(AgentDeliveryTest, ABurstOfDropsArrivesOnceEachAndReceiptFilesCanBeOff) {
+  {
+    std::ofstream config(sandbox_.agent(kSchool).config, std::ios::app);
+    config << "\n[inbox]\nreceipt_files = false\n";
+  }
+  ASSERT_TRUE(sandbox_.StartAgent(kSchool)) << sandbox_.LogOf(kSchool);
+  ASSERT_TRUE(sandbox_.StartAgent(kSocial)) << sandbox_.LogOf(kSocial);
+  constexpr int kCount = 200;
+  for (int i = 0; i < kCount; ++i) {
+    std::string id = "burst-" + std::to_string(i);
+    ASSERT_TRUE(sandbox_.Drop(kSchool, id + ".json", ConcernReport(id, kSocial).dump()));
+  }
+  EXPECT_TRUE(
+      WaitUntil([&] { return sandbox_.InboxMessages(kSocial).size() == kCount; }, seconds(60)))
+      << sandbox_.InboxMessages(kSocial).size() << sandbox_.LogOf(kSocial);
+  for (int i = 0; i < kCount; ++i) {
+    ASSERT_TRUE(
+        sandbox_.WaitForStatus(kSchool, "burst-" + std::to_string(i), "delivered", seconds(30)))
+        << i << sandbox_.LogOf(kSchool);
+  }
+  std::set<std::string> arrived;
+  for (const std::string& name : sandbox_.InboxMessages(kSocial)) arrived.insert(name);
+  EXPECT_EQ(arrived.size(), static_cast<size_t>(kCount));
+  EXPECT_EQ(arrived.count("burst-0.json"), 1u);
+  EXPECT_TRUE(WaitUntil(
+      [&] { return ListNames(sandbox_.agent(kSchool).outbox + "/sent").size() == kCount; },
+      seconds(30)));
+  EXPECT_TRUE(ListNames(sandbox_.agent(kSchool).inbox).empty())
+      << ListNames(sandbox_.agent(kSchool).inbox).size() << " files in the sender's inbox";
 }
 
 TEST_F(AgentDeliveryTest, SameIdOverHttpAndFileIsDeliveredOnce) {

@@ -32,6 +32,44 @@ nlohmann::json MeasureFdatasync(const std::filesystem::path& dir, double seconds
   return {{"syncs_per_sec", static_cast<double>(syncs) / elapsed}, {"latency", samples.Summary()}};
 }
 
+// The file hand-off limit (issue 16's physical anchor): one thread writes 2 KiB files, fsyncs
+// each, renames it into a folder, and fsyncs that folder once per 64 files — the naive careful
+// loop an integrator would write. Files per second.
+nlohmann::json MeasureFileHandoff(const std::filesystem::path& dir, double seconds) {
+  std::filesystem::path staging = dir / "handoff.tmp", target = dir / "handoff";
+  std::error_code error;
+  std::filesystem::create_directories(staging, error);
+  std::filesystem::create_directories(target, error);
+  if (error) return {{"error", "mkdir"}};
+  int folder = open(target.c_str(), O_RDONLY | O_DIRECTORY);
+  if (folder < 0) return {{"error", "open folder"}};
+  std::string block(2048, 'f');
+  int64_t start = NowNanos(), end = start + static_cast<int64_t>(seconds * 1e9);
+  uint64_t files = 0;
+  bool failed = false;
+  while (!failed && NowNanos() < end) {
+    std::string name = "doc-" + std::to_string(files) + ".json";
+    std::filesystem::path temp = staging / name;
+    int fd = open(temp.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
+    failed = fd < 0 ||
+             write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()) ||
+             fsync(fd) != 0;
+    if (fd >= 0) close(fd);
+    failed = failed || rename(temp.c_str(), (target / name).c_str()) != 0;
+    ++files;
+    if (!failed && files % 64 == 0) failed = fsync(folder) != 0;
+  }
+  if (!failed) fsync(folder);
+  double elapsed = static_cast<double>(NowNanos() - start) / 1e9;
+  close(folder);
+  std::filesystem::remove_all(staging, error);
+  std::filesystem::remove_all(target, error);
+  if (failed) return {{"error", "write, fsync or rename failed"}};
+  return {{"files_per_sec", static_cast<double>(files) / elapsed},
+          {"file_bytes", 2048},
+          {"folder_fsync_every", 64}};
+}
+
 namespace {
 
 // Puts BATCH values of 2 KiB per WriteBatch with sync=true for SECONDS; values per second.

@@ -11,6 +11,9 @@ namespace stafett::bench {
 // 2 KiB appends, each followed by fdatasync, for SECONDS: syncs per second.
 nlohmann::json MeasureFdatasync(const std::filesystem::path& dir, double seconds);
 // RocksDB with sync=true: single 2 KiB puts, and WriteBatches of 64 such puts.
+// One thread: 2 KiB files written, each fsynced and renamed into a folder, the folder fsynced
+// per 64 files; {"files_per_sec", ...}.
+nlohmann::json MeasureFileHandoff(const std::filesystem::path& dir, double seconds);
 nlohmann::json MeasureRocksDb(const std::filesystem::path& dir, double seconds);
 // libsodium per-message costs: sign, verify, crypto_box_seal, open, AEAD 2 KiB, SHA-256 2 KiB,
 // and the whole envelope (SealEnvelope; ParseHeader + VerifyEnvelope + OpenEnvelope).

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   int zmq_count = static_cast<int>(flags.Int("zmq-count", 100000));
   nlohmann::json result = {{"system", "limits"}};
   result["fdatasync"] = MeasureFdatasync(dir, seconds);
+  result["file_handoff"] = MeasureFileHandoff(dir, seconds);
   result["rocksdb"] = MeasureRocksDb(dir, seconds);
   result["crypto"] = MeasureCrypto(seconds / 6);
   result["zmq"] = MeasureZmq(zmq_count, 256);
