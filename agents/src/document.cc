@@ -173,6 +173,7 @@ std::optional<OutgoingDocument> ParseOutgoingDocument(std::string_view text, siz
   out.ttl_seconds = document.ttl_seconds;
   out.body = std::move(document.body);
   out.ref = std::move(document.ref);
+  out.canonical = std::move(document.canonical);
   if (document.consent) out.scope = core::ToConsentScope(*document.consent);
   return out;
 }

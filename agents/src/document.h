@@ -26,7 +26,8 @@ struct OutgoingDocument {
   int64_t ttl_seconds = 0;  // 0 = the configured default
   nlohmann::json body;
   std::optional<core::ConsentScope> scope;  // consent_granted only
-  std::string ref;  // from report_message_id / referral_message_id / request_message_id
+  std::string ref;        // from report_message_id / referral_message_id / request_message_id
+  std::string canonical;  // core::Document::canonical
 };
 
 // A refusal with the JSON pointers of the offending fields (for error files).

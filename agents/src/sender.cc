@@ -41,12 +41,6 @@ bool IsRetryable(std::optional<Code> code) {
   return code == Code::kStorageFull || code == Code::kUnavailable;
 }
 
-// SHA-256 of the document in canonical form (parsed and dumped: keys sorted, no spaces), so the
-// same document over HTTP or as a file, however formatted, has one digest.
-std::string DocumentDigest(std::string_view text) {
-  return core::Sha256(nlohmann::json::parse(text, nullptr, false).dump());
-}
-
 }  // namespace
 
 std::string OverallStatus(const OutgoingRecord& record) {
@@ -187,7 +181,9 @@ SubmitResult Sender::SubmitLocked(std::string_view text, const std::string& file
       document->message_id.empty() ? core::NewMessageId(now) : document->message_id;
   core::Result<std::optional<OutgoingRecord>> existing = journal_.GetOutgoing(message_id);
   if (!existing.ok()) return Refuse(existing.status().code(), existing.status().message(), {});
-  std::string digest = DocumentDigest(text);
+  // SHA-256 of the document in canonical form, so the same document over HTTP or as a file,
+  // however formatted, has one digest.
+  std::string digest = core::Sha256(document->canonical);
   if (existing->has_value() && (**existing).state != OutgoingState::kRefused) {
     // A resend counts only when it is the same document; another one under a used id is refused.
     if ((**existing).document_digest != digest) {

@@ -150,6 +150,7 @@ Result<Document> ParseDocument(std::string_view json_text, size_t max_bytes, Mic
   }
 
   Document document;
+  document.canonical = json.dump();
   Result<Personnummer> number =
       ParsePersonnummer(json["subject"]["personnummer"].get<std::string>(), now);
   if (!number.ok()) {

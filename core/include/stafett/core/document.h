@@ -50,6 +50,10 @@ struct Document {
   // report_message_id / referral_message_id / request_message_id from the body, else empty.
   std::string ref;
   std::optional<ConsentGrantFacts> consent;  // consent_granted only
+  // The whole document in canonical form (keys sorted, no spaces: nlohmann's dump), from the
+  // one parse: the same document however formatted, over HTTP or as a file, has one canonical
+  // text (the agent keeps its digest to tell a resend from another document under the same id).
+  std::string canonical;
 };
 
 // A refusal as error files and HTTP answers carry it.
