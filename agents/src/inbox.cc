@@ -163,7 +163,7 @@ std::optional<ConnectionHandler::Reply> Inbox::Deliver(const nlohmann::json& met
                   text.status().message());
     return std::nullopt;
   }
-  Status written = files_.Keep(id, *text, {now, header.type});
+  Status written = files_.Keep(id, *text, {now, header.type, header.expires_at});
   if (storage_ != nullptr) storage_->NoteWrite(written, "inbox");
   if (!written.ok()) {
     spdlog::error("event=inbox_write_failed message_id={} error=\"{}\"", id, written.message());

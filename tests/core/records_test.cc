@@ -358,6 +358,8 @@ TEST(OutgoingRecordTest, RecipientOutcomesCarryTheirCodes) {
 TEST(JournalRecordsTest, ReceivedAndSourceRoundTrip) {
   ExpectRoundTrip(ReceivedRecord{5, "support_request"}, EncodeReceivedRecord, DecodeReceivedRecord);
   ExpectRoundTrip(ReceivedRecord{0, ""}, EncodeReceivedRecord, DecodeReceivedRecord);
+  ExpectRoundTrip(ReceivedRecord{5, "support_request", 7}, EncodeReceivedRecord,
+                  DecodeReceivedRecord);
   ExpectRoundTrip(SourceEntry{"m-1"}, EncodeSourceEntry, DecodeSourceEntry);
   EXPECT_EQ(EncodeSourceEntry(SourceEntry{""}).status().code(), Code::kInternal);
   EXPECT_EQ(DecodeReceivedRecord("").status().code(), Code::kCorruption);
