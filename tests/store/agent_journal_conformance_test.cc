@@ -212,6 +212,71 @@ TEST_P(AgentJournalConformanceTest, ReceivedIdsAreKept) {
   EXPECT_EQ(**journal_->GetReceived("in-2"), (core::ReceivedRecord{6, ""}));
 }
 
+// Retention (docs/PRIVACY.md, "At the agents"): the visits see every record, a removal takes
+// the record, its envelope and its own source entries in one write, and a pending record or one
+// the rule no longer allows stays.
+TEST_P(AgentJournalConformanceTest, RetentionVisitsAndRemovesFinishedRecordsWhole) {
+  ASSERT_NO_FATAL_FAILURE(Add(Pending("m-1", 1), "source-a"));
+  ASSERT_NO_FATAL_FAILURE(Add(Pending("m-2", 2), "source-b"));
+  ASSERT_NO_FATAL_FAILURE(Add(Pending("m-3", 3)));
+  ASSERT_TRUE(journal_->PutSource("source-c", {"m-1"}).ok());
+  ASSERT_TRUE(journal_->PutSource("source-d", {"m-2"}).ok());
+  ASSERT_TRUE(SetState("m-1", core::OutgoingState::kRefused).ok());
+  ASSERT_TRUE(SetState("m-2", core::OutgoingState::kAccepted).ok());
+  std::vector<std::string> seen;
+  ASSERT_TRUE(journal_
+                  ->ForEachOutgoing([&](const core::OutgoingRecord& record) {
+                    seen.push_back(record.message_id);
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"m-1", "m-2", "m-3"}));
+  std::vector<std::string> sources;
+  ASSERT_TRUE(journal_
+                  ->ForEachSource([&](std::string_view key, const core::SourceEntry& entry) {
+                    sources.push_back(std::string(key) + "=" + entry.message_id);
+                    return key != "source-c";  // stops after it
+                  })
+                  .ok());
+  EXPECT_EQ(sources, (std::vector<std::string>{"source-a=m-1", "source-b=m-2", "source-c=m-1"}));
+
+  auto always = [](const core::OutgoingRecord&) { return true; };
+  // A pending record is never removed, whatever the rule says; nor one the rule now refuses.
+  EXPECT_FALSE(*journal_->RemoveOutgoing("m-3", always, {}));
+  EXPECT_FALSE(*journal_->RemoveOutgoing("m-2", [](const core::OutgoingRecord&) { return false; },
+                                         {"source-b"}));
+  EXPECT_TRUE(journal_->GetOutgoing("m-2")->has_value());
+  EXPECT_FALSE(*journal_->RemoveOutgoing("m-9", always, {}));
+  // source-b names m-2, not m-1: it stays.
+  EXPECT_TRUE(*journal_->RemoveOutgoing("m-1", always, {"source-a", "source-c", "source-b"}));
+  Reopen();
+  EXPECT_FALSE(journal_->GetOutgoing("m-1")->has_value());
+  EXPECT_FALSE(journal_->GetEnvelope("m-1")->has_value());
+  EXPECT_FALSE(journal_->FindBySource("source-a")->has_value());
+  EXPECT_FALSE(journal_->FindBySource("source-c")->has_value());
+  EXPECT_EQ(**journal_->FindBySource("source-b"), core::SourceEntry{"m-2"});
+  EXPECT_TRUE(journal_->GetEnvelope("m-2")->has_value());
+  EXPECT_EQ(journal_->pending_count(), 1u);
+}
+
+TEST_P(AgentJournalConformanceTest, RetentionRemovesReceivedIdsOneByOne) {
+  ASSERT_TRUE(journal_->MarkReceived("in-1", {5, "concern_report", 50}).ok());
+  ASSERT_TRUE(journal_->MarkReceived("in-2", {6, "", 0}).ok());
+  std::vector<std::string> seen;
+  ASSERT_TRUE(journal_
+                  ->ForEachReceived([&](std::string_view id, const core::ReceivedRecord& record) {
+                    seen.push_back(std::string(id) + "@" + std::to_string(record.expires_at));
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"in-1@50", "in-2@0"}));
+  ASSERT_TRUE(journal_->RemoveReceived("in-1").ok());
+  ASSERT_TRUE(journal_->RemoveReceived("in-3").ok());  // none: ok
+  Reopen();
+  EXPECT_FALSE(*journal_->WasReceived("in-1"));
+  EXPECT_EQ(**journal_->GetReceived("in-2"), (core::ReceivedRecord{6, "", 0}));
+}
+
 TEST_P(AgentJournalConformanceTest, TheWriteObserverSeesEveryWrite) {
   size_t writes = 0;
   journal_->set_write_observer([&](const core::Status& status) {

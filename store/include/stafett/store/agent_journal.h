@@ -75,6 +75,26 @@ class AgentJournal {
   core::Result<std::optional<core::ReceivedRecord>> GetReceived(std::string_view message_id);
   core::Status MarkReceived(std::string_view message_id, const core::ReceivedRecord& received);
 
+  // Retention (docs/PRIVACY.md, "At the agents"; agents/src/retention.h decides what goes). The
+  // ForEach verbs visit the records in key order until VISIT returns false; VISIT must not call
+  // back into the journal. A record that does not decode is skipped (it is never removed).
+  using OutgoingVisitor = std::function<bool(const core::OutgoingRecord&)>;
+  using SourceVisitor = std::function<bool(std::string_view key, const core::SourceEntry&)>;
+  using ReceivedVisitor =
+      std::function<bool(std::string_view message_id, const core::ReceivedRecord&)>;
+  core::Status ForEachOutgoing(const OutgoingVisitor& visit);
+  core::Status ForEachSource(const SourceVisitor& visit);
+  core::Status ForEachReceived(const ReceivedVisitor& visit);
+  // Removes MESSAGE_ID's outgoing record, its envelope and those of SOURCE_KEYS that still name
+  // it, in one synced write, if REMOVABLE still holds for the record as it is now (read again
+  // under the mutex: a receipt may have come in between). A pending record is never removed,
+  // whatever REMOVABLE says. True when removed; false when kept or gone already.
+  using OutgoingRule = std::function<bool(const core::OutgoingRecord&)>;
+  core::Result<bool> RemoveOutgoing(std::string_view message_id, const OutgoingRule& removable,
+                                    const std::vector<std::string>& source_keys);
+  // Removes the received record of MESSAGE_ID (ok when there is none).
+  core::Status RemoveReceived(std::string_view message_id);
+
   // Called with the outcome of every record write (ok, or the error): how the agent learns that
   // its disk is full (STORAGE_FULL) and that it takes writes again.
   void set_write_observer(std::function<void(const core::Status&)> observer) {
