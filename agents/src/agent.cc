@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "file_util.h"
+#include "source_key.h"
 #include "stafett/keys/pseudonym_key_file.h"
 #include "stafett/store/rocksdb_agent_journal.h"
 
@@ -12,6 +13,13 @@ namespace stafett::agent {
 
 using core::Code;
 using core::Status;
+
+namespace {
+// The retention's passes (docs/PRIVACY.md, "At the agents"): one shortly after start, then
+// hourly.
+constexpr std::chrono::seconds kFirstRetentionPass{60};
+constexpr std::chrono::seconds kRetentionPassInterval{3600};
+}  // namespace
 
 Agent::Agent(const AgentConfig& config, const core::Clock& clock, Trust trust,
              core::PseudonymKey pseudonym_key)
@@ -26,6 +34,8 @@ Agent::~Agent() {
   // In member order reversed, the journal last, then the data_dir lock: the next agent on this
   // data_dir opens the journal only after this one closed it.
   http_.reset();
+  sweeper_.reset();
+  retention_.reset();
   watcher_.reset();
   connection_.reset();
   consent_sync_.reset();  // after the connection thread, which runs its answers
@@ -80,10 +90,16 @@ core::Result<std::unique_ptr<Agent>> Agent::Create(const AgentConfig& config,
   agent->watcher_ = std::make_unique<OutboxWatcher>(agent->outbox_, *agent->sender_,
                                                     static_cast<size_t>(config.max_document_bytes),
                                                     config.rescan_seconds, clock);
+  agent->retention_ = std::make_unique<Retention>(agent->config_, *agent->journal_,
+                                                  OutboxNameKey(agent->pseudonym_key_.bytes()),
+                                                  clock, &agent->metrics_);
+  agent->sweeper_ = std::make_unique<RetentionSweeper>(*agent->retention_, kFirstRetentionPass,
+                                                       kRetentionPassInterval);
   agent->http_ =
       std::make_unique<HttpApi>(agent->config_, *agent->sender_, *agent->connection_,
                                 *agent->storage_, agent->pseudonym_key_, agent->metrics_);
   agent->http_->set_consent_sync(agent->consent_sync_.get());
+  agent->http_->set_retention(agent->retention_.get());
   return agent;
 }
 
@@ -92,6 +108,7 @@ Status Agent::Start() {
   if (!config_.http_bind.empty()) STAFETT_RETURN_IF_ERROR(http_->Start());
   STAFETT_RETURN_IF_ERROR(connection_->Start());
   STAFETT_RETURN_IF_ERROR(watcher_->Start());
+  sweeper_->Start();
   spdlog::info("event=agent_started id={} broker={} pending={}", config_.id, config_.broker_zmq,
                journal_->pending_count());
   return Status::Ok();
@@ -99,6 +116,7 @@ Status Agent::Start() {
 
 void Agent::Stop() {
   if (http_) http_->Stop();
+  if (sweeper_) sweeper_->Stop();
   if (watcher_) watcher_->Stop();
   if (connection_) connection_->Stop();
 }

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "outbox_files.h"
 #include "outbox_watcher.h"
+#include "retention.h"
 #include "sender.h"
 #include "stafett/core/clock.h"
 #include "stafett/core/pseudonym.h"
@@ -73,6 +74,8 @@ class Agent final : public ConnectionHandler {
   std::unique_ptr<Connection> connection_;
   std::unique_ptr<ConsentSync> consent_sync_;
   std::unique_ptr<OutboxWatcher> watcher_;
+  std::unique_ptr<Retention> retention_;
+  std::unique_ptr<RetentionSweeper> sweeper_;
   std::unique_ptr<HttpApi> http_;
 };
 

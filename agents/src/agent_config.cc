@@ -108,6 +108,12 @@ core::Result<AgentConfig> LoadAgentConfig(const std::filesystem::path& file) {
   }
   STAFETT_RETURN_IF_ERROR(
       Assign(config.GetBool("inbox.receipt_files", out.receipt_files), &out.receipt_files));
+  STAFETT_RETURN_IF_ERROR(
+      Assign(config.GetInt("retention.finished_days", out.retention_finished_days, 0, 36500),
+             &out.retention_finished_days));
+  STAFETT_RETURN_IF_ERROR(
+      Assign(config.GetInt("retention.inbox_taken_days", out.retention_inbox_taken_days, 0, 36500),
+             &out.retention_inbox_taken_days));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetString("log.format", out.log_format), &out.log_format));
   STAFETT_RETURN_IF_ERROR(Assign(config.GetString("log.level", out.log_level), &out.log_level));
   if (out.log_format != "human" && out.log_format != "json") {

@@ -41,6 +41,12 @@ struct AgentConfig {
   // local system that polls GET /v1/messages/{id} for the outcome may switch them off; the
   // journal records every receipt either way.
   bool receipt_files = true;
+  // [retention] (docs/PRIVACY.md, "At the agents"): outbox/sent/, outbox/rejected/ and the
+  // journal's finished records are removed this many days after the hand-over; 0 keeps them.
+  int64_t retention_finished_days = 30;
+  // Inbox files the local system has left are removed this many days after they were written;
+  // 0 (the default): never, the inbox is the local system's.
+  int64_t retention_inbox_taken_days = 0;
   std::string log_format = "human";
   std::string log_level = "info";
 };

@@ -310,6 +310,38 @@ void HttpApi::Route() {
         AnswerConsents(subject, response);
       });
 
+  // An erasure request while the agent runs (stafett-agent purge; the journal is the running
+  // agent's): only with a bearer token configured, as it removes records.
+  server_->Post("/v1/admin/purge", [this](const httplib::Request& request,
+                                          httplib::Response& response) {
+    if (retention_ == nullptr) {
+      return SendJson(response, 404, ErrorObject(Status(Code::kNotFound, "no such resource")));
+    }
+    if (config_.http_token.empty()) {
+      return SendJson(response, 403,
+                      ErrorObject(Status(Code::kForbidden,
+                                         "purge needs the API's bearer token: set "
+                                         "agent.http_token_file, or stop the agent and purge")));
+    }
+    nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+    std::optional<core::Micros> before;
+    if (body.is_object() && body.contains("before") && body["before"].is_string()) {
+      before = ParsePurgeTime(body["before"].get<std::string>());
+    }
+    if (!before) {
+      return SendJson(response, 400,
+                      ErrorObject(Status(Code::kSchemaInvalid,
+                                         "a JSON body {\"before\": RFC 3339 time or YYYY-MM-DD} "
+                                         "is required"),
+                                  "", {"/before"}));
+    }
+    core::Result<RetentionCounts> purged = retention_->Purge(*before);
+    if (!purged.ok()) return SendJson(response, 503, ErrorObject(purged.status()));
+    nlohmann::json answer = purged->ToJson();
+    answer["before"] = core::FormatRfc3339(*before);
+    SendJson(response, 200, answer);
+  });
+
   server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& response) {
     SendJson(response, 200,
              {{"status", "ok"},

@@ -1,8 +1,9 @@
 // HttpApi: the local API on loopback (cpp-httplib) — POST /v1/messages, GET /v1/messages/{id},
 // POST /fhir/{ServiceRequest,Consent,Task,Communication}, POST /v1/consents/search {"subject_pnr"},
-// GET /v1/consents?subject=PSEUDONYM, GET /healthz, GET /readyz, GET /metrics — with an optional
-// bearer token. Status codes and bodies: docs/AGENT.md. Thread-safety: httplib serves on its own
-// thread pool; handlers only call the thread-safe Sender, Connection::Query and Metrics.
+// GET /v1/consents?subject=PSEUDONYM, POST /v1/admin/purge {"before"}, GET /healthz, GET /readyz,
+// GET /metrics — with an optional bearer token. Status codes and bodies: docs/AGENT.md.
+// Thread-safety: httplib serves on its own thread pool; handlers only call the thread-safe Sender,
+// Connection::Query and Metrics.
 #pragma once
 
 #include <memory>
@@ -13,6 +14,7 @@
 #include "connection.h"
 #include "consent_sync.h"
 #include "metrics.h"
+#include "retention.h"
 #include "sender.h"
 #include "stafett/core/pseudonym.h"
 #include "storage.h"
@@ -30,6 +32,8 @@ class HttpApi {
           const core::PseudonymKey& pseudonym_key, Metrics& metrics);
   // For /readyz's consents_synced (optional).
   void set_consent_sync(const ConsentSync* sync) { consent_sync_ = sync; }
+  // For POST /v1/admin/purge (stafett-agent purge while the agent runs); without it, 404.
+  void set_retention(Retention* retention) { retention_ = retention; }
   ~HttpApi();
 
   // Binds http_bind ("host:port"); kUnavailable naming the address if it is busy.
@@ -58,6 +62,7 @@ class HttpApi {
   Connection& connection_;
   Storage& storage_;
   const ConsentSync* consent_sync_ = nullptr;
+  Retention* retention_ = nullptr;
   const core::PseudonymKey& pseudonym_key_;
   Metrics& metrics_;
   std::unique_ptr<httplib::Server> server_;

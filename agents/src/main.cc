@@ -1,5 +1,7 @@
 // stafett-agent: the agent's entry point — flags, config, logging, signals. Signals are blocked
 // in every thread and taken by sigwait() on the main thread, which then stops the agent.
+// `stafett-agent --config FILE purge --before T` runs an erasure request instead
+// (purge_command.h).
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
@@ -9,6 +11,7 @@
 
 #include "agent.h"
 #include "agent_config.h"
+#include "purge_command.h"
 #include "stafett/core/log_setup.h"
 
 namespace {
@@ -28,6 +31,14 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_path, "agent.toml");
   app.add_option("--log-format", log_format, "human or json (overrides the config)")
       ->check(CLI::IsMember({"human", "json"}));
+  std::string purge_before;
+  CLI::App* purge = app.add_subcommand(
+      "purge",
+      "Erasure request: remove what the retention would, finished before --before instead of "
+      "[retention] finished_days ago (docs/PRIVACY.md); prints the counts as JSON");
+  purge->add_option("--before", purge_before, "RFC 3339 time or date (YYYY-MM-DD, 00:00 UTC)")
+      ->required();
+  purge->fallthrough();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -40,6 +51,7 @@ int main(int argc, char** argv) {
   if (!config.ok()) return Fail(config.status().message(), 2);
   core::SetUpLogging("stafett-agent", log_format.empty() ? config->log_format : log_format,
                      config->log_level);
+  if (purge->parsed()) return agent::RunPurge(*config, purge_before);
 
   sigset_t signals;
   sigemptyset(&signals);

@@ -10,6 +10,11 @@ void Metrics::CountRejected(const std::string& code) {
   ++rejected_[code];
 }
 
+void Metrics::CountRetention(const std::string& what, uint64_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  retention_[what] += count;
+}
+
 void Metrics::SetBacklogSource(std::function<uint64_t()> gauge) {
   std::lock_guard<std::mutex> lock(mutex_);
   backlog_ = std::move(gauge);
@@ -22,11 +27,12 @@ std::string Metrics::Render() const {
         << name << ' ' << value << '\n';
   };
   uint64_t backlog = 0;
-  std::map<std::string, uint64_t> rejected;
+  std::map<std::string, uint64_t> rejected, retention;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (backlog_) backlog = backlog_();
     rejected = rejected_;
+    retention = retention_;
   }
   out << "# HELP stafett_agent_outbox_backlog Messages journalled but not yet accepted by the "
          "broker.\n# TYPE stafett_agent_outbox_backlog gauge\nstafett_agent_outbox_backlog "
@@ -59,6 +65,11 @@ std::string Metrics::Render() const {
          "# TYPE stafett_agent_rejected_total counter\n";
   for (const auto& [code, count] : rejected) {
     out << "stafett_agent_rejected_total{code=\"" << code << "\"} " << count << '\n';
+  }
+  out << "# HELP stafett_agent_retention_removed_total Files and journal records the retention "
+         "removed, by what.\n# TYPE stafett_agent_retention_removed_total counter\n";
+  for (const auto& [what, count] : retention) {
+    out << "stafett_agent_retention_removed_total{what=\"" << what << "\"} " << count << '\n';
   }
   return out.str();
 }

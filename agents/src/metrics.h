@@ -28,6 +28,9 @@ class Metrics {
 
   // Deliveries this agent rejected, by code.
   void CountRejected(const std::string& code);
+  // Files and records the retention removed (docs/PRIVACY.md), by what: sent_file,
+  // rejected_file, outgoing_record, received_record, inbox_file.
+  void CountRetention(const std::string& what, uint64_t count);
   // GAUGE() is read at render time (the outbox backlog lives in the journal).
   void SetBacklogSource(std::function<uint64_t()> gauge);
 
@@ -36,6 +39,11 @@ class Metrics {
  private:
   mutable std::mutex mutex_;
   std::map<std::string, uint64_t> rejected_;
+  std::map<std::string, uint64_t> retention_{{"inbox_file", 0},
+                                             {"outgoing_record", 0},
+                                             {"received_record", 0},
+                                             {"rejected_file", 0},
+                                             {"sent_file", 0}};
   std::function<uint64_t()> backlog_;
 };
 

@@ -63,6 +63,25 @@ TEST_F(AgentConfigTest, ReceiptFilesAreOnUnlessSwitchedOff) {
       << wrong.status().message();
 }
 
+TEST_F(AgentConfigTest, RetentionKeepsFinishedWorkThirtyDaysAndLeavesTheInboxAlone) {
+  core::Result<AgentConfig> plain = Load("");
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_EQ(plain->retention_finished_days, 30);
+  EXPECT_EQ(plain->retention_inbox_taken_days, 0);
+  core::Result<AgentConfig> set = Load("[retention]\nfinished_days = 0\ninbox_taken_days = 14\n");
+  ASSERT_TRUE(set.ok()) << set.status().message();
+  EXPECT_EQ(set->retention_finished_days, 0);
+  EXPECT_EQ(set->retention_inbox_taken_days, 14);
+  core::Result<AgentConfig> negative = Load("[retention]\nfinished_days = -1\n");
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.status().message().find("retention.finished_days"), std::string::npos)
+      << negative.status().message();
+  core::Result<AgentConfig> unknown = Load("[retention]\nsent_days = 3\n");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("sent_days"), std::string::npos)
+      << unknown.status().message();
+}
+
 // Regression (issue 14 item 8): http_bind = "0.0.0.0:…" with no token started unguarded.
 TEST_F(AgentConfigTest, ABindBeyondLoopbackNeedsAToken) {
   EXPECT_TRUE(Load("http_bind = \"127.0.0.1:7710\"\n").ok());
