@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "inbox_files.h"
 #include "source_key.h"
 #include "stafett/store/memory_agent_journal.h"
 #include "support/sandbox_files.h"
@@ -162,9 +163,12 @@ TEST_F(RetentionTest, ReceivedIdsAreKeptUntilTheBrokerCannotDeliverAgain) {
   ASSERT_TRUE(journal_->MarkReceived("in-unknown", {now - 40 * kDay, "", 0}).ok());
   EXPECT_EQ(PassNow().received_record, 1u);
   EXPECT_FALSE(*journal_->WasReceived("in-done"));
+  // Exactly once: a redelivery of a kept id is recognised with no inbox file left to find.
+  InboxFiles inbox(config_.inbox, *journal_, PosixFileSystem());
   for (const char* kept : {"in-live", "in-margin", "in-young", "in-unknown"}) {
-    EXPECT_TRUE(*journal_->WasReceived(kept)) << kept;
+    EXPECT_TRUE(*inbox.AlreadyKept(kept, now)) << kept;
   }
+  EXPECT_FALSE(*inbox.AlreadyKept("in-done", now));
   // A year on, even the record without an expiry is past the longest ttl.
   clock_.Advance(366 * kDay);
   EXPECT_EQ(PassNow().received_record, 4u);
