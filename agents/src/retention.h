@@ -31,7 +31,8 @@ namespace stafett::agent {
 // How long after its expiry a received id is kept: the broker does not deliver an expired
 // message, and this covers its clock being behind ours and a late expiry timer.
 inline constexpr core::Micros kRedeliveryMarginMicros = 7LL * 86400 * 1'000'000;
-// The expiry assumed for a received record that does not carry one (an earlier build's): the
+// The expiry assumed for a received record that does not carry one (an earlier build's, or one
+// recorded from its inbox file after a crash between file and journal): the
 // longest ttl a document may ask for (366 days, agent.default_ttl_seconds' bound).
 inline constexpr core::Micros kLongestTtlMicros = 366LL * 86400 * 1'000'000;
 // Removals of each kind per pass; a pass that reaches it says `more`.

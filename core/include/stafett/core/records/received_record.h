@@ -15,7 +15,8 @@ namespace stafett::core {
 struct ReceivedRecord {
   Micros received_at = 0;
   std::string type;  // "" when the file was found in the inbox before the journal knew it
-  // The message's expiry; 0 when not known (a record of an earlier build). The retention keeps
+  // The message's expiry; 0 when not known (an earlier build's record, or one recorded from the
+  // inbox file after a crash between file and journal). The retention keeps
   // the id until the broker can no longer deliver the message again (docs/PRIVACY.md).
   Micros expires_at = 0;
   bool operator==(const ReceivedRecord&) const = default;
