@@ -269,26 +269,7 @@ for _ in range(200):
 PY
 }
 product_ready() {  # DIR SECONDS AGENT...: the broker ready, each agent connected to it
-  python3 - "$@" <<'PY'
-import json, sys, time, urllib.request
-folder, seconds, ids = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
-manifest = json.load(open(folder + "/county.json"))
-urls = ["http://%s/readyz" % manifest["broker"]["http"]] + [
-    "http://%s/healthz" % agent["http"] for agent in manifest["agents"] if agent["id"] in ids]
-deadline = time.time() + seconds
-for url in urls:
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                body = json.loads(answer.read() or b"{}") if url.endswith("healthz") else {}
-                if answer.status == 200 and body.get("broker_connected", True):
-                    break
-        except (OSError, ValueError):
-            pass
-        if time.time() > deadline:
-            sys.exit("not ready: " + url)
-        time.sleep(0.1)
-PY
+  python3 "$ROOT/bench/scripts/wait_ready.py" "$@"
 }
 start_product() {  # NAME off|default AGENT...: a fresh sandbox, its broker and AGENTs, ready
   local dir="$TMP/product-$1" limit="$2" pid id

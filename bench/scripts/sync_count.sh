@@ -45,26 +45,7 @@ traced sender "$BUILD/agents/stafett-agent" --config "$TMP/county/agents/flen.sc
 traced recipient "$BUILD/agents/stafett-agent" \
   --config "$TMP/county/agents/flen.social/agent.toml"
 
-python3 - "$TMP/county" <<'PY'
-import json, sys, time, urllib.request
-manifest = json.load(open(sys.argv[1] + "/county.json"))
-urls = ["http://%s/readyz" % manifest["broker"]["http"]] + [
-    "http://%s/healthz" % a["http"] for a in manifest["agents"]
-    if a["id"] in ("flen.school", "flen.social")]
-deadline = time.time() + 60
-for url in urls:
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                body = json.loads(answer.read() or b"{}") if url.endswith("healthz") else {}
-                if answer.status == 200 and body.get("broker_connected", True):
-                    break
-        except (OSError, ValueError):
-            pass
-        if time.time() > deadline:
-            sys.exit("not ready: " + url)
-        time.sleep(0.1)
-PY
+python3 "$(dirname "$0")/wait_ready.py" "$TMP/county" 60 flen.school flen.social
 
 "$BUILD/bench/stafett_product_bench" e2e --county "$TMP/county" --count "$COUNT" \
   --window "$WINDOW" --max-seconds 600 >"$TMP/bench.json"
