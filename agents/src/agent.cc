@@ -90,6 +90,7 @@ core::Result<std::unique_ptr<Agent>> Agent::Create(const AgentConfig& config,
   agent->watcher_ = std::make_unique<OutboxWatcher>(agent->outbox_, *agent->sender_,
                                                     static_cast<size_t>(config.max_document_bytes),
                                                     config.rescan_seconds, clock);
+  agent->watcher_->set_max_pending(static_cast<size_t>(config.max_pending));
   agent->retention_ = std::make_unique<Retention>(agent->config_, *agent->journal_,
                                                   OutboxNameKey(agent->pseudonym_key_.bytes()),
                                                   clock, &agent->metrics_);

@@ -99,6 +99,8 @@ core::Result<AgentConfig> LoadAgentConfig(const std::filesystem::path& file) {
   STAFETT_RETURN_IF_ERROR(Assign(config.GetInt("agent.rescan_seconds", out.rescan_seconds, 1, 3600),
                                  &out.rescan_seconds));
   STAFETT_RETURN_IF_ERROR(
+      Assign(config.GetInt("agent.max_pending", out.max_pending, 1, 100000000), &out.max_pending));
+  STAFETT_RETURN_IF_ERROR(
       Assign(config.GetInt("agent.min_free_bytes", out.min_free_bytes, 0, INT64_MAX),
              &out.min_free_bytes));
   STAFETT_RETURN_IF_ERROR(

@@ -31,6 +31,9 @@ struct AgentConfig {
   int64_t reconnect_min_millis = 200;    // first reconnect delay
   int64_t reconnect_max_millis = 10000;  // cap of the exponential backoff
   int64_t rescan_seconds = 30;           // safety rescan of the outbox
+  // Backpressure: the outbox watcher takes new files only while fewer messages than this wait
+  // for the broker; the rest wait where they lie (durable) and are taken as the backlog drains.
+  int64_t max_pending = 10000;
   // Below this many free bytes in data_dir, inbox or outbox the agent takes no new documents
   // (STORAGE_FULL) and /readyz answers 503; 0: no floor (a failed write still counts).
   int64_t min_free_bytes = 64 * 1024 * 1024;

@@ -390,7 +390,11 @@ void Connection::TakeWork() {
     publishes.swap(incoming_publishes_);
     queries.swap(incoming_queries_);
   }
-  for (const std::string& id : publishes) Enqueue(id);
+  // Without a session nothing is queued in memory: WELCOME enqueues every pending message from
+  // the journal (so 10^5 documents waiting for an unreachable broker cost no memory here).
+  if (state_.load() == State::kReady) {
+    for (const std::string& id : publishes) Enqueue(id);
+  }
   for (QueuedQuery& query : queries) {
     if (state_.load() != State::kReady) {
       query.done({{"ok", false},

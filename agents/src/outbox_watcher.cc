@@ -83,6 +83,8 @@ void OutboxWatcher::Run() {
     if (stop_.load()) return;
     HandleNames(names);
     auto now = clock_.MonotonicNow();
+    // The backlog has drained enough: take what was left in the outbox.
+    if (backlogged_ && sender_.pending_count() < max_pending_ - max_pending_ / 4) rescan = true;
     if (rescan || now >= next_scan) {
       // A file skipped for being fresh is looked at again a second later, not a period later.
       next_scan = now + (Scan() ? std::chrono::seconds(1) : std::chrono::seconds(rescan_seconds_));
@@ -143,6 +145,7 @@ bool OutboxWatcher::Scan() {
 void OutboxWatcher::HandleName(const std::string& name) { HandleNames({name}); }
 
 void OutboxWatcher::HandleNames(const std::vector<std::string>& names) {
+  if (names.empty()) return;
   constexpr size_t kBurst = 64;
   std::vector<std::string> taken;
   std::vector<Sender::Document> documents;
@@ -153,8 +156,19 @@ void OutboxWatcher::HandleNames(const std::vector<std::string>& names) {
     taken.clear();
     documents.clear();
   };
+  bool was_backlogged = backlogged_;
+  backlogged_ = false;
   for (const std::string& name : names) {
     if (stop_.load()) break;
+    if (max_pending_ > 0 && sender_.pending_count() + documents.size() >= max_pending_) {
+      // Durable where they lie: the rest are taken as the backlog drains.
+      if (!was_backlogged) {
+        spdlog::warn("event=outbox_backpressure pending={} max_pending={}", sender_.pending_count(),
+                     max_pending_);
+      }
+      backlogged_ = true;
+      break;
+    }
     std::optional<std::string> content = ReadCandidate(name);
     if (!content) continue;
     taken.push_back(name);

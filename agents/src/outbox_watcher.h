@@ -29,6 +29,10 @@ class OutboxWatcher {
 
   core::Status Start();
   void Stop();
+  // Backpressure: new files are taken only while fewer than MAX messages wait for the broker
+  // (0: no limit); the others stay in the outbox and are taken when the backlog is below three
+  // quarters of MAX. Before Start().
+  void set_max_pending(size_t max) { max_pending_ = max; }
 
   // Handles one name in the outbox (also used by tests); a folder or any other non-regular
   // entry is moved to outbox/rejected/ with its error file.
@@ -55,6 +59,8 @@ class OutboxWatcher {
   size_t max_document_bytes_;
   int64_t rescan_seconds_;
   const core::Clock& clock_;
+  size_t max_pending_ = 0;
+  bool backlogged_ = false;  // files were left for the backlog (watcher thread only)
   int inotify_fd_ = -1;
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -72,6 +72,8 @@ class Sender {
 
   // Connection-thread callbacks.
   std::vector<std::string> PendingIds() { return journal_.PendingIds(); }
+  // Messages journalled and not yet answered by the broker.
+  size_t pending_count() const { return journal_.pending_count(); }
   std::optional<core::Envelope> PendingEnvelope(const std::string& message_id);
   void OnAccepted(const nlohmann::json& accepted);
   void OnRefused(const nlohmann::json& refused);

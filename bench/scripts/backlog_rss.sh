@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Backpressure (issue 16, item 6): the sending agent with its broker unreachable keeps taking
-# documents — dropped into its outbox and POSTed over HTTP (answered 202 pending) — and its
-# memory stays bounded. Drops documents in steps up to the largest COUNT, waits each time until
-# every one is journalled (stafett_agent_outbox_backlog), and reports the agent's RSS and peak
-# RSS (VmHWM) at each step, and the journal's size on disk.
+# documents — dropped into its outbox (where they wait, durable) and POSTed over HTTP (answered
+# 202 pending) — and its memory stays bounded. Drops documents in steps up to the largest COUNT,
+# waits each time until the agent has journalled what it takes (every document, or
+# [agent] max_pending of them: stafett_agent_outbox_backlog), and reports the documents waiting,
+# the agent's RSS and peak RSS (VmHWM) at each step, and the journal's size on disk.
 #
 #   bench/scripts/backlog_rss.sh BUILD_DIR [COUNT...]     e.g. build/release 10000 100000
 set -euo pipefail
@@ -80,10 +81,16 @@ for target in counts:
             f.write(json.dumps(document))
         os.rename(temp, os.path.join(outbox, name))
         dropped += 1
-    while backlog() < target:
+    # The agent journals up to max_pending (the config's, default 10,000) and leaves the rest.
+    cap = 10000
+    for line in open(os.path.join(county, agent["config"])):
+        if line.strip().startswith("max_pending"):
+            cap = int(line.split("=")[1].split("#")[0])
+    while backlog() < min(target, cap):
         if time.time() - started > 3600:
             sys.exit("not journalled within an hour: %d of %d" % (backlog(), target))
         time.sleep(0.5)
+    time.sleep(2)  # a rescan's worth, to see that the agent stays at its cap
     # One over HTTP as well: taken and answered 202 pending while the broker is away.
     body = json.dumps({"type": "concern_report", "to": ["flen.social"],
                        "subject": {"personnummer": "19121212-1212"},
@@ -95,7 +102,8 @@ for target in counts:
     dropped += 1
     journal = subprocess.run(["du", "-sk", os.path.join(data_dir, "journal")],
                              capture_output=True, text=True).stdout.split()[0]
-    steps.append({"waiting": backlog(), "seconds_to_journal": round(time.time() - started, 1),
+    waiting = sum(1 for name in os.listdir(outbox) if name.endswith(".json"))
+    steps.append({"waiting_in_outbox": waiting, "journalled": backlog(), "seconds_to_journal": round(time.time() - started, 1),
                   "rss_kib": status("VmRSS"), "peak_rss_kib": status("VmHWM"),
                   "journal_kib": int(journal), "http_status": http_status,
                   "http_answer_status": answer_body.get("status")})

@@ -139,6 +139,54 @@ TEST_F(AgentDeliveryTest, ABurstOfDropsArrivesOnceEachAndReceiptFilesCanBeOff) {
       << ListNames(sandbox_.agent(kSchool).inbox).size() << " files in the sender's inbox";
 }
 
+// Backpressure (docs/AGENT.md, "Outbox rules"): with the broker away the agent journals at most
+// [agent] max_pending of the files dropped; the rest wait, durable, in the outbox. HTTP still
+// answers 202 pending. Once the broker is back every document arrives, once.
+TEST(AgentBackpressureTest, BeyondMaxPendingFilesWaitInTheOutboxAndAllArriveLater) {
+  AgentSandbox sandbox;
+  ASSERT_TRUE(sandbox.ok()) << sandbox.error();
+  {
+    std::string config;
+    ASSERT_TRUE(ReadWholeFile(sandbox.agent(kSchool).config, &config));
+    size_t at = config.find("[agent]\n");
+    ASSERT_NE(at, std::string::npos);
+    config.insert(at + 8, "max_pending = 5\n");
+    ASSERT_TRUE(WriteFileByRename(sandbox.agent(kSchool).config, config));
+  }
+  ASSERT_TRUE(sandbox.StartAgent(kSchool, /*wait_connected=*/false)) << sandbox.LogOf(kSchool);
+  const AgentInfo& school = sandbox.agent(kSchool);
+  auto backlog = [&] {
+    HttpResponse metrics = HttpRequest(school.http, "GET", "/metrics", "", {}, 2000);
+    size_t at = metrics.body.find("\nstafett_agent_outbox_backlog ");
+    return at == std::string::npos ? -1 : std::stoi(metrics.body.substr(at + 30));
+  };
+  constexpr int kCount = 20;
+  for (int i = 0; i < kCount; ++i) {
+    std::string id = "wait-" + std::to_string(i);
+    ASSERT_TRUE(sandbox.Drop(kSchool, id + ".json", ConcernReport(id, kSocial).dump()));
+  }
+  EXPECT_TRUE(WaitUntil([&] { return backlog() == 5; }, seconds(30))) << backlog();
+  EXPECT_TRUE(WaitUntil(
+      [&] { return sandbox.LogOf(kSchool).find("event=outbox_backpressure") != std::string::npos; },
+      seconds(30)));
+  EXPECT_EQ(backlog(), 5);
+  size_t waiting = 0;
+  for (const std::string& name : ListNames(school.outbox)) waiting += name.ends_with(".json");
+  EXPECT_EQ(waiting, static_cast<size_t>(kCount));
+  EXPECT_TRUE(ListNames(school.outbox + "/rejected").empty());
+  HttpResponse posted = sandbox.Post(kSchool, ConcernReport("wait-http", kSocial));
+  EXPECT_EQ(posted.status, 202) << posted.body;
+  EXPECT_EQ(nlohmann::json::parse(posted.body, nullptr, false).value("status", ""), "pending");
+
+  ASSERT_TRUE(sandbox.StartBroker()) << sandbox.LogOf("broker");
+  ASSERT_TRUE(sandbox.StartAgent(kSocial)) << sandbox.LogOf(kSocial);
+  EXPECT_TRUE(
+      WaitUntil([&] { return sandbox.InboxMessages(kSocial).size() == kCount + 1; }, seconds(90)))
+      << sandbox.InboxMessages(kSocial).size() << sandbox.LogOf(kSchool);
+  EXPECT_TRUE(
+      WaitUntil([&] { return ListNames(school.outbox + "/sent").size() == kCount; }, seconds(30)));
+}
+
 TEST_F(AgentDeliveryTest, SameIdOverHttpAndFileIsDeliveredOnce) {
   ASSERT_TRUE(sandbox_.StartAgent(kSchool)) << sandbox_.LogOf(kSchool);
   ASSERT_TRUE(sandbox_.StartAgent(kSocial)) << sandbox_.LogOf(kSocial);
