@@ -99,7 +99,6 @@ for target in counts:
         "Authorization": "Bearer " + token, "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as answer:
         http_status, answer_body = answer.status, json.loads(answer.read())
-    dropped += 1
     journal = subprocess.run(["du", "-sk", os.path.join(data_dir, "journal")],
                              capture_output=True, text=True).stdout.split()[0]
     waiting = sum(1 for name in os.listdir(outbox) if name.endswith(".json"))
