@@ -49,6 +49,22 @@ install_packages() {
   return "$status"
 }
 
+# The browser and FHIR tests' npm packages, pinned by their package-lock.json: Playwright and
+# axe-core for the console's browser test (Debian's chromium is the browser: npm never downloads
+# one), the FHIR R4 JSON Schema and @medplum/core's validator for the FHIR tests. Without npm
+# those tests say so and skip (under CI=true they fail instead).
+install_test_tools() {
+  if ! command -v npm >/dev/null; then
+    say "npm not found: the console's browser test and the FHIR validation tests will skip"
+    return
+  fi
+  local dir
+  for dir in tests/console tests/fhir; do
+    say "npm ci in $dir"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+  done
+}
+
 jobs=$(nproc 2>/dev/null || echo 2)
 
 # build PRESET [TARGET...]: configure and build (everything, or just the named targets).
@@ -81,6 +97,7 @@ case "${1:-}" in
     ;;
   test)
     install_packages
+    install_test_tools
     build dev
     say "running the test suite (ASan+UBSan)"
     ctest --preset dev -j "$jobs"
