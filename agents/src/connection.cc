@@ -238,39 +238,42 @@ void Connection::DrainMonitor(TimePoint now) {
   }
 }
 
+bool Connection::ReceiveFrames(std::vector<std::string>* frames) {
+  frames->clear();
+  try {
+    zmq::message_t part;
+    if (!socket_->recv(part, zmq::recv_flags::dontwait)) return false;
+    frames->push_back(part.to_string());
+    while (part.more()) {
+      if (!socket_->recv(part, zmq::recv_flags::none)) break;
+      if (frames->size() < kMaxFrames) frames->push_back(part.to_string());
+    }
+  } catch (const zmq::error_t& error) {
+    if (error.num() != EAGAIN) spdlog::warn("event=receive_failed error=\"{}\"", error.what());
+    return false;
+  }
+  return true;
+}
+
 void Connection::DrainSocket(TimePoint now) {
-  // At most kBurst frames per burst, and 1,000 per turn of the loop so timers still run.
+  // A burst starts with the first message waiting (none waiting: no burst, no journal lock) and
+  // takes at most kBurst; at most 1,000 messages per turn of the loop, so timers still run.
+  std::vector<std::string> frames;
   for (size_t handled = 0; handled < 1000 && socket_;) {
+    if (!ReceiveFrames(&frames)) return;
     handler_.BeginBurst();
     size_t in_burst = 0;
-    bool drained = false;
-    while (in_burst < kBurst && socket_) {
-      std::vector<std::string> frames;
-      try {
-        zmq::message_t part;
-        if (!socket_->recv(part, zmq::recv_flags::dontwait)) {
-          drained = true;
-          break;
-        }
-        frames.push_back(part.to_string());
-        while (part.more()) {
-          if (!socket_->recv(part, zmq::recv_flags::none)) break;
-          if (frames.size() < kMaxFrames) frames.push_back(part.to_string());
-        }
-      } catch (const zmq::error_t& error) {
-        if (error.num() != EAGAIN) spdlog::warn("event=receive_failed error=\"{}\"", error.what());
-        drained = true;
-        break;
-      }
+    bool more = true;
+    do {
       ++in_burst;
       last_received_ = now;
       core::Result<protocol::Message> decoded = protocol::Decode(frames);
-      if (!decoded.ok()) {
+      if (decoded.ok()) {
+        HandleMessage(std::move(decoded).value(), now);
+      } else {
         spdlog::warn("event=protocol_error error=\"{}\"", decoded.status().message());
-        continue;
       }
-      HandleMessage(std::move(decoded).value(), now);
-    }
+    } while (in_burst < kBurst && socket_ && (more = ReceiveFrames(&frames)));
     bool durable = handler_.EndBurst();
     std::vector<std::pair<protocol::Command, std::string>> replies;
     replies.swap(replies_);
@@ -280,7 +283,7 @@ void Connection::DrainSocket(TimePoint now) {
       spdlog::warn("event=burst_not_durable replies_withheld={}", replies.size());
     }
     handled += in_burst;
-    if (drained) return;
+    if (!more) return;
   }
 }
 

@@ -98,6 +98,8 @@ class Connection {
   void OpenSocket(TimePoint now);
   void CloseSocket(TimePoint now, const char* reason);
   void DrainMonitor(TimePoint now);
+  // The frames of the next message waiting on the socket into FRAMES; false when none waits.
+  bool ReceiveFrames(std::vector<std::string>* frames);
   void DrainSocket(TimePoint now);
   void HandleMessage(core::protocol::Message message, TimePoint now);
   void TakeWork();

@@ -29,10 +29,6 @@ void LogSent(const core::Result<std::filesystem::path>& moved, const std::string
 
 }  // namespace
 
-void OutboxFiles::MoveToSent(const std::string& name, const std::string& message_id) const {
-  LogSent(files_->MoveWithoutOverwrite(outbox_ / name, outbox_ / "sent"), message_id);
-}
-
 void OutboxFiles::MoveAllToSent(
     const std::vector<std::pair<std::string, std::string>>& files) const {
   if (files.empty()) return;

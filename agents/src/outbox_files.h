@@ -21,9 +21,8 @@ class OutboxFiles {
 
   // Creates outbox/, outbox/sent/ and outbox/rejected/ if needed; checks they are writable.
   core::Status Prepare() const;
-  // Moves outbox/NAME to sent/. A file already gone counts as moved.
-  void MoveToSent(const std::string& name, const std::string& message_id) const;
-  // MoveToSent for a burst: FILES are (name, message id); one sync of each folder for all.
+  // Moves outbox/NAME to sent/ for each (NAME, message id) of FILES — a burst: one sync of each
+  // folder for all. A file already gone counts as moved.
   void MoveAllToSent(const std::vector<std::pair<std::string, std::string>>& files) const;
   // Moves outbox/NAME to rejected/ and writes <final name>.error.json with the code, message
   // and (for schema errors) the JSON pointers of the failing fields.

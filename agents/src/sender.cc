@@ -114,6 +114,16 @@ SubmitResult Sender::FromRecord(const OutgoingRecord& record) const {
   return result;
 }
 
+SubmitResult Sender::RefuseUnjournalled(const core::Status& failure, std::string message_id) {
+  if (failure.code() == Code::kStorageFull) {
+    return Refuse(Code::kStorageFull,
+                  "the agent's disk is full; the message was not taken: hand it over again later",
+                  {}, std::move(message_id));
+  }
+  return Refuse(Code::kUnavailable, "the agent could not journal the message; retry", {},
+                std::move(message_id));
+}
+
 SubmitResult Sender::Submit(std::string_view text, const std::string& file_name) {
   core::Micros now = clock_.Now();
   std::lock_guard<std::mutex> lock(submit_mutex_);
@@ -137,14 +147,9 @@ std::vector<SubmitResult> Sender::SubmitAll(const std::vector<Document>& documen
   if (!committed.ok()) {
     spdlog::error("event=journal_failed documents={} error=\"{}\"", publish.size(),
                   committed.message());
-    bool full = committed.code() == Code::kStorageFull;
     for (SubmitResult& result : results) {
       if (std::find(publish.begin(), publish.end(), result.message_id) == publish.end()) continue;
-      result = Refuse(full ? Code::kStorageFull : Code::kUnavailable,
-                      full ? "the agent's disk is full; the message was not taken: hand it over "
-                             "again later"
-                           : "the agent could not journal the message; retry",
-                      {}, result.message_id);
+      result = RefuseUnjournalled(committed, result.message_id);
     }
     publish.clear();
   }
@@ -256,14 +261,7 @@ SubmitResult Sender::SubmitLocked(std::string_view text, const std::string& file
   if (!journalled.ok()) {
     spdlog::error("event=journal_failed message_id={} error=\"{}\"", message_id,
                   journalled.message());
-    if (journalled.code() == Code::kStorageFull) {
-      return Refuse(Code::kStorageFull,
-                    "the agent's disk is full; the message was not taken: hand it over again "
-                    "later",
-                    {}, message_id);
-    }
-    return Refuse(Code::kUnavailable, "the agent could not journal the message; retry", {},
-                  message_id);
+    return RefuseUnjournalled(journalled, message_id);
   }
   RememberFile(message_id, file_name);
   spdlog::info("event=message_queued message_id={} type={} recipients={}", message_id, header.type,

@@ -98,6 +98,9 @@ class Sender {
                             std::vector<std::string>* publish);
   SubmitResult Refuse(core::Code code, std::string message, std::vector<std::string> pointers,
                       std::string message_id = "");
+  // The refusal of a message its journal write did not take (FAILURE): STORAGE_FULL on a full
+  // disk, else UNAVAILABLE — both mean "hand it over again later".
+  SubmitResult RefuseUnjournalled(const core::Status& failure, std::string message_id);
   SubmitResult FromRecord(const core::OutgoingRecord& record) const;
   // Consent events the agent refuses itself: a grant already past its valid_until
   // (kConsentExpired), a revocation of a consent it knows as revoked (kConsentRevoked).

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "agent_journal_keys.h"
 #include "stafett/core/records/stored_envelope.h"
 
 namespace stafett::store {
@@ -14,24 +15,9 @@ namespace stafett::store {
 using core::Code;
 using core::Result;
 using core::Status;
+using namespace journal_keys;  // NOLINT(google-build-using-namespace): the keys
 
 namespace {
-
-constexpr std::string_view kFormat = "format";
-constexpr std::string_view kOutgoing = "m/";
-constexpr std::string_view kEnvelope = "e/";
-constexpr std::string_view kPending = "p/";
-constexpr std::string_view kSource = "s/";
-constexpr std::string_view kConsent = "c/";
-constexpr std::string_view kReceived = "r/";
-constexpr std::string_view kPrefixes[] = {kOutgoing, kEnvelope, kPending,
-                                          kSource,   kConsent,  kReceived};
-
-std::string Key(std::string_view prefix, std::string_view id) {
-  std::string key(prefix);
-  key.append(id);
-  return key;
-}
 
 bool IsPending(const core::OutgoingRecord& record) {
   return record.state == core::OutgoingState::kPending;

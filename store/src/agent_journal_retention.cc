@@ -1,7 +1,8 @@
 // AgentJournal's retention verbs: visiting the outgoing, source and received records, and
-// removing the finished ones (docs/PRIVACY.md, "At the agents"). The keys are agent_journal.cc's.
+// removing the finished ones (docs/PRIVACY.md, "At the agents"). The keys: agent_journal_keys.h.
 #include <utility>
 
+#include "agent_journal_keys.h"
 #include "stafett/core/records/stored_envelope.h"
 #include "stafett/store/agent_journal.h"
 
@@ -9,21 +10,7 @@ namespace stafett::store {
 
 using core::Result;
 using core::Status;
-
-namespace {
-
-constexpr std::string_view kOutgoing = "m/";
-constexpr std::string_view kEnvelope = "e/";
-constexpr std::string_view kSource = "s/";
-constexpr std::string_view kReceived = "r/";
-
-std::string Key(std::string_view prefix, std::string_view id) {
-  std::string key(prefix);
-  key.append(id);
-  return key;
-}
-
-}  // namespace
+using namespace journal_keys;  // NOLINT(google-build-using-namespace): the keys
 
 Status AgentJournal::ForEachOutgoing(const OutgoingVisitor& visit) {
   return Scan(kOutgoing, [&](std::string_view, std::string_view value) {

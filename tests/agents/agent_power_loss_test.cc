@@ -167,7 +167,7 @@ class AgentPowerLossTest : public ::testing::Test {
       core::Result<std::optional<core::OutgoingRecord>> record = agent_.journal->GetOutgoing(id);
       if (!Ok(record.status()) || !record->has_value()) return false;
       if ((**record).state == core::OutgoingState::kAccepted) {
-        agent_.outbox->MoveToSent(name, id);
+        agent_.outbox->MoveAllToSent({{name, id}});
         if (!CheckPower()) return false;
       }
     }
