@@ -162,7 +162,7 @@ TEST(SenderEpochKeysTest, DefaultsAreAnHourOrOneHundredThousandWraps) {
   EXPECT_EQ(policy.max_wraps, 100'000u);
 }
 
-TEST(SenderEpochKeysTest, WrapsOpenAtTheRecipientAndAgreeOnceperRecipient) {
+TEST(SenderEpochKeysTest, WrapsOpenAtTheRecipientAndAgreeOncePerRecipient) {
   ManualClock clock(0);
   SenderEpochKeys sender(clock);
   EXPECT_FALSE(sender.live());

@@ -1,6 +1,7 @@
 // Writes the seed corpora of tests/fuzz/corpus/<target>/: real frames (protocol::Encode) and
 // headers (SealEnvelope, with the fuzz targets' fixed keys), personnummer forms (fake,
-// Luhn-valid numbers only), configs, documents (from schemas/examples), plus edge cases.
+// Luhn-valid numbers only), configs, documents (from schemas/examples), batch proofs (SignBatch
+// with the fixed sender key), plus edge cases.
 // Usage: fuzz_make_corpus DIR (the folder holding frames/, header/, ...). Envelopes are sealed
 // with fresh random payload keys, so header and frame seeds differ from run to run.
 // Thread-safety: a single-threaded program.
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "stafett/core/batch_signature.h"
 #include "stafett/core/encoding.h"
 #include "stafett/core/envelope.h"
 #include "stafett/core/protocol.h"
@@ -377,6 +379,36 @@ void WriteDocuments(const fs::path& root) {
   out.Write("edge-array", "[]");
 }
 
+// Proofs of real batches signed by FuzzSenderKey() under kFuzzBatchKeyId, each with its item
+// (Ed25519 is deterministic: these seeds are the same on every run), and malformed ones.
+void WriteBatchProofs(const fs::path& root) {
+  CorpusWriter out(root, "batch_proof");
+  for (size_t size : {size_t{1}, size_t{5}, size_t{13}}) {
+    std::vector<std::string> items;
+    for (size_t i = 0; i < size; ++i) items.push_back("header " + std::to_string(i));
+    std::vector<std::string_view> views(items.begin(), items.end());
+    const std::vector<core::BatchProof> proofs =
+        *core::SignBatch(views, kFuzzBatchKeyId, FuzzSenderKey());
+    for (size_t i : {size_t{0}, size - 1}) {
+      const std::string bytes = core::EncodeBatchProof(proofs[i]);
+      const std::string name = "batch-" + std::to_string(size) + "-leaf-" + std::to_string(i);
+      out.Write(name, JoinFrames({bytes, items[i]}));
+      if (size == 5 && i == 0) {
+        out.Write("wrong-item", JoinFrames({bytes, items[1]}));
+        out.Write("truncated", JoinFrames({bytes.substr(0, bytes.size() - 1), items[i]}));
+        out.Write("trailing-byte", JoinFrames({bytes + '\0', items[i]}));
+        std::string version = bytes;
+        version[0] = 2;
+        out.Write("version-2", JoinFrames({version, items[i]}));
+        std::string count = bytes;
+        count[17] = 2;
+        out.Write("wrong-path-count", JoinFrames({count, items[i]}));
+      }
+    }
+  }
+  out.Write("empty", "");
+}
+
 }  // namespace
 }  // namespace stafett::fuzz
 
@@ -395,5 +427,6 @@ int main(int argc, char** argv) {
   WritePersonnummer(root);
   WriteConfigs(root);
   WriteDocuments(root);
+  WriteBatchProofs(root);
   return 0;
 }

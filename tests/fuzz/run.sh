@@ -25,8 +25,9 @@ declare -A max_len=(
   [personnummer]=32
   [config]=4096
   [document]=40000
+  [batch_proof]=1024
 )
-targets=(frames header personnummer config document)
+targets=(frames header personnummer config document batch_proof)
 if (($# > 0)); then targets=("$@"); fi
 
 say() { printf '==> %s\n' "$*" >&2; }

@@ -43,12 +43,18 @@ std::string JoinFrames(const std::vector<std::string>& frames);
 // Without the 0x00 byte the whole input is the header, signed by the target, with no payload.
 std::string JoinHeaderInput(const core::Envelope& envelope, bool signed_by_target);
 
+// FuzzBatchProof input: frames as for FuzzFrames; frame 0 is the encoded BatchProof, frame 1
+// (absent = empty) the item it is checked against, signed in a batch by FuzzSenderKey() under
+// kFuzzBatchKeyId. make_corpus writes real batches' proofs with their items.
+inline constexpr std::string_view kFuzzBatchKeyId = "f0f1f2f3f4f5f6f7";
+
 // The targets. Each returns normally unless an invariant fails (then it traps).
 void FuzzFrames(const uint8_t* data, size_t size);        // protocol::Decode (+ ParseHeader)
 void FuzzHeader(const uint8_t* data, size_t size);        // ParseHeader, VerifyEnvelope, Open
 void FuzzPersonnummer(const uint8_t* data, size_t size);  // ParsePersonnummer
 void FuzzConfig(const uint8_t* data, size_t size);        // Config::Parse and its getters
 void FuzzDocument(const uint8_t* data, size_t size);      // ParseDocument (schema validation)
+void FuzzBatchProof(const uint8_t* data, size_t size);    // ParseBatchProof, VerifyBatchItem
 
 struct FuzzTarget {
   std::string_view name;  // the folder under tests/fuzz/corpus/ and regressions/
