@@ -1,7 +1,7 @@
 // Tests of protocol v2's per-pair epoch keys: sender and recipient agree, keys differ per pair,
 // epoch and direction, wraps fail across pairs, epochs, directions and message ids and when
 // altered, SenderEpochKeys rotates by age and count and wipes its secret, and the fixed vector
-// of docs/PROTOCOL_V2.md. Single-threaded.
+// of docs/PROTOCOL_V2.md; RecipientEpochKeys derives once per epoch. Single-threaded.
 #include "stafett/core/epoch_keys.h"
 
 #include <gtest/gtest.h>
@@ -271,6 +271,63 @@ TEST(SenderEpochKeysTest, DestructionWipesTheSecret) {
   ASSERT_FALSE(AllZero(secret));
   sender->~SenderEpochKeys();
   EXPECT_TRUE(AllZero(std::span<const unsigned char>(storage + offset, secret.size())));
+}
+
+// ---- RecipientEpochKeys ----
+
+TEST(RecipientEpochKeysTest, DerivesOncePerEpochAndOpensEveryWrapOfIt) {
+  ManualClock clock(0);
+  SenderEpochKeys sender(clock, EpochPolicy{seconds(3600), 5});
+  const BoxKeyPair recipient = BoxKeyPair::Generate();
+  RecipientEpochKeys keys(recipient);
+  for (int i = 0; i < 12; ++i) {  // epochs of 5, 5 and 2 wraps
+    const std::string id = "m" + std::to_string(i);
+    const SecretBytes payload_key = NewPayloadKey();
+    const SenderEpochKeys::Wrap wrap = *sender.WrapFor(recipient.public_key, id, payload_key);
+    Result<SecretBytes> opened = keys.Unwrap(wrap.epoch_public, wrap.epoch_id, id, wrap.wrapped);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    EXPECT_EQ(Hex(*opened), Hex(payload_key));
+    // A changed id or epoch id fails, from the cache as from a fresh derivation.
+    EXPECT_EQ(keys.Unwrap(wrap.epoch_public, wrap.epoch_id, id + "x", wrap.wrapped).status().code(),
+              Code::kDecryptFailed);
+  }
+  EXPECT_EQ(keys.derivations(), 3u);
+  EXPECT_EQ(keys.size(), 3u);
+}
+
+TEST(RecipientEpochKeysTest, KeepsOnlyKeysThatOpenedAWrapAndIsBounded) {
+  const BoxKeyPair recipient = BoxKeyPair::Generate();
+  RecipientEpochKeys keys(recipient, 2);
+  const BoxKeyPair epoch = BoxKeyPair::Generate();
+  // Garbage from a stranger's epoch: derived, refused, not kept.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(keys.Unwrap(epoch.public_key, 1, "m", std::string(kEpochWrappedKeyBytes, 'x'))
+                  .status()
+                  .code(),
+              Code::kDecryptFailed);
+  }
+  EXPECT_EQ(keys.derivations(), 3u);
+  EXPECT_EQ(keys.size(), 0u);
+  EXPECT_EQ(keys.Unwrap(std::string(32, '\0'), 1, "m", std::string(72, 'x')).status().code(),
+            Code::kDecryptFailed)
+      << "a low-order epoch key";
+  auto wrap_for = [&](uint64_t epoch_id) {
+    const SecretBytes key = *SenderEpochKey(epoch, recipient.public_key, epoch_id, kOut);
+    return *WrapPayloadKey(key, "m", NewPayloadKey());
+  };
+  const std::string w1 = wrap_for(1);
+  const std::string w2 = wrap_for(2);
+  const std::string w3 = wrap_for(3);
+  ASSERT_TRUE(keys.Unwrap(epoch.public_key, 1, "m", w1).ok());
+  ASSERT_TRUE(keys.Unwrap(epoch.public_key, 2, "m", w2).ok());
+  ASSERT_TRUE(keys.Unwrap(epoch.public_key, 1, "m", w1).ok());  // 1 is the most recent
+  const uint64_t before = keys.derivations();
+  ASSERT_TRUE(keys.Unwrap(epoch.public_key, 3, "m", w3).ok());  // evicts 2
+  EXPECT_EQ(keys.size(), 2u);
+  ASSERT_TRUE(keys.Unwrap(epoch.public_key, 1, "m", w1).ok());
+  EXPECT_EQ(keys.derivations(), before + 1) << "1 stayed";
+  ASSERT_TRUE(keys.Unwrap(epoch.public_key, 2, "m", w2).ok());
+  EXPECT_EQ(keys.derivations(), before + 2) << "2 was evicted and derived again";
 }
 
 // ---- The fixed vector of docs/PROTOCOL_V2.md ("Test vectors") ----

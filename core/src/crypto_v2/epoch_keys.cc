@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace stafett::core {
 namespace {
@@ -220,6 +221,54 @@ Result<SenderEpochKeys::Wrap> SenderEpochKeys::WrapFor(std::string_view recipien
   if (!wrapped.ok()) return wrapped.status();
   ++wraps_;
   return Wrap{epoch_id_, public_, std::move(wrapped).value()};
+}
+
+RecipientEpochKeys::RecipientEpochKeys(BoxKeyPair recipient_keys, size_t capacity)
+    : keys_(std::move(recipient_keys)), capacity_(std::max<size_t>(capacity, 1)) {}
+
+Result<SecretBytes> RecipientEpochKeys::Unwrap(std::string_view epoch_public32, uint64_t epoch_id,
+                                               std::string_view message_id,
+                                               std::string_view wrapped) {
+  std::string id(epoch_public32);
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    id.push_back(static_cast<char>((epoch_id >> shift) & 0xff));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = kept_.find(id);
+    if (found != kept_.end()) {
+      found->second.last_used = ++clock_;
+      return UnwrapPayloadKey(found->second.key, message_id, wrapped);
+    }
+    ++derivations_;
+  }
+  Result<SecretBytes> key =
+      RecipientEpochKey(keys_, epoch_public32, epoch_id, EpochDirection::kSenderToRecipient);
+  if (!key.ok()) return key.status();
+  Result<SecretBytes> payload_key = UnwrapPayloadKey(*key, message_id, wrapped);
+  if (!payload_key.ok()) return payload_key.status();
+  std::lock_guard<std::mutex> lock(mutex_);
+  // A linear scan, once per new epoch and sender: rare next to the wraps it saves.
+  if (kept_.size() >= capacity_ && kept_.find(id) == kept_.end()) {
+    auto oldest = std::min_element(kept_.begin(), kept_.end(), [](const auto& a, const auto& b) {
+      return a.second.last_used < b.second.last_used;
+    });
+    kept_.erase(oldest);
+  }
+  Kept& kept = kept_[id];
+  kept.key = std::move(key).value();
+  kept.last_used = ++clock_;
+  return payload_key;
+}
+
+uint64_t RecipientEpochKeys::derivations() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return derivations_;
+}
+
+size_t RecipientEpochKeys::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return kept_.size();
 }
 
 }  // namespace stafett::core

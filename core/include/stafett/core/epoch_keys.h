@@ -4,14 +4,17 @@
 // keys, the epoch id and the direction), and wraps every message's fresh payload key under it with
 // XChaCha20-Poly1305, the message id as associated data. SenderEpochKeys rotates the epoch by age
 // and count and wipes its secret. Byte formats: docs/PROTOCOL_V2.md; the exposure trade-off:
-// docs/SECURITY.md. Thread-safety: free functions are pure; SenderEpochKeys needs external
-// synchronisation (one sending thread).
+// docs/SECURITY.md. RecipientEpochKeys keeps a recipient's derived keys. Thread-safety: free
+// functions are pure; SenderEpochKeys needs external synchronisation (one sending thread);
+// RecipientEpochKeys is safe for concurrent use.
 #pragma once
 
 #include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -143,6 +146,38 @@ class SenderEpochKeys {
   MonotonicTime started_{};
   uint64_t wraps_ = 0;
   std::vector<Agreed> agreed_;
+};
+
+// A recipient's side of the epochs: the epoch keys it derived, one X25519 per (epoch public key,
+// epoch id, direction), kept for the epoch's later messages. A key is kept only once a wrap opened
+// with it, so wraps that fail cost a derivation each and never fill the cache. Bounded; the least
+// recently used key is wiped (SecretBytes) and dropped beyond the capacity. Safe for concurrent
+// use (a mutex; X25519 runs outside it).
+class RecipientEpochKeys {
+ public:
+  static constexpr size_t kDefaultCapacity = 1024;
+  explicit RecipientEpochKeys(BoxKeyPair recipient_keys, size_t capacity = kDefaultCapacity);
+
+  // The payload key of `message_id` wrapped under the epoch (epoch_public32, epoch_id) in the
+  // sender-to-recipient direction. kDecryptFailed as UnwrapPayloadKey and RecipientEpochKey.
+  [[nodiscard]] Result<SecretBytes> Unwrap(std::string_view epoch_public32, uint64_t epoch_id,
+                                           std::string_view message_id, std::string_view wrapped);
+
+  // How many epoch keys were derived (X25519 + KDF), and how many are kept.
+  uint64_t derivations() const;
+  size_t size() const;
+
+ private:
+  struct Kept {
+    SecretBytes key;
+    uint64_t last_used = 0;
+  };
+  const BoxKeyPair keys_;
+  const size_t capacity_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Kept> kept_;  // by epoch public || be64(epoch id)
+  uint64_t clock_ = 0;                // use counter for least-recently-used eviction
+  uint64_t derivations_ = 0;
 };
 
 }  // namespace stafett::core
