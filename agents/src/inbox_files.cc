@@ -24,6 +24,7 @@ core::Result<bool> InboxFiles::AlreadyKept(const std::string& message_id, core::
 core::Status InboxFiles::Keep(const std::string& message_id, std::string_view document,
                               const core::ReceivedRecord& received) {
   if (in_burst_) {
+    burst_names_.insert(message_id + ".json");
     burst_files_.emplace_back(message_id + ".json", std::string(document));
     burst_received_.emplace(message_id, received);
     return core::Status::Ok();
@@ -38,20 +39,20 @@ core::Status InboxFiles::Keep(const std::string& message_id, std::string_view do
 
 core::Status InboxFiles::KeepDocument(const std::string& name, std::string_view document) {
   if (!in_burst_) return files_.WriteFileDurably(inbox_, name, document);
+  burst_names_.insert(name);
   burst_files_.emplace_back(name, std::string(document));
   return core::Status::Ok();
 }
 
 core::Result<bool> InboxFiles::HasDocument(const std::string& name) {
-  for (const auto& [staged, document] : burst_files_) {
-    if (staged == name) return true;
-  }
+  if (burst_names_.count(name) != 0) return true;
   return files_.Exists(inbox_ / name);
 }
 
 void InboxFiles::BeginBurst() {
   in_burst_ = true;
   burst_files_.clear();
+  burst_names_.clear();
   burst_received_.clear();
 }
 
@@ -59,6 +60,7 @@ core::Status InboxFiles::FinishBurst() {
   in_burst_ = false;
   std::vector<std::pair<std::string, std::string>> files;
   files.swap(burst_files_);
+  burst_names_.clear();
   std::map<std::string, core::ReceivedRecord> received;
   received.swap(burst_received_);
   STAFETT_RETURN_IF_ERROR(files_.WriteFilesDurably(inbox_, files));

@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -58,6 +59,7 @@ class InboxFiles {
   FileSystem& files_;
   bool in_burst_ = false;
   std::vector<std::pair<std::string, std::string>> burst_files_;  // name → document
+  std::unordered_set<std::string> burst_names_;                   // burst_files_' names
   std::map<std::string, core::ReceivedRecord> burst_received_;    // message id → record
 };
 
