@@ -50,6 +50,12 @@ else
   PRODUCT_COUNT=10000 PRODUCT_LIMITED_COUNT=2000
 fi
 [ "$MILLION" -eq 1 ] && BACKLOGS="$BACKLOGS 1000000"
+# The broker's data folder with retention on, after this many messages delivered and finished
+# (none in a quick run; the target compares 10^5 with 10^6, --million).
+RETENTION_SIZES="10000 100000"
+[ "$QUICK" -eq 1 ] && RETENTION_SIZES=""
+[ "$MILLION" -eq 1 ] && RETENTION_SIZES="100000 1000000"
+RETENTION_TTL=20    # each message expires this long after its sending, seconds
 
 log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -57,7 +63,7 @@ log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 if [ "$INSTALL" -eq 1 ] && [ "$PEERS" -eq 1 ]; then
   bash "$ROOT/bench/scripts/install_peers.sh" >&2
 fi
-for tool in jq python3 ss pgrep cmake ninja; do
+for tool in jq python3 ss pgrep cmake ninja curl; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is needed (apt-get install it)" >&2; exit 2; }
 done
 if [ ! -f "$BUILD/build.ninja" ]; then
@@ -239,6 +245,45 @@ if [ "$ONLY_PRODUCT" -eq 0 ]; then
     "$STAFETT" recover --county "$COUNTY" --broker "$BROKER_URL" --credit "$CREDIT" --t0-unix-ns "$t0" --count "$DRAIN"
   record_json stafett_recovery_rss "{\"queued\": $queued, \"rss_kib_after_restart\": $(rss_kib "$BROKER_PID")}"
   stop_broker
+
+  # Retention: messages delivered, receipted and acknowledged, each expiring RETENTION_TTL s
+  # after its sending; their states go one second after that (retention.message_grace_seconds).
+  # After each step, once the broker has removed every finished message's state, the data
+  # folder's size and the store's bytes per key space (stafett_store_space_bytes).
+  if [ -n "$RETENTION_SIZES" ]; then
+    dir="$TMP/stafett-retention" http_port="$(free_port)"
+    mkdir -p "$dir"
+    write_broker_config "$dir" "$(free_port)" 512
+    sed -i "s|^http_bind = \"\"|http_bind = \"127.0.0.1:$http_port\"|" "$dir/broker.toml"
+    printf '[retention]\nmessage_grace_seconds = 1\n' >>"$dir/broker.toml"
+    start_broker retention 512
+    wait_port "$http_port" 30
+    metric() {  # NAME{LABELS} → its value (0 when absent)
+      curl -fsS "http://127.0.0.1:$http_port/metrics" | awk -v n="$1" '$1 == n {print $2; f=1} END {if (!f) print 0}'
+    }
+    delivered=0
+    for size in $RETENTION_SIZES; do
+      record "stafett_retention_e2e_$size" "{\"delivered_before\": $delivered}" \
+        stafett_flow e2e --count $((size - delivered)) --prefix "r$size" \
+        --ttl-seconds "$RETENTION_TTL" --max-seconds 3600
+      delivered=$size
+      # Every state is due RETENTION_TTL + 1 s after its sending; allow two minutes more.
+      removed=0
+      for _ in $(seq $(( (RETENTION_TTL + 120) * 2 ))); do
+        removed="$(metric 'stafett_retention_removed_total{what="message_state"}')"
+        [ "${removed%.*}" -ge "$size" ] && break
+        sleep 0.5
+      done
+      spaces="$(curl -fsS "http://127.0.0.1:$http_port/metrics" |
+        sed -n 's/^stafett_store_space_bytes{space="\([a-z_]*\)"} \([0-9]*\)$/\1 \2/p' |
+        jq -R -s -c 'split("\n") | map(select(length > 0) | split(" ") | {(.[0]): (.[1] | tonumber)}) | add')"
+      [ -n "$spaces" ] && [ "$spaces" != null ] || spaces='{}'
+      record_json "stafett_retention_data_$size" \
+        "{\"delivered\": $size, \"states_removed\": ${removed%.*}, \"data_kib\": $(du -sk "$dir/data" | cut -f1), \"space_bytes\": $spaces}"
+      tail -n 1 "$RESULTS" >&2
+    done
+    stop_broker
+  fi
 fi
 
 # --- Stafett, product level: outbox file → inbox file through the real broker and agents --------

@@ -180,11 +180,26 @@ def main():
             backlog.append({"queued": record["queued"], "rss_kib": record["rss_kib"],
                             "data_kib": record.get("data_kib")})
     backlog.sort(key=lambda item: item["queued"])
+    # Retention (issue 16): the data folder after N messages delivered and finished, split into
+    # the audit log's key spaces (kept whole: docs/PRIVACY.md) and the rest (message states,
+    # envelopes, queues, expiry index, dead letters, consents: what retention bounds).
+    audit_spaces = {"audit", "merkle", "heads", "trail", "trail_map"}
+    retention = []
+    for label, record in rows.items():
+        if label.startswith("stafett_retention_data_"):
+            spaces = record.get("space_bytes") or {}
+            retention.append({
+                "delivered": record["delivered"], "states_removed": record.get("states_removed"),
+                "data_kib": record["data_kib"], "space_bytes": spaces,
+                "audit_log_bytes": sum(v for k, v in spaces.items() if k in audit_spaces),
+                "other_bytes": sum(v for k, v in spaces.items() if k not in audit_spaces)})
+    retention.sort(key=lambda item: item["delivered"])
     broker = {
         "accept_group_commit_msgs_per_sec": s["accept_msgs_per_sec"],
         "accept_no_group_commit_msgs_per_sec": get(rows, "stafett_accept_no_group_commit",
                                                    "msgs_per_sec"),
         "backlog_rss": backlog,
+        "retention_data": retention,
         "recovery": {k: v for k, v in (rows.get("stafett_recovery") or {}).items()
                      if k not in ("system", "mode", "label")},
         "rss_kib_after_restart": get(rows, "stafett_recovery_rss", "rss_kib_after_restart"),
@@ -205,6 +220,10 @@ def main():
             None if ratios["product_e2e_throughput_vs_file_handoff_limit"] is None
             else ratios["product_e2e_throughput_vs_file_handoff_limit"] >= 1.0),
     }
+    if len(retention) >= 2:
+        # Ten times the traffic, with retention on: the data folder within 2x.
+        targets["retention_data_within_2x"] = (
+            retention[-1]["data_kib"] <= 2 * retention[0]["data_kib"])
     if len(backlog) >= 2:
         # "Flat": ten times the backlog costs less than 1.5x the memory.
         targets["backlog_memory_flat"] = backlog[-1]["rss_kib"] < 1.5 * backlog[0]["rss_kib"]
@@ -324,6 +343,12 @@ def main():
     for item in backlog:
         lines.append(f"broker: {item['queued']:>9,} queued for an offline endpoint: RSS "
                      f"{item['rss_kib'] / 1024:,.1f} MiB, data {(item['data_kib'] or 0) / 1024:,.1f} MiB")
+    for item in retention:
+        lines.append(f"broker: {item['delivered']:>9,} delivered with retention on "
+                     f"({item['states_removed'] or 0:,} states removed): data "
+                     f"{item['data_kib'] / 1024:,.1f} MiB; store: audit log "
+                     f"{item['audit_log_bytes'] / 2**20:,.1f} MiB, the rest "
+                     f"{item['other_bytes'] / 2**20:,.1f} MiB")
     rec = broker["recovery"]
     if rec:
         lines.append(f"broker: SIGKILL with {fmt(get(rows, 'stafett_recovery', 'queued'))} queued → "

@@ -305,6 +305,12 @@ void Broker::PublishGauges(core::Micros now) {
   metrics_.SetAuthFailures(zap_ ? zap_->denied() : 0);
   metrics_.SetStorageCorruptions(store_->corruptions());
   metrics_.SetStorageSpace(store_->FreeBytes(), static_cast<uint64_t>(config_.min_free_bytes));
+  std::map<std::string, uint64_t> space_bytes;
+  std::array<uint64_t, store::kSpaceCount> sizes = store_->SpaceBytes();
+  for (size_t space = 0; space < store::kSpaceCount; ++space) {
+    space_bytes[std::string(store::SpaceName(static_cast<store::Space>(space)))] = sizes[space];
+  }
+  metrics_.SetSpaceBytes(std::move(space_bytes));
   if (last_head_at_ > 0 && last_head_size_ != UINT64_MAX) {
     metrics_.SetTreeHead(static_cast<double>(now - last_head_at_) / 1e6,
                          audit_->size() - std::min(audit_->size(), last_head_size_));

@@ -32,7 +32,8 @@ struct BrokerConfig {
   bool fsync = true;
   // [retention] message_grace_days: a finished message's state and dead letters are removed
   // this long after its expiry, once the sender has every receipt; its audit records stay
-  // (docs/PRIVACY.md). 0 keeps them for ever. Tests set seconds directly.
+  // (docs/PRIVACY.md). 0 keeps them for ever. [retention] message_grace_seconds, for tests and
+  // benchmarks, takes precedence.
   int64_t retention_grace_seconds = 30LL * 86400;
   // [siem]: the collector every committed audit record is sent to, host:port, RFC 5424 over TCP
   // (docs/SIEM.md); empty: no feed. APP-NAME of its messages.

@@ -133,6 +133,10 @@ void Metrics::SetStorageCorruptions(uint64_t total) {
   std::lock_guard lock(mutex_);
   storage_corruptions_ = total;
 }
+void Metrics::SetSpaceBytes(std::map<std::string, uint64_t> bytes) {
+  std::lock_guard lock(mutex_);
+  space_bytes_ = std::move(bytes);
+}
 void Metrics::CountRedelivery() {
   std::lock_guard lock(mutex_);
   ++redeliveries_;
@@ -261,6 +265,12 @@ std::string Metrics::Render() const {
     Single(&out, "stafett_storage_min_free_bytes", "gauge",
            "min_free_bytes: below this much free space the broker refuses new work.",
            std::to_string(min_free_bytes_));
+  }
+  if (!space_bytes_.empty()) {
+    Header(&out, "stafett_store_space_bytes", "gauge",
+           "Approximate bytes of each key space of the broker's store (table files and "
+           "memtables; deleted keys count until compaction).");
+    Labelled(&out, "stafett_store_space_bytes", space_bytes_, "space");
   }
   Single(&out, "stafett_redeliveries_total", "counter", "Deliveries sent again after a timeout.",
          std::to_string(redeliveries_));

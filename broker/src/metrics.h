@@ -53,6 +53,8 @@ class Metrics {
   void SetAuthFailures(uint64_t total);
   // Stored data that failed an integrity check or did not decode (Store::ReportCorruption).
   void SetStorageCorruptions(uint64_t total);
+  // stafett_store_space_bytes{space}: the store's approximate bytes per key space.
+  void SetSpaceBytes(std::map<std::string, uint64_t> bytes);
   void CountRedelivery();
   // Records the retention removed (docs/PRIVACY.md), by what: message_state, dead_letter.
   void CountRetention(const std::string& what, uint64_t count);
@@ -89,6 +91,7 @@ class Metrics {
   uint64_t free_bytes_ = 0, min_free_bytes_ = 0, unsigned_records_ = 0;
   bool space_known_ = false, head_known_ = false;
   double head_age_seconds_ = 0;
+  std::map<std::string, uint64_t> space_bytes_;
   uint64_t auth_failures_ = 0, redeliveries_ = 0, audit_size_ = 0, storage_corruptions_ = 0;
   bool storage_full_ = false, ready_ = false;
   bool siem_enabled_ = false;

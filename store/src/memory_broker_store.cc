@@ -30,6 +30,15 @@ class MemoryBrokerStore final : public BrokerStore {
     return core::Status(core::Code::kUnavailable, "an in-memory store has no files to copy");
   }
   uint64_t FreeBytes() const override { return UINT64_MAX; }
+  std::array<uint64_t, kSpaceCount> SpaceBytes() const override {
+    std::lock_guard<std::mutex> lock(data_->mutex);
+    std::array<uint64_t, kSpaceCount> bytes{};
+    for (size_t space = 0; space < kSpaceCount; ++space) {
+      for (const auto& [key, value] : data_->spaces[space])
+        bytes[space] += key.size() + value.size();
+    }
+    return bytes;
+  }
   core::Status Resume() override { return core::Status::Ok(); }
   core::Status Flush() override { return core::Status::Ok(); }
 

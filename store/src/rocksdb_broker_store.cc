@@ -219,6 +219,26 @@ class RocksDbBrokerStore final : public BrokerStore {
     return static_cast<uint64_t>(info.f_bavail) * info.f_frsize;
   }
 
+  std::array<uint64_t, kSpaceCount> SpaceBytes() const override {
+    // Every space is a key prefix of the one column family (Open): its range is [byte, byte+1).
+    std::array<std::string, kSpaceCount + 1> bounds;
+    for (size_t space = 0; space <= kSpaceCount; ++space) {
+      bounds[space] = std::string(1, static_cast<char>(space));
+    }
+    std::array<rocksdb::Range, kSpaceCount> ranges;
+    for (size_t space = 0; space < kSpaceCount; ++space) {
+      ranges[space] = rocksdb::Range(bounds[space], bounds[space + 1]);
+    }
+    rocksdb::SizeApproximationOptions options;
+    options.include_memtables = true;
+    options.include_files = true;
+    std::array<uint64_t, kSpaceCount> sizes{};
+    rocksdb::Status status = db_->GetApproximateSizes(options, db_->DefaultColumnFamily(),
+                                                      ranges.data(), kSpaceCount, sizes.data());
+    if (!status.ok()) return {};
+    return sizes;
+  }
+
   core::Status Resume() override { return FromRocks(db_->Resume(), "resume after a failed write"); }
 
   core::Status Flush() override { return FromRocks(db_->Flush(rocksdb::FlushOptions()), "flush"); }

@@ -96,6 +96,29 @@ TEST(SiemFeedCursorTest, ResumesFromTheCursorFileAndRefusesOneThatDoesNotParse) 
 
 constexpr char kBroker[] = "[broker]\ntrust_directory = \"directory.json\"\n";
 
+TEST(RetentionConfigTest, TheGraceIsInDaysOrInSecondsForBenchmarks) {
+  testing::TempDir dir;
+  std::string file = dir.path() + "/broker.toml";
+  ASSERT_TRUE(testing::WriteFileByRename(file, kBroker));
+  core::Result<BrokerConfig> config = LoadBrokerConfig(file);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->retention_grace_seconds, 30 * 86400) << "the default: 30 days";
+  ASSERT_TRUE(testing::WriteFileByRename(
+      file, std::string(kBroker) + "[retention]\nmessage_grace_days = 2\n"));
+  config = LoadBrokerConfig(file);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->retention_grace_seconds, 2 * 86400);
+  ASSERT_TRUE(testing::WriteFileByRename(
+      file,
+      std::string(kBroker) + "[retention]\nmessage_grace_days = 2\nmessage_grace_seconds = 5\n"));
+  config = LoadBrokerConfig(file);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->retention_grace_seconds, 5) << "seconds take precedence";
+  ASSERT_TRUE(testing::WriteFileByRename(
+      file, std::string(kBroker) + "[retention]\nmessage_grace_seconds = -1\n"));
+  EXPECT_FALSE(LoadBrokerConfig(file).ok()) << "out of range";
+}
+
 TEST(SiemConfigTest, TheSiemTableIsReadAndChecked) {
   testing::TempDir dir;
   std::string file = dir.path() + "/broker.toml";

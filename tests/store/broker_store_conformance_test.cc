@@ -2,8 +2,10 @@
 // (store/support/store_harness.cc lists them; `ctest -N` shows each test once per store).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <vector>
 
+#include "stafett/core/crypto.h"
 #include "stafett/store/broker_store.h"
 #include "store/support/store_harness.h"
 #include "support/sandbox_files.h"
@@ -146,6 +148,26 @@ TEST_P(BrokerStoreConformanceTest, DeletesRemoveAndLaterOperationsWin) {
                   .ok());
   EXPECT_EQ(due, 0u);
   EXPECT_EQ(links, 0u);
+}
+
+// The gauge stafett_store_space_bytes: each space's bytes apart from the others'.
+TEST_P(BrokerStoreConformanceTest, SpaceBytesCountEachSpaceApart) {
+  std::array<uint64_t, kSpaceCount> empty = store_->SpaceBytes();
+  BrokerTransaction transaction;
+  for (int i = 0; i < 500; ++i) {
+    transaction.PutEnvelope("m-" + std::to_string(i),  // random: incompressible
+                            {"h", std::string(64, 's'), core::RandomBytes(2048)});
+  }
+  Commit(transaction);
+  ASSERT_TRUE(store_->Flush().ok());
+  std::array<uint64_t, kSpaceCount> bytes = store_->SpaceBytes();
+  const uint64_t envelopes = bytes[static_cast<size_t>(Space::kEnvelopes)];
+  EXPECT_GE(envelopes, 500u * 2048) << "the payloads, at least";
+  EXPECT_LE(envelopes, 2u * 500 * (2048 + 64 + 16)) << "not much more than what was written";
+  for (size_t space = 0; space < kSpaceCount; ++space) {
+    if (space == static_cast<size_t>(Space::kEnvelopes)) continue;
+    EXPECT_LE(bytes[space], empty[space] + 4096) << SpaceName(static_cast<Space>(space));
+  }
 }
 
 TEST_P(BrokerStoreConformanceTest, ATransactionWithABadRecordWritesNothing) {

@@ -133,7 +133,8 @@ std::optional<protocol::Message> BenchAgent::Receive(int timeout_ms) {
   return std::move(message).value();
 }
 
-core::Result<core::Envelope> BenchAgent::SealReferral(const std::string& message_id) const {
+core::Result<core::Envelope> BenchAgent::SealReferral(const std::string& message_id,
+                                                      core::Micros ttl) const {
   core::Micros now = core::SystemClock::Instance().Now();
   core::Header header;
   header.message_id = message_id;
@@ -142,7 +143,7 @@ core::Result<core::Envelope> BenchAgent::SealReferral(const std::string& message
   header.to = {kRecipient};
   header.subject = subject_;
   header.sent_at = now;
-  header.expires_at = now + 7 * 24 * 3600 * kSecond;
+  header.expires_at = now + ttl;
   header.sender_key_id = county_.own.key_id;
   return core::SealEnvelope(header, plaintext_, county_.own.signing, recipients_);
 }

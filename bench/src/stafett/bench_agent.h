@@ -49,8 +49,9 @@ class BenchAgent {
   // The next message if one arrives within TIMEOUT_MS (0: only what is already there).
   std::optional<core::protocol::Message> Receive(int timeout_ms);
 
-  // A 2 KiB referral to kRecipient, sealed and signed now (the agent's work per message).
-  core::Result<core::Envelope> SealReferral(const std::string& message_id) const;
+  // A 2 KiB referral to kRecipient, sealed and signed now (the agent's work per message),
+  // expiring TTL after now.
+  core::Result<core::Envelope> SealReferral(const std::string& message_id, core::Micros ttl) const;
   void Publish(const core::Envelope& envelope);
   // Verifies and opens a DELIVER, then answers DELIVERED with a signed receipt. Returns the
   // message id; an error if the envelope does not verify or open (then nothing is sent).

@@ -6,6 +6,7 @@
 //   accept   --county D --broker URL --count N --window W [--prefix P]
 //            publish → ACCEPTED throughput, recipient offline (its queue grows)
 //   e2e      ... --count N --window W --credit C       publish → deliver → DELIVERED throughput
+//            [--ttl-seconds S: each message expires S after its sending; default 7 days]
 //   latency  ... --rate R --seconds S --credit C       end-to-end latency at a fixed offered rate
 //   recover  ... --t0-unix-ns T [--count N]            after a restart: time to WELCOME and first
 //            DELIVER for the recipient (T = when the broker was started), then drains N
@@ -31,7 +32,8 @@ struct Run {
   uint64_t window = 256;
   int credit = 128;
   double rate = 1000;
-  double max_seconds = 600;  // a run that has not finished by then stops and says so
+  double max_seconds = 600;             // a run that has not finished by then stops and says so
+  int64_t ttl_seconds = 7 * 24 * 3600;  // each message's expiry after its sending
 };
 
 // State shared by the two agent threads of one run.
@@ -112,8 +114,8 @@ nlohmann::json RunSender(zmq::context_t& context, const Run& run, const CountyVi
       uint64_t in_flight =
           end_to_end ? published - shared.consumed : published - accepted - refused;
       if (latency ? schedule.At(published) > now : in_flight >= run.window) break;
-      core::Result<core::Envelope> envelope =
-          agent.SealReferral(run.prefix + "-" + std::to_string(published));
+      core::Result<core::Envelope> envelope = agent.SealReferral(
+          run.prefix + "-" + std::to_string(published), run.ttl_seconds * 1'000'000);
       if (!envelope.ok()) return {{"error", envelope.status().ToString()}};
       shared.scheduled[published] = latency ? schedule.At(published) : NowNanos();
       agent.Publish(*envelope);
@@ -266,6 +268,7 @@ int main(int argc, char** argv) {
   run.rate = flags.Double("rate", 1000);
   run.count = static_cast<uint64_t>(flags.Int("count", 10000));
   run.max_seconds = flags.Double("max-seconds", 600);
+  run.ttl_seconds = flags.Int("ttl-seconds", run.ttl_seconds);
   if (run.mode == "latency") {
     run.count = static_cast<uint64_t>(run.rate * flags.Double("seconds", 10));
   }

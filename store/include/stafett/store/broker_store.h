@@ -8,6 +8,7 @@
 // time. A BrokerTransaction is a value owned by one thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -184,6 +185,10 @@ class BrokerStore {
   virtual core::Status Checkpoint(const std::filesystem::path& dir) const = 0;
   // Free space where the store keeps its files, in bytes (UINT64_MAX in memory).
   virtual uint64_t FreeBytes() const = 0;
+  // What each key space takes, approximately, in bytes: its table files on disk and what its
+  // memtables hold, compressed as stored (the gauge stafett_store_space_bytes; the benchmark's
+  // reading of the data folder after retention). Deleted keys count until compaction drops them.
+  virtual std::array<uint64_t, kSpaceCount> SpaceBytes() const = 0;
   // After a failed Commit: OK when the store takes writes again (a full disk with space back,
   // RocksDB resumed); an error when it stays read-only until reopened (after a failed sync the
   // kernel may have dropped pages, so nothing in memory can be trusted).
