@@ -5,8 +5,13 @@
 // durable once acknowledged; a journal of another format is refused.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -359,6 +364,21 @@ TEST_P(AgentJournalConformanceTest, AnAbortedBatchLeavesNothing) {
 
 // Another thread's read-modify-write waits for the batch, so it never works on a record the
 // batch is changing (and never loses the batch's change).
+// True once thread TID of this process is asleep (state S: here, waiting for a lock), within
+// ten seconds.
+bool WaitUntilAsleep(pid_t tid) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    size_t end = line.rfind(')');  // "tid (name) S …": the name may hold spaces
+    if (end != std::string::npos && end + 2 < line.size() && line[end + 2] == 'S') return true;
+    std::this_thread::yield();
+  }
+  return false;
+}
+
 TEST_P(AgentJournalConformanceTest, AnotherThreadsUpdateWaitsForTheBatch) {
   ASSERT_NO_FATAL_FAILURE(Add(Pending("m-1", 2)));
   journal_->BeginBatch();
@@ -369,9 +389,16 @@ TEST_P(AgentJournalConformanceTest, AnotherThreadsUpdateWaitsForTheBatch) {
                                      return true;
                                    })
                   .ok());
-  std::thread other([&] { EXPECT_TRUE(SetState("m-1", core::OutgoingState::kAccepted).ok()); });
-  // Had the other thread not waited, one of the two changes would be lost: its write of the
-  // record as committed before the batch, or the batch's write over it.
+  std::atomic<pid_t> other_tid{0};
+  std::thread other([&] {
+    other_tid = static_cast<pid_t>(syscall(SYS_gettid));
+    EXPECT_TRUE(SetState("m-1", core::OutgoingState::kAccepted).ok());
+  });
+  while (other_tid == 0) std::this_thread::yield();
+  // The other thread's update is under way and blocked on the batch before the batch commits.
+  // Had it not waited, one of the two changes would be lost: its write of the record as
+  // committed before the batch, or the batch's write over it.
+  EXPECT_TRUE(WaitUntilAsleep(other_tid)) << "the other thread's update did not wait";
   ASSERT_TRUE(journal_->CommitBatch().ok());
   other.join();
   core::OutgoingRecord record = **journal_->GetOutgoing("m-1");
