@@ -1,4 +1,5 @@
-// Hex and base64 via libsodium (constant-time); Z85 per ZeroMQ RFC 32 (an encoding, not crypto).
+// Big-endian numbers; hex and base64 via libsodium (constant-time); Z85 per ZeroMQ RFC 32
+// (encodings, not crypto).
 // Thread-safety: pure functions.
 #include "stafett/core/encoding.h"
 
@@ -10,6 +11,26 @@
 #include "stafett/core/crypto.h"
 
 namespace stafett::core {
+
+void AppendBigEndian64(uint64_t value, std::string* out) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((value >> shift) & 0xff));
+  }
+}
+
+std::string BigEndian64(uint64_t value) {
+  std::string out;
+  AppendBigEndian64(value, &out);
+  return out;
+}
+
+std::optional<uint64_t> ReadBigEndian64(std::string_view bytes) {
+  if (bytes.size() != kBigEndian64Bytes) return std::nullopt;
+  uint64_t value = 0;
+  for (char byte : bytes) value = (value << 8) | static_cast<uint8_t>(byte);
+  return value;
+}
+
 namespace {
 
 constexpr std::string_view kZ85Alphabet =

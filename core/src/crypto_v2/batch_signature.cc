@@ -6,6 +6,8 @@
 #include <bit>
 #include <utility>
 
+#include "stafett/core/encoding.h"
+
 namespace stafett::core {
 namespace {
 
@@ -21,18 +23,6 @@ bool IsKeyId(std::string_view key_id) {
   return key_id.size() == kKeyIdHexChars && std::all_of(key_id.begin(), key_id.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
          });
-}
-
-void AppendBe64(std::string& out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>((value >> shift) & 0xff));
-  }
-}
-
-uint64_t ReadBe64(std::string_view bytes) {
-  uint64_t value = 0;
-  for (size_t i = 0; i < 8; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
-  return value;
 }
 
 void AppendHash(std::string& out, const Hash& hash) {
@@ -66,7 +56,7 @@ std::string BatchSigningInput(std::string_view sender_key_id, uint64_t batch_siz
   input.reserve(kBatchSigningPrefix.size() + sender_key_id.size() + 8 + root.size());
   input.append(kBatchSigningPrefix);
   input.append(sender_key_id);
-  AppendBe64(input, batch_size);
+  AppendBigEndian64(batch_size, &input);
   AppendHash(input, root);
   return input;
 }
@@ -120,8 +110,8 @@ std::string EncodeBatchProof(const BatchProof& proof) {
   std::string out;
   out.reserve(kBatchProofFixedBytes + 32 * proof.path.size());
   out.push_back(static_cast<char>(kBatchProofVersion));
-  AppendBe64(out, proof.batch_size);
-  AppendBe64(out, proof.leaf_index);
+  AppendBigEndian64(proof.batch_size, &out);
+  AppendBigEndian64(proof.leaf_index, &out);
   out.push_back(static_cast<char>(proof.path.size() & 0xff));
   AppendHash(out, proof.root);
   for (const Hash& hash : proof.path) AppendHash(out, hash);
@@ -137,8 +127,8 @@ Result<BatchProof> ParseBatchProof(std::string_view bytes) {
     return Malformed("unknown version");
   }
   BatchProof proof;
-  proof.batch_size = ReadBe64(bytes.substr(1));
-  proof.leaf_index = ReadBe64(bytes.substr(9));
+  proof.batch_size = *ReadBigEndian64(bytes.substr(1, kBigEndian64Bytes));
+  proof.leaf_index = *ReadBigEndian64(bytes.substr(9, kBigEndian64Bytes));
   const size_t path_count = static_cast<uint8_t>(bytes[17]);
   if (proof.batch_size == 0 || proof.batch_size > kMaxBatchItems) {
     return Malformed("batch size outside 1.." + std::to_string(kMaxBatchItems));

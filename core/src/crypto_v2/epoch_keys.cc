@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "stafett/core/encoding.h"
+
 namespace stafett::core {
 namespace {
 
@@ -35,9 +37,8 @@ Result<SecretBytes> DeriveEpochKey(const unsigned char* own_secret, std::string_
   if (crypto_scalarmult(shared.data(), own_secret, Bytes(peer_public)) != 0) {
     return Status(peer_key_error, "epoch key: the peer's X25519 key is a low-order point");
   }
-  unsigned char tail[9];
-  for (int i = 0; i < 8; ++i) tail[i] = static_cast<unsigned char>(epoch_id >> (56 - 8 * i));
-  tail[8] = static_cast<unsigned char>(direction);
+  std::string tail = BigEndian64(epoch_id);  // be64(epoch id) || direction byte
+  tail.push_back(static_cast<char>(direction));
   SecretBytes key(kEpochKeyBytes);
   crypto_generichash_state state;
   crypto_generichash_init(&state, nullptr, 0, key.size());
@@ -45,7 +46,7 @@ Result<SecretBytes> DeriveEpochKey(const unsigned char* own_secret, std::string_
   crypto_generichash_update(&state, shared.data(), shared.size());
   crypto_generichash_update(&state, Bytes(epoch_public), epoch_public.size());
   crypto_generichash_update(&state, Bytes(recipient_public), recipient_public.size());
-  crypto_generichash_update(&state, tail, sizeof(tail));
+  crypto_generichash_update(&state, Bytes(tail), tail.size());
   crypto_generichash_final(&state, key.data(), key.size());
   sodium_memzero(&state, sizeof(state));
   return key;
@@ -230,9 +231,7 @@ Result<SecretBytes> RecipientEpochKeys::Unwrap(std::string_view epoch_public32, 
                                                std::string_view message_id,
                                                std::string_view wrapped) {
   std::string id(epoch_public32);
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    id.push_back(static_cast<char>((epoch_id >> shift) & 0xff));
-  }
+  AppendBigEndian64(epoch_id, &id);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto found = kept_.find(id);

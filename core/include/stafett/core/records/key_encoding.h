@@ -1,5 +1,5 @@
 // Key encoding for ordered stores: unsigned 64-bit big-endian numbers (so that keys sort
-// numerically) and 0x00-separated text parts. The one copy of these helpers.
+// numerically; the helpers are core/encoding.h's) and 0x00-separated text parts.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -8,15 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include "stafett/core/encoding.h"
+
 namespace stafett::core {
-
-inline constexpr size_t kBigEndian64Bytes = 8;
-
-// Appends VALUE as 8 big-endian bytes to *OUT.
-void AppendBigEndian64(uint64_t value, std::string* out);
-std::string BigEndian64(uint64_t value);
-// The number in exactly 8 big-endian bytes; nullopt for any other length.
-std::optional<uint64_t> ReadBigEndian64(std::string_view bytes);
 
 // Splits the first 0x00-terminated part off *REST (the part without its 0x00); nullopt when
 // *REST holds no 0x00.
